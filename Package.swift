@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "snap-export",
+    products: [
+        .executable(name: "snap-export", targets: ["snap-export"]),
+        .executable(name: "export-bench", targets: ["export-bench"]),
+        .library(name: "GenerationStore", targets: ["GenerationStore"]),
+    ],
+    targets: [
+        // What Swift's Glibc cannot reach: renameat2, RENAME_*, O_PATH, syncfs, raw C loops for the benchmark.
+        .target(
+            name: "CExportShims",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // The generic generation store: syscalls, names, manifests, publish/switch/rollback/verify/repair/gc.
+        // It knows nothing of snaps.
+        .target(
+            name: "GenerationStore",
+            dependencies: ["CExportShims"]
+        ),
+        // snapd's world: snap mount dir, host tools, provider rule, Debian versions, refresh/link/unlink.
+        .target(
+            name: "SnapdExport",
+            dependencies: ["GenerationStore"]
+        ),
+        // Argument parsing, output, exit codes: every command, drivable in-process by tests.
+        .target(
+            name: "SnapExportCommands",
+            dependencies: ["GenerationStore", "SnapdExport", "CExportShims"]
+        ),
+        .executableTarget(
+            name: "snap-export",
+            dependencies: ["SnapExportCommands"]
+        ),
+        .executableTarget(
+            name: "export-bench",
+            dependencies: ["GenerationStore", "CExportShims"],
+            path: "bench/export-bench"
+        ),
+        .testTarget(
+            name: "GenerationStoreTests",
+            dependencies: ["GenerationStore", "CExportShims", "snap-export"]
+        ),
+        .testTarget(
+            name: "SnapdExportTests",
+            dependencies: ["SnapdExport", "GenerationStore", "snap-export"]
+        ),
+        .testTarget(
+            name: "SnapExportCommandsTests",
+            dependencies: ["SnapExportCommands", "GenerationStore", "snap-export", "export-bench"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

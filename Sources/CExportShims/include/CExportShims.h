@@ -1,0 +1,45 @@
+#ifndef C_EXPORT_SHIMS_H
+#define C_EXPORT_SHIMS_H
+
+#include <stdint.h>
+
+/* What Swift's Glibc module does not expose. Each function is a thin wrapper that returns what the
+   syscall returns and leaves errno set; Swift's syscall layer (Syscalls.swift) is the only caller. */
+
+/* renameat2(2) through syscall(SYS_renameat2, ...): glibc's wrapper needs _GNU_SOURCE in every includer. */
+int cx_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+extern const unsigned int CX_RENAME_NOREPLACE;
+extern const unsigned int CX_RENAME_EXCHANGE;
+
+/* open(2) flags and *at(2) flags, so Swift never guesses their values. */
+extern const int CX_O_PATH;
+extern const int CX_O_DIRECTORY;
+extern const int CX_O_NOFOLLOW;
+extern const int CX_O_CLOEXEC;
+extern const int CX_AT_SYMLINK_NOFOLLOW;
+extern const int CX_AT_REMOVEDIR;
+extern const int CX_AT_EMPTY_PATH;
+
+int cx_syncfs(int fd);
+int cx_flock(int fd, int operation);
+extern const int CX_LOCK_EX;
+extern const int CX_LOCK_NB;
+extern const int CX_LOCK_UN;
+int cx_openat(int dirfd, const char *path, int flags, unsigned int mode);
+
+/* Mount namespaces and mounts, for the consumer side (mount-tools) and tests. */
+int cx_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
+int cx_umount2(const char *target, int flags);
+int cx_unshare(int flags);
+extern const unsigned long CX_MS_BIND;
+extern const unsigned long CX_MS_REMOUNT;
+extern const unsigned long CX_MS_RDONLY;
+extern const unsigned long CX_MS_NODEV;
+extern const unsigned long CX_MS_NOEXEC;
+extern const unsigned long CX_MS_NOSUID;
+extern const unsigned long CX_MS_REC;
+extern const unsigned long CX_MS_PRIVATE;
+extern const int CX_MNT_DETACH;
+extern const int CX_CLONE_NEWNS;
+
+#endif

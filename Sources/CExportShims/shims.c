@@ -1,0 +1,65 @@
+#ifndef _GNU_SOURCE
+#error "_GNU_SOURCE must come from cSettings in Package.swift, never from the public header"
+#endif
+
+#include "CExportShims.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+int cx_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
+    return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+const unsigned int CX_RENAME_NOREPLACE = RENAME_NOREPLACE;
+const unsigned int CX_RENAME_EXCHANGE = RENAME_EXCHANGE;
+
+const int CX_O_PATH = O_PATH;
+const int CX_O_DIRECTORY = O_DIRECTORY;
+const int CX_O_NOFOLLOW = O_NOFOLLOW;
+const int CX_O_CLOEXEC = O_CLOEXEC;
+const int CX_AT_SYMLINK_NOFOLLOW = AT_SYMLINK_NOFOLLOW;
+const int CX_AT_REMOVEDIR = AT_REMOVEDIR;
+const int CX_AT_EMPTY_PATH = AT_EMPTY_PATH;
+
+int cx_syncfs(int fd) { return syncfs(fd); }
+
+int cx_flock(int fd, int operation) { return flock(fd, operation); }
+const int CX_LOCK_EX = LOCK_EX;
+const int CX_LOCK_NB = LOCK_NB;
+const int CX_LOCK_UN = LOCK_UN;
+
+int cx_openat(int dirfd, const char *path, int flags, unsigned int mode) {
+    return openat(dirfd, path, flags, (mode_t)mode);
+}
+
+int cx_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data) {
+    return mount(source, target, fstype, flags, data);
+}
+
+int cx_umount2(const char *target, int flags) { return umount2(target, flags); }
+
+int cx_unshare(int flags) { return unshare(flags); }
+
+const unsigned long CX_MS_BIND = MS_BIND;
+const unsigned long CX_MS_REMOUNT = MS_REMOUNT;
+const unsigned long CX_MS_RDONLY = MS_RDONLY;
+const unsigned long CX_MS_NODEV = MS_NODEV;
+const unsigned long CX_MS_NOEXEC = MS_NOEXEC;
+const unsigned long CX_MS_NOSUID = MS_NOSUID;
+const unsigned long CX_MS_REC = MS_REC;
+const unsigned long CX_MS_PRIVATE = MS_PRIVATE;
+const int CX_MNT_DETACH = MNT_DETACH;
+const int CX_CLONE_NEWNS = CLONE_NEWNS;

@@ -1,0 +1,153 @@
+import CExportShims
+import Glibc
+
+/// The export root: named exports, each a set of immutable generations and a `current` link.
+///
+/// Reading (`status`, `verify`, `manifest`) never locks and never writes. Writing goes through
+/// `withWriter`, which takes `flock(LOCK_EX)` on `<root>/.lock` and hands out a `StoreWriter`.
+/// The store knows nothing of snaps: names, generations, sets and entries are all it sees.
+public struct ExportStore: Sendable {
+    /// The export root's path, as given.
+    public let root: String
+    /// The system calls every operation goes through.
+    public let system: any SystemCalls
+    /// Crash points for tests (debug builds only).
+    public let faults: FaultPoints
+
+    public init(root: String, system: any SystemCalls = LinuxSystemCalls(), faults: FaultPoints = .fromEnvironment) {
+        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+        self.system = system
+        self.faults = faults
+    }
+
+    /// The absolute path of something below the root, for messages.
+    public func path(_ parts: String...) -> String {
+        ([root] + parts).joined(separator: "/")
+    }
+
+    /// Opens the root for reading, or returns nil when it does not exist yet.
+    func openRoot(_ context: String) throws(StoreError) -> Descriptor? {
+        do {
+            return Descriptor(try system.openat(AT_FDCWD, root, O_RDONLY | CX_O_DIRECTORY, 0), system)
+        } catch .noSuchFileOrDirectory {
+            return nil
+        } catch {
+            throw .system("open", error, path: root, context)
+        }
+    }
+
+    /// The exported names (directories at the root that are not dot-names), sorted.
+    public func names() throws(StoreError) -> [String] {
+        let context = "cannot list exported names"
+        guard let rootFd = try openRoot(context) else { return [] }
+        return try exportedNames(rootFd.raw, context)
+    }
+
+    func exportedNames(_ rootFd: Int32, _ context: String) throws(StoreError) -> [String] {
+        var result: [String] = []
+        for entry in try system.names(rootFd, at: root, context) where !entry.hasPrefix(".") {
+            if try system.status(rootFd, entry, at: path(entry), context)?.kind == .directory { result.append(entry) }
+        }
+        return result.sorted()
+    }
+
+    /// The generation `link` (`current` or `previous`) of `name` names, or nil when absent.
+    public func link(_ link: String, of name: String) throws(StoreError) -> String? {
+        let context = "cannot read \(name)/\(link)"
+        guard let rootFd = try openRoot(context) else { return nil }
+        return try system.link(rootFd.raw, name + "/" + link, at: path(name, link), context)
+    }
+
+    /// The manifest stored in a published generation.
+    public func manifest(name: String, generation: String) throws(StoreError) -> Manifest {
+        let context = "cannot read generation \(name)/\(generation)"
+        try NameRules.validateComponent(name, what: "exported name", context: context)
+        try NameRules.validateComponent(generation, what: "generation", context: context)
+        guard let rootFd = try openRoot(context) else {
+            throw StoreError(.missingInput, context, "export root does not exist", path: root)
+        }
+        let nameFd = try system.openDirectory(rootFd.raw, name, at: path(name), context)
+        let genFd = try system.openDirectory(nameFd.raw, generation, at: path(name, generation), context)
+        let file = path(name, generation, Manifest.fileName)
+        return try Manifest.decode(try system.readFile(genFd.raw, Manifest.fileName, at: file, context), path: file, context: context)
+    }
+
+    /// Current, previous and every generation of each exported name (all names, or only `only`).
+    public func status(only: String? = nil) throws(StoreError) -> [NameStatus] {
+        let context = "cannot read status"
+        guard let rootFd = try openRoot(context) else {
+            if let only { throw StoreError(.missingInput, context, "no exported name '\(only)'", path: root) }
+            return []
+        }
+        var names = try exportedNames(rootFd.raw, context)
+        if let only {
+            guard names.contains(only) else {
+                throw StoreError(.missingInput, context, "no exported name '\(only)'", path: path(only))
+            }
+            names = [only]
+        }
+        var result: [NameStatus] = []
+        for name in names {
+            let nameFd = try system.openDirectory(rootFd.raw, name, at: path(name), context)
+            result.append(try nameStatus(name, nameFd.raw, context))
+        }
+        return result
+    }
+
+    func nameStatus(_ name: String, _ nameFd: Int32, _ context: String) throws(StoreError) -> NameStatus {
+        var generations: [GenerationSummary] = []
+        for entry in try system.names(nameFd, at: path(name), context) where Layout.isGenerationName(entry) {
+            guard try system.status(nameFd, entry, at: path(name, entry), context)?.kind == .directory else { continue }
+            let file = path(name, entry, Manifest.fileName)
+            let manifest = try? Manifest.decode(
+                try system.readFile(nameFd, entry + "/" + Manifest.fileName, at: file, context), path: file,
+                context: context)
+            generations.append(
+                GenerationSummary(
+                    name: entry, entries: manifest?.entryCount, published: manifest?.published,
+                    source: manifest?.source, version: manifest?.version))
+        }
+        generations.sort { ($0.published ?? 0, $0.name) < ($1.published ?? 0, $1.name) }
+        return NameStatus(
+            name: name,
+            current: try system.link(nameFd, Layout.current, at: path(name, Layout.current), context),
+            previous: try system.link(nameFd, Layout.previous, at: path(name, Layout.previous), context),
+            generations: generations)
+    }
+
+    /// When each generation of `name` last stopped being current (nanoseconds since the epoch), from the
+    /// retirement markers that `switch` and `rollback` write.
+    public func retirements(of name: String) throws(StoreError) -> [String: Int64] {
+        let context = "cannot read retirement markers of \(name)"
+        guard let rootFd = try openRoot(context),
+            let nameFd = try system.openDirectoryIfPresent(rootFd.raw, name, at: path(name), context)
+        else { return [:] }
+        return try RetirementMarkers.read(system, nameFd.raw, at: path(name), context).latest
+    }
+
+    /// Runs `body` as the only writer: creates the root (mode 0755) if needed, takes `flock(LOCK_EX)` on
+    /// `<root>/.lock` (waiting, or failing with `.busy` when `wait` is false) and releases it afterwards.
+    public func withWriter<T>(wait: Bool = true, _ body: (StoreWriter) throws -> T) throws -> T {
+        let writer = try StoreWriter(store: self, wait: wait)
+        return try body(writer)
+    }
+}
+
+/// One exported name as `status` reports it.
+public struct NameStatus: Sendable, Equatable {
+    public var name: String
+    public var current: String?
+    public var previous: String?
+    /// In publication order.
+    public var generations: [GenerationSummary]
+}
+
+/// One generation as `status` reports it.
+public struct GenerationSummary: Sendable, Equatable {
+    public var name: String
+    /// Entry count from the manifest; nil when the manifest is unreadable (verify says why).
+    public var entries: Int?
+    public var published: Int64?
+    public var source: String?
+    public var version: String?
+}

@@ -1,0 +1,58 @@
+/// The rules every name in the store obeys, so that no name can leave its directory or hide from readers.
+///
+/// A name (exported name, generation, entry, each part of a set path) is non-empty, at most 255 bytes,
+/// has no `/`, NUL or newline, is not `.` or `..`, and does not start with `.` (dot-names are the store's
+/// own: `.staging`, `.trash`, `.lock`, `.next-*`, manifests). A link target is an absolute, normalized path.
+public enum NameRules {
+    /// Checks one path component; `what` names it in the error (`exported name`, `entry name`, …).
+    public static func validateComponent(_ value: String, what: String, context: String) throws(StoreError) {
+        func reject(_ rule: String) -> StoreError {
+            StoreError(.badData, context, "\(what) '\(printable(value))' \(rule)")
+        }
+        if value.isEmpty { throw reject("must not be empty") }
+        if value.utf8.count > 255 { throw reject("is longer than 255 bytes") }
+        if value == "." || value == ".." { throw reject("must not be '\(value)'") }
+        if value.utf8.contains(0) { throw reject("must not contain NUL") }
+        if value.utf8.contains(UInt8(ascii: "\n")) { throw reject("must not contain a newline") }
+        if value.utf8.contains(UInt8(ascii: "/")) { throw reject("must not contain '/'") }
+        if value.hasPrefix(".") { throw reject("must not start with '.'") }
+    }
+
+    /// Checks a set path such as `tools` or `man/man1`: one or more valid components joined by `/`.
+    public static func validateSetPath(_ value: String, context: String) throws(StoreError) {
+        if value.isEmpty { throw StoreError(.badData, context, "set name must not be empty") }
+        for part in value.split(separator: "/", omittingEmptySubsequences: false) {
+            try validateComponent(String(part), what: "set path part", context: context + " (set '\(printable(value))')")
+        }
+    }
+
+    /// Checks a link target: absolute, normalized (no `//`, `.` or `..` parts, no trailing `/`), no NUL or newline.
+    public static func validateTarget(_ value: String, entry: String, context: String) throws(StoreError) {
+        func reject(_ rule: String) -> StoreError {
+            StoreError(.badData, context, "target '\(printable(value))' of entry '\(entry)' \(rule)")
+        }
+        if !value.hasPrefix("/") { throw reject("must be an absolute path") }
+        if value.utf8.contains(0) { throw reject("must not contain NUL") }
+        if value.utf8.contains(UInt8(ascii: "\n")) { throw reject("must not contain a newline") }
+        if value.utf8.count > 4095 { throw reject("is longer than 4095 bytes") }
+        if value == "/" { return }
+        if value.hasSuffix("/") { throw reject("must not end with '/'") }
+        for part in value.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            if part.isEmpty { throw reject("must not contain '//'") }
+            if part == "." || part == ".." { throw reject("must be normalized (no '\(part)' parts)") }
+        }
+    }
+
+    /// The value with control characters escaped, for error messages.
+    static func printable(_ value: String) -> String {
+        var result = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\0": result += "\\0"
+            case "\n": result += "\\n"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,354 @@
+import CExportShims
+import Glibc
+
+/// The one writer of an export root, holding `flock(LOCK_EX)` on `<root>/.lock` for its lifetime.
+///
+/// Every mutation is relative to directory descriptors with `*at` calls that never follow a symlink in the
+/// last component. Obtain one with `ExportStore.withWriter`.
+public final class StoreWriter {
+    public let store: ExportStore
+    let system: any SystemCalls
+    let rootFd: Int32
+    private let lockFd: Int32
+    private var nameFds: [String: Int32] = [:]
+
+    init(store: ExportStore, wait: Bool) throws(StoreError) {
+        self.store = store
+        self.system = store.system
+        let context = "cannot lock export root"
+        try Self.makeRoot(store.root, system, context)
+        do {
+            rootFd = try system.openat(AT_FDCWD, store.root, O_RDONLY | CX_O_DIRECTORY, 0)
+        } catch {
+            throw .system("open", error, path: store.root, context)
+        }
+        do {
+            lockFd = try system.openat(rootFd, Layout.lock, O_RDWR | O_CREAT | CX_O_NOFOLLOW, 0o644)
+        } catch {
+            system.close(rootFd)
+            throw .system("open", error, path: store.path(Layout.lock), context)
+        }
+        do {
+            try system.flock(lockFd, CX_LOCK_EX | (wait ? 0 : CX_LOCK_NB))
+        } catch {
+            system.close(lockFd)
+            system.close(rootFd)
+            if error == .wouldBlock {
+                throw StoreError(.busy, context, "another writer holds the lock", path: store.path(Layout.lock))
+            }
+            throw .system("flock", error, path: store.path(Layout.lock), context)
+        }
+    }
+
+    deinit {
+        for fd in nameFds.values { system.close(fd) }
+        system.close(lockFd)  // closing the last descriptor releases the flock
+        system.close(rootFd)
+    }
+
+    /// `mkdir -p` of the root with mode 0755.
+    private static func makeRoot(_ root: String, _ system: any SystemCalls, _ context: String) throws(StoreError) {
+        var prefix = ""
+        for part in root.split(separator: "/") {
+            prefix += "/" + part
+            if !root.hasPrefix("/") && prefix.count == part.count + 1 { prefix = String(part) }
+            do {
+                try system.mkdirat(AT_FDCWD, prefix, 0o755)
+            } catch .fileExists {
+                continue
+            } catch {
+                throw .system("mkdir", error, path: prefix, context)
+            }
+        }
+    }
+
+    /// The directory of an exported name, opened once per writer; created (and the root synced) if asked.
+    func nameDirectory(_ name: String, create: Bool, _ context: String) throws(StoreError) -> Int32 {
+        if let fd = nameFds[name] { return fd }
+        if create {
+            if try system.makeDirectory(rootFd, name, at: store.path(name), context) {
+                try system.sync(rootFd, at: store.root, context)
+            }
+        }
+        let fd: Int32
+        do {
+            fd = try system.openat(rootFd, name, O_RDONLY | CX_O_DIRECTORY | CX_O_NOFOLLOW, 0)
+        } catch .noSuchFileOrDirectory {
+            throw StoreError(.missingInput, context, "no exported name '\(name)'", path: store.path(name))
+        } catch {
+            throw .system("open", error, path: store.path(name), context)
+        }
+        nameFds[name] = fd
+        return fd
+    }
+
+    /// A generation directory of `name` exists (as a directory, not a link).
+    func requireGeneration(_ nameFd: Int32, _ name: String, _ generation: String, _ context: String) throws(StoreError) {
+        let path = store.path(name, generation)
+        guard let status = try system.status(nameFd, generation, at: path, context) else {
+            throw StoreError(.missingInput, context, "generation does not exist", path: path)
+        }
+        guard status.kind == .directory else {
+            throw StoreError(.badData, context, "not a generation directory", path: path)
+        }
+    }
+
+    // MARK: publish
+
+    /// The result of `publish`.
+    public enum PublishOutcome: Sendable, Equatable {
+        /// The generation was built and made visible.
+        case published
+        /// A generation with the same content already exists under that name; nothing was written.
+        case unchanged
+    }
+
+    /// Publishes `manifest` as `<name>/<generation>`: built in `.staging/<random>` with `mkdirat`/`symlinkat`,
+    /// every directory and the manifest fsynced, then made visible in one `renameat2(RENAME_NOREPLACE)` and
+    /// `<name>/` fsynced. The same content again is a no-op; other content under an existing name fails
+    /// (`.cannotCreate`) and changes nothing.
+    @discardableResult
+    public func publish(name: String, generation: String, manifest input: Manifest) throws(StoreError) -> PublishOutcome {
+        let context = "cannot publish \(name)/\(generation)"
+        try NameRules.validateComponent(name, what: "exported name", context: context)
+        try NameRules.validateComponent(generation, what: "generation", context: context)
+        try input.validate(context: context)
+        let nameFd = try nameDirectory(name, create: true, context)
+        let finalPath = store.path(name, generation)
+        if let existing = try system.status(nameFd, generation, at: finalPath, context) {
+            guard existing.kind == .directory else {
+                throw StoreError(.cannotCreate, context, "exists and is not a generation directory", path: finalPath)
+            }
+            let file = finalPath + "/" + Manifest.fileName
+            let stored = try Manifest.decode(
+                try system.readFile(nameFd, generation + "/" + Manifest.fileName, at: file, context), path: file,
+                context: context)
+            if stored.hasSameContent(as: input) { return .unchanged }
+            throw StoreError(
+                .cannotCreate, context,
+                "generation exists with different content (published generations never change; use a new name)",
+                path: finalPath)
+        }
+        var manifest = input
+        manifest.published = Clock.wallNanoseconds()
+
+        try system.makeDirectory(rootFd, Layout.staging, at: store.path(Layout.staging), context)
+        let stagingFd = try system.openDirectory(rootFd, Layout.staging, at: store.path(Layout.staging), context)
+        let stagingName = Clock.randomSuffix()
+        let stagingPath = store.path(Layout.staging, stagingName)
+        try system.makeDirectory(stagingFd.raw, stagingName, at: stagingPath, context)
+        store.faults.hit("publish.staging-created")
+        do {
+            try build(manifest, in: stagingFd.raw, stagingName, at: stagingPath, context)
+        } catch {
+            try? removeTree(stagingFd.raw, stagingName, at: stagingPath)
+            throw error
+        }
+        store.faults.hit("publish.synced")
+        do {
+            try renameNoReplace(stagingFd.raw, stagingName, nameFd, generation)
+        } catch {
+            try? removeTree(stagingFd.raw, stagingName, at: stagingPath)
+            throw .system("renameat2", error, path: finalPath, context)
+        }
+        store.faults.hit("publish.renamed")
+        try system.sync(nameFd, at: store.path(name), context)
+        return .published
+    }
+
+    /// Lays out the sets, entries and manifest under `.staging/<stagingName>` and fsyncs all of it.
+    private func build(
+        _ manifest: Manifest, in stagingFd: Int32, _ stagingName: String, at path: String, _ context: String
+    ) throws(StoreError) {
+        let genFd = try system.openDirectory(stagingFd, stagingName, at: path, context)
+        var created: [String: Int32] = [:]  // relative directory path → descriptor
+        defer { for fd in created.values { system.close(fd) } }
+        func directory(_ relative: String) throws(StoreError) -> Int32 {
+            if let fd = created[relative] { return fd }
+            let parts = relative.split(separator: "/")
+            let parentPath = parts.dropLast().joined(separator: "/")
+            let parent = parentPath.isEmpty ? genFd.raw : try directory(parentPath)
+            let last = String(parts.last ?? "")
+            try system.makeDirectory(parent, last, at: path + "/" + relative, context)
+            let fd: Int32
+            do {
+                fd = try system.openat(parent, last, O_RDONLY | CX_O_DIRECTORY | CX_O_NOFOLLOW, 0)
+            } catch {
+                throw .system("open", error, path: path + "/" + relative, context)
+            }
+            created[relative] = fd
+            return fd
+        }
+        for set in manifest.sets.keys.sorted() {
+            let setFd = try directory(set)
+            for (entry, target) in manifest.sets[set, default: [:]].sorted(by: { $0.key < $1.key }) {
+                do {
+                    try system.symlinkat(target, setFd, entry)
+                } catch {
+                    throw .system("symlinkat", error, path: path + "/" + set + "/" + entry, context)
+                }
+            }
+        }
+        let manifestPath = path + "/" + Manifest.fileName
+        do {
+            let file = Descriptor(
+                try system.openat(genFd.raw, Manifest.fileName, O_WRONLY | O_CREAT | O_EXCL | CX_O_NOFOLLOW, 0o644),
+                system)
+            try system.write(file.raw, manifest.encoded())
+            try system.fsync(file.raw)
+        } catch {
+            throw .system("write", error, path: manifestPath, context)
+        }
+        store.faults.hit("publish.entries-written")
+        for relative in created.keys.sorted(by: { $0.count > $1.count }) {
+            try system.sync(created[relative] ?? -1, at: path + "/" + relative, context)
+        }
+        try system.sync(genFd.raw, at: path, context)
+    }
+
+    /// `renameat2(RENAME_NOREPLACE)`, or plain `renameat` where the kernel or filesystem refuses the flag
+    /// (safe: the writer holds the lock and checked that the destination is absent).
+    private func renameNoReplace(_ oldFd: Int32, _ old: String, _ newFd: Int32, _ new: String) throws(Errno) {
+        do {
+            try system.renameat2(oldFd, old, newFd, new, RenameFlags.noReplace)
+        } catch .invalidArgument, .notImplemented {
+            try system.renameat(oldFd, old, newFd, new)
+        }
+    }
+
+    // MARK: switch and rollback
+
+    /// The result of `switchCurrent` and `rollback`.
+    public enum SwitchOutcome: Sendable, Equatable {
+        /// `current` now names the generation; `from` is what it named before (now `previous`), if anything.
+        case switched(from: String?)
+        /// `current` already named that generation; nothing was written.
+        case unchanged
+    }
+
+    /// Points `<name>/current` at `generation` atomically: `symlinkat(.next-<random>)`, a retirement marker for
+    /// the displaced generation, `renameat2(RENAME_EXCHANGE)` with `current` (`RENAME_NOREPLACE` the first time),
+    /// the displaced link renamed over `previous`, then (if `durable`) `fsync` of `<name>/`. A constant number of
+    /// system calls whatever the size of the generation. Where the flags are refused (`EINVAL`, `ENOSYS`) it falls
+    /// back to `symlinkat` + `renameat`, which never leaves `current` absent either.
+    @discardableResult
+    public func switchCurrent(name: String, to generation: String, durable: Bool = true) throws(StoreError)
+        -> SwitchOutcome
+    {
+        let context = "cannot switch \(name) to \(generation)"
+        try NameRules.validateComponent(name, what: "exported name", context: context)
+        try NameRules.validateComponent(generation, what: "generation", context: context)
+        let nameFd = try nameDirectory(name, create: false, context)
+        try requireGeneration(nameFd, name, generation, context)
+        let old = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context)
+        if old == generation { return .unchanged }
+        let next = Layout.nextPrefix + Clock.randomSuffix()
+        let nextPath = store.path(name, next)
+        do {
+            try system.symlinkat(generation, nameFd, next)
+        } catch {
+            throw .system("symlinkat", error, path: nextPath, context)
+        }
+        store.faults.hit("switch.linked")
+        guard let old else {
+            do {
+                try renameNoReplace(nameFd, next, nameFd, Layout.current)
+            } catch {
+                try? system.unlinkat(nameFd, next, 0)
+                throw .system("renameat2", error, path: store.path(name, Layout.current), context)
+            }
+            store.faults.hit("switch.previous-set")
+            if durable { try system.sync(nameFd, at: store.path(name), context) }
+            return .switched(from: nil)
+        }
+        try writeMarker(nameFd, name, retiring: old, context) { try? self.system.unlinkat(nameFd, next, 0) }
+        do {
+            try system.renameat2(nameFd, next, nameFd, Layout.current, RenameFlags.exchange)
+            store.faults.hit("switch.exchanged")
+            try system.renameat(nameFd, next, nameFd, Layout.previous)
+        } catch .invalidArgument, .notImplemented {
+            try replaceWithoutFlags(nameFd, name, current: generation, previous: old, consuming: next, context)
+        } catch {
+            try? system.unlinkat(nameFd, next, 0)
+            throw .system("renameat2", error, path: store.path(name, Layout.current), context)
+        }
+        store.faults.hit("switch.previous-set")
+        if durable { try system.sync(nameFd, at: store.path(name), context) }
+        return .switched(from: old)
+    }
+
+    /// Swaps `current` and `previous` with one `renameat2(RENAME_EXCHANGE)` and fsyncs `<name>/`.
+    /// Fails (`.missingInput`) and changes nothing when there is no `previous` or it names no generation.
+    @discardableResult
+    public func rollback(name: String) throws(StoreError) -> (from: String, to: String) {
+        let context = "cannot roll back \(name)"
+        try NameRules.validateComponent(name, what: "exported name", context: context)
+        let nameFd = try nameDirectory(name, create: false, context)
+        guard let previous = try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
+        else {
+            throw StoreError(.missingInput, context, "there is no previous generation", path: store.path(name, Layout.previous))
+        }
+        guard let current = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context) else {
+            throw StoreError(.missingInput, context, "there is no current generation", path: store.path(name, Layout.current))
+        }
+        try NameRules.validateComponent(previous, what: "generation named by previous", context: context)
+        try requireGeneration(nameFd, name, previous, context)
+        try writeMarker(nameFd, name, retiring: current, context) {}
+        do {
+            try system.renameat2(nameFd, Layout.current, nameFd, Layout.previous, RenameFlags.exchange)
+        } catch .invalidArgument, .notImplemented {
+            let next = Layout.nextPrefix + Clock.randomSuffix()
+            do {
+                try system.symlinkat(previous, nameFd, next)
+            } catch {
+                throw .system("symlinkat", error, path: store.path(name, next), context)
+            }
+            try replaceWithoutFlags(nameFd, name, current: previous, previous: current, consuming: next, context)
+        } catch {
+            throw .system("renameat2", error, path: store.path(name, Layout.current), context)
+        }
+        store.faults.hit("rollback.exchanged")
+        try system.sync(nameFd, at: store.path(name), context)
+        return (from: current, to: previous)
+    }
+
+    /// The fallback without `renameat2` flags: `next` (already naming the new current) is renamed over
+    /// `current`, and a second fresh link over `previous`. `current` is replaced atomically, never absent.
+    private func replaceWithoutFlags(
+        _ nameFd: Int32, _ name: String, current: String, previous: String, consuming next: String, _ context: String
+    ) throws(StoreError) {
+        let second = Layout.nextPrefix + Clock.randomSuffix()
+        do {
+            try system.symlinkat(previous, nameFd, second)
+        } catch {
+            try? system.unlinkat(nameFd, next, 0)
+            throw .system("symlinkat", error, path: store.path(name, second), context)
+        }
+        do {
+            try system.renameat(nameFd, next, nameFd, Layout.current)
+        } catch {
+            try? system.unlinkat(nameFd, next, 0)
+            try? system.unlinkat(nameFd, second, 0)
+            throw .system("renameat", error, path: store.path(name, Layout.current), context)
+        }
+        do {
+            try system.renameat(nameFd, second, nameFd, Layout.previous)
+        } catch {
+            try? system.unlinkat(nameFd, second, 0)
+            throw .system("renameat", error, path: store.path(name, Layout.previous), context)
+        }
+    }
+
+    /// Records durably (in the directory the caller fsyncs) that `generation` stops being current now.
+    private func writeMarker(
+        _ nameFd: Int32, _ name: String, retiring generation: String, _ context: String, onFailure: () -> Void
+    ) throws(StoreError) {
+        let marker = RetirementMarkers.name(time: Clock.wallNanoseconds())
+        do {
+            try system.symlinkat(generation, nameFd, marker)
+        } catch {
+            onFailure()
+            throw .system("symlinkat", error, path: store.path(name, marker), context)
+        }
+    }
+}

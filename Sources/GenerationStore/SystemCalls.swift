@@ -1,0 +1,170 @@
+import CExportShims
+import Glibc
+
+/// The kind of an inode, as `lstat` reports it.
+public enum FileKind: Sendable, Equatable {
+    case directory, symlink, regular, other
+}
+
+/// What the store needs from `stat`: kind, device, inode and times.
+public struct FileStatus: Sendable, Equatable {
+    public var kind: FileKind
+    public var device: UInt64
+    public var inode: UInt64
+    public var mode: UInt32
+    public var size: Int64
+    /// Last modification, in nanoseconds since the Unix epoch.
+    public var modifiedNanoseconds: Int64
+}
+
+/// The system calls the store makes, one requirement per call, each throwing the `Errno` it failed with.
+///
+/// `LinuxSystemCalls` is the real implementation; tests wrap it in `RecordingSystemCalls` to observe the
+/// order of calls or to inject an errno into any one of them. Every path is relative to a directory
+/// descriptor (`*at` calls); calls that can be interrupted are retried on `EINTR` (never `close`).
+public protocol SystemCalls: Sendable {
+    func openat(_ dirfd: Int32, _ path: String, _ flags: Int32, _ mode: UInt32) throws(Errno) -> Int32
+    func close(_ fd: Int32)
+    func mkdirat(_ dirfd: Int32, _ path: String, _ mode: UInt32) throws(Errno)
+    func symlinkat(_ target: String, _ dirfd: Int32, _ path: String) throws(Errno)
+    func readlinkat(_ dirfd: Int32, _ path: String) throws(Errno) -> String
+    func renameat(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String) throws(Errno)
+    func renameat2(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String, _ flags: UInt32) throws(Errno)
+    func unlinkat(_ dirfd: Int32, _ path: String, _ flags: Int32) throws(Errno)
+    func fstatat(_ dirfd: Int32, _ path: String, _ flags: Int32) throws(Errno) -> FileStatus
+    func fsync(_ fd: Int32) throws(Errno)
+    func flock(_ fd: Int32, _ operation: Int32) throws(Errno)
+    func write(_ fd: Int32, _ bytes: [UInt8]) throws(Errno)
+    func read(_ fd: Int32) throws(Errno) -> [UInt8]
+    /// Names in a directory, without `.` and `..` (readdir on a duplicate of `fd`).
+    func listDirectory(_ fd: Int32) throws(Errno) -> [String]
+}
+
+/// Loops a call while it fails with `EINTR`, and turns `-1` into the thread's `Errno`.
+@inline(__always)
+func valueOrErrno<T: BinaryInteger>(retryOnInterrupt: Bool = true, _ body: () -> T) throws(Errno) -> T {
+    while true {
+        let result = body()
+        if result != -1 { return result }
+        let error = Errno.current
+        if retryOnInterrupt && error == .interrupted { continue }
+        throw error
+    }
+}
+
+/// The real system calls, straight to the kernel.
+public struct LinuxSystemCalls: SystemCalls {
+    public init() {}
+
+    public func openat(_ dirfd: Int32, _ path: String, _ flags: Int32, _ mode: UInt32) throws(Errno) -> Int32 {
+        try valueOrErrno { cx_openat(dirfd, path, flags | CX_O_CLOEXEC, mode) }
+    }
+
+    public func close(_ fd: Int32) {
+        _ = Glibc.close(fd)  // never retried: the descriptor is gone even when close reports EINTR
+    }
+
+    public func mkdirat(_ dirfd: Int32, _ path: String, _ mode: UInt32) throws(Errno) {
+        _ = try valueOrErrno { Glibc.mkdirat(dirfd, path, mode_t(mode)) }
+    }
+
+    public func symlinkat(_ target: String, _ dirfd: Int32, _ path: String) throws(Errno) {
+        _ = try valueOrErrno { Glibc.symlinkat(target, dirfd, path) }
+    }
+
+    public func readlinkat(_ dirfd: Int32, _ path: String) throws(Errno) -> String {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let count = try valueOrErrno { Glibc.readlinkat(dirfd, path, &buffer, 4096) }
+        return String(decoding: buffer[0..<Int(count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public func renameat(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String) throws(Errno) {
+        _ = try valueOrErrno { Glibc.renameat(olddirfd, old, newdirfd, new) }
+    }
+
+    public func renameat2(
+        _ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String, _ flags: UInt32
+    ) throws(Errno) {
+        _ = try valueOrErrno { cx_renameat2(olddirfd, old, newdirfd, new, flags) }
+    }
+
+    public func unlinkat(_ dirfd: Int32, _ path: String, _ flags: Int32) throws(Errno) {
+        _ = try valueOrErrno { Glibc.unlinkat(dirfd, path, flags) }
+    }
+
+    public func fstatat(_ dirfd: Int32, _ path: String, _ flags: Int32) throws(Errno) -> FileStatus {
+        var st = stat()
+        _ = try valueOrErrno { Glibc.fstatat(dirfd, path, &st, flags) }
+        return FileStatus(st)
+    }
+
+    public func fsync(_ fd: Int32) throws(Errno) {
+        _ = try valueOrErrno { Glibc.fsync(fd) }
+    }
+
+    public func flock(_ fd: Int32, _ operation: Int32) throws(Errno) {
+        _ = try valueOrErrno { cx_flock(fd, operation) }
+    }
+
+    public func write(_ fd: Int32, _ bytes: [UInt8]) throws(Errno) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = try valueOrErrno {
+                bytes.withUnsafeBytes { buffer in Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset) }
+            }
+            offset += written
+        }
+    }
+
+    public func read(_ fd: Int32) throws(Errno) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = try valueOrErrno {
+                chunk.withUnsafeMutableBytes { buffer in Glibc.read(fd, buffer.baseAddress, buffer.count) }
+            }
+            if count == 0 { return result }
+            result.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    public func listDirectory(_ fd: Int32) throws(Errno) -> [String] {
+        let copy = try valueOrErrno { Glibc.fcntl(fd, F_DUPFD_CLOEXEC, 0) }
+        guard let dir = fdopendir(copy) else {
+            let error = Errno.current
+            Glibc.close(copy)
+            throw error
+        }
+        defer { closedir(dir) }
+        rewinddir(dir)
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw Errno.current }
+                return names
+            }
+            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+    }
+}
+
+extension FileStatus {
+    init(_ st: stat) {
+        let format = st.st_mode & S_IFMT
+        let kind: FileKind
+        switch format {
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        case S_IFREG: kind = .regular
+        default: kind = .other
+        }
+        self.init(
+            kind: kind, device: UInt64(st.st_dev), inode: UInt64(st.st_ino), mode: UInt32(st.st_mode),
+            size: Int64(st.st_size),
+            modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+}

@@ -1,0 +1,50 @@
+import GenerationStore
+
+/// One sub-command of `snap-export`: its name, usage, help, and what it does.
+protocol Command {
+    /// The word on the command line.
+    static var name: String { get }
+    /// One line for the command list.
+    static var summary: String { get }
+    /// The usage line, without the leading `snap-export`.
+    static var usage: String { get }
+    /// Options and details for `--help`, may be empty.
+    static var details: String { get }
+    /// Runs the command; throws `UsageError`, `StoreError` or returns a non-zero code.
+    static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode
+}
+
+/// What a command runs with: the global options, the environment, the console and the store.
+struct CommandContext: Sendable {
+    var options: GlobalOptions
+    var environment: [String: String]
+    var console: any Console
+    var system: any SystemCalls
+
+    /// The export root's store.
+    var store: ExportStore { ExportStore(root: options.root, system: system) }
+
+    /// Runs `body` as the writer of the store, honouring `--no-wait`.
+    func withWriter<T>(_ body: (StoreWriter) throws -> T) throws -> T {
+        try store.withWriter(wait: !options.noWait, body)
+    }
+
+    func out(_ line: String) { console.out(line + "\n") }
+    func err(_ line: String) { console.err(line + "\n") }
+}
+
+/// Every command, in the order `--help` lists them.
+enum Commands {
+    static let all: [any Command.Type] = [
+        PublishCommand.self,
+        SwitchCommand.self,
+        RollbackCommand.self,
+        StatusCommand.self,
+        VerifyCommand.self,
+        RepairCommand.self,
+    ]
+
+    static func named(_ name: String) -> (any Command.Type)? {
+        all.first { $0.name == name }
+    }
+}

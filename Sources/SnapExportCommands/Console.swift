@@ -1,0 +1,39 @@
+import Glibc
+import Synchronization
+
+/// Where a command writes: standard output for results, standard error for diagnostics.
+public protocol Console: Sendable {
+    func out(_ text: String)
+    func err(_ text: String)
+}
+
+/// The process's own standard output and error, written unbuffered with `write(2)`.
+public struct StandardConsole: Console {
+    public init() {}
+    public func out(_ text: String) { Self.write(1, text) }
+    public func err(_ text: String) { Self.write(2, text) }
+
+    private static func write(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return }
+            offset += count
+        }
+        bytes.removeAll()
+    }
+}
+
+/// A console that keeps what was written, for in-process tests.
+public final class CapturedConsole: Console {
+    private let buffers = Mutex((out: "", err: ""))
+    public init() {}
+    public func out(_ text: String) { buffers.withLock { $0.out += text } }
+    public func err(_ text: String) { buffers.withLock { $0.err += text } }
+    /// Everything written to standard output.
+    public var output: String { buffers.withLock { $0.out } }
+    /// Everything written to standard error.
+    public var errors: String { buffers.withLock { $0.err } }
+}

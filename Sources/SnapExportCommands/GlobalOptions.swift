@@ -1,0 +1,52 @@
+import GenerationStore
+
+/// Options that every command accepts, anywhere on the command line, each with an environment variable.
+public struct GlobalOptions: Sendable {
+    /// `--root DIR` / `SNAP_EXPORT_ROOT`; default `/var/lib/snapd/export`.
+    public var root: String
+    /// `--no-wait`: fail with exit 75 instead of waiting for the writers' lock.
+    public var noWait: Bool
+    /// `--snap-mount-dir DIR` / `SNAP_EXPORT_SNAP_MOUNT_DIR`; nil means the distribution's default.
+    public var snapMountDir: String?
+    /// `--libexec-dir DIR` / `SNAP_EXPORT_LIBEXEC_DIR`; nil means the distribution's default.
+    public var libexecDir: String?
+    /// `--os-release FILE` / `SNAP_EXPORT_OS_RELEASE`; default `/etc/os-release`.
+    public var osRelease: String
+    /// `--help` given anywhere.
+    public var help: Bool
+
+    public static let defaultRoot = "/var/lib/snapd/export"
+
+    static let usage = """
+        Global options (anywhere on the command line):
+          --root DIR            export root (env SNAP_EXPORT_ROOT; default /var/lib/snapd/export)
+          --no-wait             fail with exit 75 instead of waiting for another writer
+          --snap-mount-dir DIR  where snaps are mounted (env SNAP_EXPORT_SNAP_MOUNT_DIR;
+                                default /snap, /var/lib/snapd/snap on Fedora-like hosts)
+          --libexec-dir DIR     the host's snapd tools (env SNAP_EXPORT_LIBEXEC_DIR;
+                                default /usr/lib/snapd, /usr/libexec/snapd on Fedora-like hosts)
+          --os-release FILE     (env SNAP_EXPORT_OS_RELEASE; default /etc/os-release)
+          -h, --help            show help
+        """
+
+    /// Takes the global options out of `arguments`; the environment fills what was not given.
+    static func extract(from arguments: inout Arguments, environment: [String: String]) throws(UsageError)
+        -> GlobalOptions
+    {
+        let longHelp = arguments.flag("--help")
+        let help = arguments.flag("-h") || longHelp
+        let noWait = arguments.flag("--no-wait")
+        func pick(_ option: String, _ variable: String) throws(UsageError) -> String? {
+            let value = try arguments.value(option) ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+            if let value, value.isEmpty { throw UsageError("option \(option) needs a non-empty value") }
+            return value
+        }
+        return GlobalOptions(
+            root: try pick("--root", "SNAP_EXPORT_ROOT") ?? defaultRoot,
+            noWait: noWait,
+            snapMountDir: try pick("--snap-mount-dir", "SNAP_EXPORT_SNAP_MOUNT_DIR"),
+            libexecDir: try pick("--libexec-dir", "SNAP_EXPORT_LIBEXEC_DIR"),
+            osRelease: try pick("--os-release", "SNAP_EXPORT_OS_RELEASE") ?? "/etc/os-release",
+            help: help)
+    }
+}

@@ -1,0 +1,102 @@
+import GenerationStore
+
+/// The `snap-export` command line: parses the global options, dispatches to a command, maps every error to
+/// its exit code and a message on standard error. Tests call `run` in-process with a `CapturedConsole`.
+public enum SnapExportTool {
+    /// Runs one invocation (`arguments` without the program name) and returns the exit code.
+    public static func run(
+        _ arguments: [String], environment: [String: String], console: any Console = StandardConsole(),
+        system: any SystemCalls = LinuxSystemCalls()
+    ) -> Int32 {
+        var arguments = Arguments(arguments)
+        let options: GlobalOptions
+        do {
+            options = try GlobalOptions.extract(from: &arguments, environment: environment)
+        } catch {
+            console.err("snap-export: \(error.message)\n\(mainUsage)\n")
+            return ExitCode.usage.rawValue
+        }
+        let context = CommandContext(options: options, environment: environment, console: console, system: system)
+        var words = arguments.items
+        guard let word = words.first(where: { !$0.hasPrefix("-") }) else {
+            if options.help {
+                console.out(mainHelp)
+                return ExitCode.success.rawValue
+            }
+            let unknown = words.first.map { "unknown option \($0)" } ?? "no command given"
+            console.err("snap-export: \(unknown)\n\(mainUsage)\n")
+            return ExitCode.usage.rawValue
+        }
+        if let index = words.firstIndex(of: word) { words.remove(at: index) }
+        if word == "help" {
+            if let topic = words.first {
+                guard let command = Commands.named(topic) else {
+                    console.err("snap-export: unknown command '\(topic)'\n\(mainUsage)\n")
+                    return ExitCode.usage.rawValue
+                }
+                console.out(help(for: command))
+            } else {
+                console.out(mainHelp)
+            }
+            return ExitCode.success.rawValue
+        }
+        guard let command = Commands.named(word) else {
+            console.err("snap-export: unknown command '\(word)'\n\(mainUsage)\n")
+            return ExitCode.usage.rawValue
+        }
+        if options.help {
+            console.out(help(for: command))
+            return ExitCode.success.rawValue
+        }
+        var rest = Arguments(words)
+        do {
+            return try command.run(&rest, context).rawValue
+        } catch let error as UsageError {
+            console.err("snap-export \(command.name): \(error.message)\nusage: snap-export \(command.usage)\n")
+            return ExitCode.usage.rawValue
+        } catch let error as StoreError {
+            console.err("snap-export: \(error)\n")
+            return ExitCode(error.kind).rawValue
+        } catch {
+            console.err("snap-export: \(error)\n")
+            return ExitCode.failure.rawValue
+        }
+    }
+
+    static var mainUsage: String { "usage: snap-export [--root DIR] [--no-wait] COMMAND [ARGS...] (try --help)" }
+
+    static var mainHelp: String {
+        let width = Commands.all.map { $0.name.count }.max() ?? 0
+        let list = Commands.all.map { "  " + $0.name.padding(width) + "  " + $0.summary }.joined(separator: "\n")
+        return """
+            snap-export keeps /var/lib/snapd/export: immutable generations of exported entries per source, and one
+            'current' link per exported name, switched atomically with renameat2 so no tool is ever missing.
+
+            \(mainUsage)
+
+            Commands:
+            \(list)
+
+            \(GlobalOptions.usage)
+
+            \(ExitCode.table)
+
+            Run 'snap-export COMMAND --help' for a command's options; see docs/cli.md.
+
+            """
+    }
+
+    static func help(for command: any Command.Type) -> String {
+        var text = "usage: snap-export \(command.usage)\n\n\(command.summary)\n"
+        if !command.details.isEmpty { text += "\n\(command.details)\n" }
+        text += "\n\(GlobalOptions.usage)\n\n\(ExitCode.table)\n"
+        return text
+    }
+}
+
+extension String {
+    /// Pads with spaces on the right to `width` characters.
+    func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

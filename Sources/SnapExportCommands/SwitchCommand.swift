@@ -1,0 +1,61 @@
+import GenerationStore
+
+/// `snap-export switch NAME GENERATION`
+enum SwitchCommand: Command {
+    static let name = "switch"
+    static let summary = "point NAME/current at GENERATION atomically (the old one becomes previous)"
+    static let usage = "switch NAME GENERATION [--json]"
+    static let details = """
+        One renameat2(RENAME_EXCHANGE) of a fresh link with NAME/current, then fsync of NAME/: readers see the old
+        generation or the new one, never nothing. Switching to the current generation changes nothing.
+          --json   print the outcome as JSON
+        """
+
+    static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
+        let json = arguments.flag("--json")
+        let names = try arguments.positionals("NAME", "GENERATION")
+        let outcome = try context.withWriter { try $0.switchCurrent(name: names[0], to: names[1]) }
+        let from: String?
+        switch outcome {
+        case .switched(let old): from = old
+        case .unchanged: from = names[1]
+        }
+        if json {
+            context.console.out(
+                JSONValue.object([
+                    ("name", .string(names[0])), ("current", .string(names[1])),
+                    ("changed", .bool(outcome != .unchanged)), ("previous_current", .string(from)),
+                ]).rendered())
+        } else if outcome == .unchanged {
+            context.out("\(names[0])/current already is \(names[1]); nothing changed")
+        } else {
+            context.out("\(names[0])/current: \(from ?? "(none)") -> \(names[1])")
+        }
+        return .success
+    }
+}
+
+/// `snap-export rollback NAME`
+enum RollbackCommand: Command {
+    static let name = "rollback"
+    static let summary = "swap NAME/current and NAME/previous in one renameat2(RENAME_EXCHANGE)"
+    static let usage = "rollback NAME [--json]"
+    static let details = """
+        Fails (66) and changes nothing when NAME has no previous generation.
+          --json   print the outcome as JSON
+        """
+
+    static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
+        let json = arguments.flag("--json")
+        let name = try arguments.positionals("NAME")[0]
+        let (from, to) = try context.withWriter { try $0.rollback(name: name) }
+        if json {
+            context.console.out(
+                JSONValue.object([("name", .string(name)), ("current", .string(to)), ("previous", .string(from))])
+                    .rendered())
+        } else {
+            context.out("\(name)/current: \(from) -> \(to) (rolled back)")
+        }
+        return .success
+    }
+}

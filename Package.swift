@@ -39,17 +39,22 @@ let package = Package(
             dependencies: ["GenerationStore", "CExportShims"],
             path: "bench/export-bench"
         ),
+        // Helpers shared by the test targets: temporary directories, child processes, skip conditions.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "GenerationStoreTests",
-            dependencies: ["GenerationStore", "CExportShims", "snap-export"]
+            dependencies: ["GenerationStore", "CExportShims", "TestSupport", "snap-export"]
         ),
         .testTarget(
             name: "SnapdExportTests",
-            dependencies: ["SnapdExport", "GenerationStore", "snap-export"]
+            dependencies: ["SnapdExport", "GenerationStore", "TestSupport", "snap-export"]
         ),
         .testTarget(
             name: "SnapExportCommandsTests",
-            dependencies: ["SnapExportCommands", "GenerationStore", "snap-export", "export-bench"]
+            dependencies: ["SnapExportCommands", "GenerationStore", "TestSupport", "snap-export", "export-bench"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -42,6 +42,7 @@ enum Commands {
         StatusCommand.self,
         VerifyCommand.self,
         RepairCommand.self,
+        DemoCommand.self,
     ]
 
     static func named(_ name: String) -> (any Command.Type)? {

@@ -91,4 +91,45 @@ struct RenameFallbackTests {
         #expect(fixture.names(".staging") == [])
         #expect(try fixture.store().verify() == [])
     }
+
+    @Test("a switch or rollback whose renameat2 fails for another reason leaves no retirement marker behind")
+    func failedFlipTakesBackItsMarker() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.write { writer in
+            try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
+            try writer.publish(name: "demo", generation: "g2", manifest: manifest("b"))
+            try writer.switchCurrent(name: "demo", to: "g1")
+            try writer.switchCurrent(name: "demo", to: "g2")
+        }
+        let before = fixture.names("demo")
+        let recording = RecordingSystemCalls()
+        recording.inject(.ioError, into: "renameat2")
+        #expect(throws: StoreError.self) { try fixture.write(recording) { try $0.switchCurrent(name: "demo", to: "g1") } }
+        #expect(throws: StoreError.self) { try fixture.write(recording) { try $0.rollback(name: "demo") } }
+        #expect(fixture.names("demo") == before)
+        #expect(try fixture.store().retirements(of: "demo").keys.sorted() == ["g1"])
+    }
+
+    @Test("a switch whose rename over previous fails after the exchange keeps the new current and says so")
+    func failureAfterTheExchangeKeepsTheNewCurrent() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.write { writer in
+            try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
+            try writer.publish(name: "demo", generation: "g2", manifest: manifest("b"))
+            try writer.switchCurrent(name: "demo", to: "g1")
+        }
+        // Once only: a store that took this for a refused flag would redo the flip with the old link and undo it.
+        let recording = RecordingSystemCalls()
+        recording.inject(.invalidArgument, into: "renameat", times: 1)
+        let error = #expect(throws: StoreError.self) {
+            try fixture.write(recording) { try $0.switchCurrent(name: "demo", to: "g2") }
+        }
+        #expect(error?.syscall == "renameat")
+        #expect(error?.path == fixture.path("demo/previous"))
+        #expect(fixture.link("demo/current") == "g2")
+        #expect(!fixture.names("demo").contains { $0.hasPrefix(".next-") })
+        #expect(try fixture.store().verify() == [])
+    }
 }

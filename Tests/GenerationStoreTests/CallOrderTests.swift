@@ -42,12 +42,16 @@ struct CallOrderTests {
         #expect(links.map { log[$0].arguments } == [["/opt/x.1", "x.1"], ["/opt/a", "a"], ["/opt/b", "b"]])
         let fsyncs = log.indices.filter { log[$0].name == "fsync" }
         let before = fsyncs.filter { $0 < rename }
-        #expect(before.map { log[$0].arguments[0] }.sorted() == [".manifest.json", "man", "man1", staging, "tools"].sorted())
+        #expect(
+            before.map { log[$0].arguments[0] }.sorted()
+                == [".manifest.json", "man", "man1", staging, "tools"].sorted())
         func synced(_ name: String) throws -> Int { try #require(log.index(of: "fsync") { $0 == [name] }) }
         // Each directory is synced after what it holds, children before parents, the generation last.
         let manifestWrite = try #require(log.index(of: "write") { $0 == [".manifest.json"] })
         #expect(manifestWrite < (try synced(".manifest.json")))
-        let (man1, man, tools, generation) = (try synced("man1"), try synced("man"), try synced("tools"), try synced(staging))
+        let (man1, man, tools, generation) = (
+            try synced("man1"), try synced("man"), try synced("tools"), try synced(staging)
+        )
         #expect(links.allSatisfy { $0 < man1 && $0 < tools })
         #expect(man1 < man)
         #expect(before.last == generation)
@@ -119,7 +123,9 @@ struct CallOrderTests {
             let result = try writer.rollback(name: "demo")
             #expect(result.from == "g2" && result.to == "g1")
         }
-        let calls = recording.log.mutations.filter { !($0.name == "symlinkat" && $0.arguments[1].hasPrefix(".retired-")) }
+        let calls = recording.log.mutations.filter {
+            !($0.name == "symlinkat" && $0.arguments[1].hasPrefix(".retired-"))
+        }
         #expect(calls.map(\.description) == ["renameat2(current, previous, EXCHANGE)", "fsync(demo)"])
         #expect(fixture.link("demo/current") == "g1")
         #expect(fixture.link("demo/previous") == "g2")

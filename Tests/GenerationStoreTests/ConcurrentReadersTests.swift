@@ -16,7 +16,8 @@ private func makeFlippingRoot(_ fixture: StoreFixture) throws -> [String] {
             entries["tool\(tool)"] = file
         }
         try fixture.write {
-            try $0.publish(name: "demo", generation: generation, manifest: Manifest(source: "t", sets: ["tools": entries]))
+            try $0.publish(
+                name: "demo", generation: generation, manifest: Manifest(source: "t", sets: ["tools": entries]))
         }
     }
     try fixture.write { try $0.switchCurrent(name: "demo", to: "g1") }
@@ -48,8 +49,10 @@ struct ConcurrentReadersTests {
             readers: 3, paths: paths,
             until: { $0.flips.load(ordering: .relaxed) >= 10_000 && $0.lookups.load(ordering: .relaxed) >= 1_000_000 },
             flipper: storeFlipper(fixture.store(), durable: false))
-        let (lookups, failures, flips) = (counters.lookups.load(ordering: .relaxed),
-            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed))
+        let (lookups, failures, flips) = (
+            counters.lookups.load(ordering: .relaxed),
+            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
+        )
         print("atomic switch: \(flips) switches, \(lookups) lookups, \(failures) failed")
         #expect(counters.error.withLock { $0 } == nil)
         #expect(flips >= 10_000)
@@ -67,8 +70,10 @@ struct ConcurrentReadersTests {
             readers: 2, paths: paths,
             until: { $0.flips.load(ordering: .relaxed) >= 500 && $0.lookups.load(ordering: .relaxed) >= 100_000 },
             flipper: storeFlipper(fixture.store(), durable: true))
-        let (lookups, failures, flips) = (counters.lookups.load(ordering: .relaxed),
-            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed))
+        let (lookups, failures, flips) = (
+            counters.lookups.load(ordering: .relaxed),
+            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
+        )
         print("durable switch: \(flips) switches, \(lookups) lookups, \(failures) failed")
         #expect(counters.error.withLock { $0 } == nil)
         #expect(flips >= 500)
@@ -86,8 +91,10 @@ struct ConcurrentReadersTests {
             readers: 2, paths: paths,
             until: { $0.flips.load(ordering: .relaxed) >= 1_000 && $0.lookups.load(ordering: .relaxed) >= 200_000 },
             flipper: storeFlipper(fixture.store(recording), durable: false))
-        let (lookups, failures, flips) = (counters.lookups.load(ordering: .relaxed),
-            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed))
+        let (lookups, failures, flips) = (
+            counters.lookups.load(ordering: .relaxed),
+            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
+        )
         print("fallback switch: \(flips) switches, \(lookups) lookups, \(failures) failed")
         #expect(counters.error.withLock { $0 } == nil)
         #expect(recording.names.contains("renameat"))
@@ -121,8 +128,10 @@ struct ConcurrentReadersTests {
                     counters.flips.add(1, ordering: .relaxed)
                 }
             })
-        let (lookups, failures, flips) = (counters.lookups.load(ordering: .relaxed),
-            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed))
+        let (lookups, failures, flips) = (
+            counters.lookups.load(ordering: .relaxed),
+            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
+        )
         print("non-atomic flip: \(flips) flips, \(lookups) lookups, \(failures) failed")
         #expect(counters.error.withLock { $0 } == nil)
         #expect(failures > 0, "no failed lookup in \(flips) non-atomic flips: the harness cannot see a window")

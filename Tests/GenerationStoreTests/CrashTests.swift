@@ -15,20 +15,40 @@ struct CrashScenario: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(point) during \(command.prefix(3).joined(separator: " "))" }
 }
 
-private let publishCommand = ["publish", "demo", "g4", "--entry", "tools/e0=/opt/g4/e0", "--entry", "tools/e1=/opt/g4/e1"]
+private let publishCommand = [
+    "publish", "demo", "g4", "--entry", "tools/e0=/opt/g4/e0", "--entry", "tools/e1=/opt/g4/e1",
+]
 
 let crashScenarios: [CrashScenario] = [
-    CrashScenario(point: "publish.staging-created", command: publishCommand, name: "demo", currentAfter: ["g2"], leavesLeftover: true),
-    CrashScenario(point: "publish.entries-written", command: publishCommand, name: "demo", currentAfter: ["g2"], leavesLeftover: true),
-    CrashScenario(point: "publish.synced", command: publishCommand, name: "demo", currentAfter: ["g2"], leavesLeftover: true),
-    CrashScenario(point: "publish.renamed", command: publishCommand, name: "demo", currentAfter: ["g2"], leavesLeftover: false),
-    CrashScenario(point: "switch.linked", command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g2"], leavesLeftover: true),
-    CrashScenario(point: "switch.exchanged", command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g3"], leavesLeftover: true),
-    CrashScenario(point: "switch.previous-set", command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g3"], leavesLeftover: false),
+    CrashScenario(
+        point: "publish.staging-created", command: publishCommand, name: "demo", currentAfter: ["g2"],
+        leavesLeftover: true),
+    CrashScenario(
+        point: "publish.entries-written", command: publishCommand, name: "demo", currentAfter: ["g2"],
+        leavesLeftover: true),
+    CrashScenario(
+        point: "publish.synced", command: publishCommand, name: "demo", currentAfter: ["g2"], leavesLeftover: true),
+    CrashScenario(
+        point: "publish.renamed", command: publishCommand, name: "demo", currentAfter: ["g2"], leavesLeftover: false),
+    CrashScenario(
+        point: "switch.linked", command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g2"],
+        leavesLeftover: true),
+    CrashScenario(
+        point: "switch.exchanged", command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g3"],
+        leavesLeftover: true),
+    CrashScenario(
+        point: "switch.previous-set", command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g3"],
+        leavesLeftover: false),
     // The first switch of a name (no current yet) takes the RENAME_NOREPLACE path.
-    CrashScenario(point: "switch.linked", command: ["switch", "fresh", "g1"], name: "fresh", currentAfter: [nil], leavesLeftover: true),
-    CrashScenario(point: "switch.previous-set", command: ["switch", "fresh", "g1"], name: "fresh", currentAfter: ["g1"], leavesLeftover: false),
-    CrashScenario(point: "rollback.exchanged", command: ["rollback", "demo"], name: "demo", currentAfter: ["g1"], leavesLeftover: false),
+    CrashScenario(
+        point: "switch.linked", command: ["switch", "fresh", "g1"], name: "fresh", currentAfter: [nil],
+        leavesLeftover: true),
+    CrashScenario(
+        point: "switch.previous-set", command: ["switch", "fresh", "g1"], name: "fresh", currentAfter: ["g1"],
+        leavesLeftover: false),
+    CrashScenario(
+        point: "rollback.exchanged", command: ["rollback", "demo"], name: "demo", currentAfter: ["g1"],
+        leavesLeftover: false),
 ]
 
 /// A problem that only a leftover of an interrupted writer causes (what `repair` removes).
@@ -37,7 +57,9 @@ private func isLeftover(_ problem: ExportStore.Problem) -> Bool {
         || (problem.path.split(separator: "/").last?.hasPrefix(".next-") ?? false)
 }
 
-@Suite("A writer killed at any step leaves a root that verify accepts once repaired", .enabled(if: isDebugBuild, "fault points exist only in debug builds"))
+@Suite(
+    "A writer killed at any step leaves a root that verify accepts once repaired",
+    .enabled(if: isDebugBuild, "fault points exist only in debug builds"))
 struct CrashTests {
     @Test("every fault point of publish, switch and rollback has a crash scenario")
     func everyFaultPointIsCovered() {
@@ -45,7 +67,8 @@ struct CrashTests {
         #expect(Set(crashScenarios.map(\.point)) == Set(points))
     }
 
-    @Test("SIGKILL at a fault point keeps current complete; repair removes the leftovers; verify is then clean",
+    @Test(
+        "SIGKILL at a fault point keeps current complete; repair removes the leftovers; verify is then clean",
         arguments: crashScenarios)
     func crashLeavesInvariantsIntact(_ scenario: CrashScenario) throws {
         let fixture = try StoreFixture("crash-test")
@@ -60,7 +83,8 @@ struct CrashTests {
         }
         #expect(try fixture.store().verify() == [])
 
-        let killed = try snapExport(["--root", fixture.root] + scenario.command, environment: ["SNAP_EXPORT_FAULT": scenario.point])
+        let killed = try snapExport(
+            ["--root", fixture.root] + scenario.command, environment: ["SNAP_EXPORT_FAULT": scenario.point])
         #expect(killed.signaled && killed.status == SIGKILL, "exit \(killed.status): \(killed.stderr)")
 
         // Invariants 1-2: current names a complete generation; every generation matches its manifest.

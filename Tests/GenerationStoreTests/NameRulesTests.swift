@@ -129,8 +129,10 @@ struct NameRulesTests {
 
     @Test("sibling sets under a common parent are accepted")
     func siblingSetsAreAccepted() throws {
-        try Manifest(source: "t", sets: ["man/man1": ["ls.1": "/a"], "man/man8": ["mount.8": "/b"], "tools": ["x": "/c"]])
-            .validate(context: "test")
+        try Manifest(
+            source: "t", sets: ["man/man1": ["ls.1": "/a"], "man/man8": ["mount.8": "/b"], "tools": ["x": "/c"]]
+        )
+        .validate(context: "test")
     }
 
     @Test("a manifest without sets or of an unknown format is rejected")

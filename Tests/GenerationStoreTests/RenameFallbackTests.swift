@@ -49,7 +49,8 @@ struct RenameFallbackTests {
         #expect(attempts.count == 6, "2 publishes, 3 switches, 1 rollback: \(attempts)")
         #expect(log.contains { $0.name == "renameat" && $0.arguments.last == "current" })
         // current is only ever replaced by a rename onto it, never unlinked: it is never absent.
-        #expect(!log.contains { $0.name == "unlinkat" && ($0.arguments == ["current"] || $0.arguments == ["previous"]) })
+        #expect(
+            !log.contains { $0.name == "unlinkat" && ($0.arguments == ["current"] || $0.arguments == ["previous"]) })
         #expect(
             log.filter { $0.arguments.contains("current") && $0.name != "readlinkat" && $0.name != "fstatat" }
                 .allSatisfy { $0.name == "renameat" && $0.arguments.last == "current" || $0.name == "renameat2" })
@@ -105,7 +106,9 @@ struct RenameFallbackTests {
         let before = fixture.names("demo")
         let recording = RecordingSystemCalls()
         recording.inject(.ioError, into: "renameat2")
-        #expect(throws: StoreError.self) { try fixture.write(recording) { try $0.switchCurrent(name: "demo", to: "g1") } }
+        #expect(throws: StoreError.self) {
+            try fixture.write(recording) { try $0.switchCurrent(name: "demo", to: "g1") }
+        }
         #expect(throws: StoreError.self) { try fixture.write(recording) { try $0.rollback(name: "demo") } }
         #expect(fixture.names("demo") == before)
         #expect(try fixture.store().retirements(of: "demo").keys.sorted() == ["g1"])

@@ -23,6 +23,7 @@ struct StoreFixture {
     }
 
     /// Runs `body` with a writer of a store using `system`.
+    @discardableResult
     func write<T>(_ system: any SystemCalls = LinuxSystemCalls(), _ body: (StoreWriter) throws -> T) throws -> T {
         try store(system).withWriter(body)
     }

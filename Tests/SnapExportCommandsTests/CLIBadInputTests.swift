@@ -22,38 +22,52 @@ private let long = String(repeating: "n", count: 256)
 
 let badInputs: [BadInput] = [
     // 65: names and targets that break a rule.
-    BadInput("exported name starting with a dot", ["publish", ".hidden", "g9", "--entry", "tools/a=/x"], exits: 65,
+    BadInput(
+        "exported name starting with a dot", ["publish", ".hidden", "g9", "--entry", "tools/a=/x"], exits: 65,
         mentions: "'.hidden'", "must not start with '.'"),
     BadInput("generation '..'", ["publish", "demo", "..", "--entry", "tools/a=/x"], exits: 65, mentions: "'..'"),
-    BadInput("generation with a newline", ["publish", "demo", "g\n9", "--entry", "tools/a=/x"], exits: 65,
+    BadInput(
+        "generation with a newline", ["publish", "demo", "g\n9", "--entry", "tools/a=/x"], exits: 65,
         mentions: "'g\\n9'", "newline"),
-    BadInput("exported name longer than 255 bytes", ["publish", long, "g9", "--entry", "tools/a=/x"], exits: 65,
+    BadInput(
+        "exported name longer than 255 bytes", ["publish", long, "g9", "--entry", "tools/a=/x"], exits: 65,
         mentions: "'\(long)'", "255 bytes"),
-    BadInput("entry name starting with a dot", ["publish", "demo", "g9", "--entry", "tools/.a=/x"], exits: 65,
+    BadInput(
+        "entry name starting with a dot", ["publish", "demo", "g9", "--entry", "tools/.a=/x"], exits: 65,
         mentions: "'.a'"),
     BadInput("entry '..'", ["publish", "demo", "g9", "--entry", "tools/..=/x"], exits: 65, mentions: "'..'"),
-    BadInput("set path with an empty part", ["publish", "demo", "g9", "--entry", "man//a.1=/x"], exits: 65,
+    BadInput(
+        "set path with an empty part", ["publish", "demo", "g9", "--entry", "man//a.1=/x"], exits: 65,
         mentions: "man/", "must not be empty"),
-    BadInput("relative target", ["publish", "demo", "g9", "--entry", "tools/a=opt/a"], exits: 65,
+    BadInput(
+        "relative target", ["publish", "demo", "g9", "--entry", "tools/a=opt/a"], exits: 65,
         mentions: "'opt/a'", "absolute"),
-    BadInput("target with '..'", ["publish", "demo", "g9", "--entry", "tools/a=/opt/../a"], exits: 65,
+    BadInput(
+        "target with '..'", ["publish", "demo", "g9", "--entry", "tools/a=/opt/../a"], exits: 65,
         mentions: "'/opt/../a'"),
-    BadInput("target with a trailing '/'", ["publish", "demo", "g9", "--entry", "tools/a=/opt/a/"], exits: 65,
+    BadInput(
+        "target with a trailing '/'", ["publish", "demo", "g9", "--entry", "tools/a=/opt/a/"], exits: 65,
         mentions: "'/opt/a/'"),
-    BadInput("the same entry twice", ["publish", "demo", "g9", "--entry", "tools/a=/x", "--entry", "tools/a=/y"],
+    BadInput(
+        "the same entry twice", ["publish", "demo", "g9", "--entry", "tools/a=/x", "--entry", "tools/a=/y"],
         exits: 65, mentions: "tools/a"),
     BadInput("switch to an invalid generation name", ["switch", "demo", "../g1"], exits: 65, mentions: "'../g1'"),
     // Manifest files.
-    BadInput("missing manifest file", ["publish", "demo", "g9", "--manifest", "$DIR/absent.json"], exits: 66,
+    BadInput(
+        "missing manifest file", ["publish", "demo", "g9", "--manifest", "$DIR/absent.json"], exits: 66,
         mentions: "$DIR/absent.json"),
-    BadInput("malformed manifest JSON", ["publish", "demo", "g9", "--manifest", "$DIR/malformed.json"], exits: 65,
+    BadInput(
+        "malformed manifest JSON", ["publish", "demo", "g9", "--manifest", "$DIR/malformed.json"], exits: 65,
         mentions: "$DIR/malformed.json", "not valid JSON"),
-    BadInput("manifest without sets", ["publish", "demo", "g9", "--manifest", "$DIR/nosets.json"], exits: 65,
+    BadInput(
+        "manifest without sets", ["publish", "demo", "g9", "--manifest", "$DIR/nosets.json"], exits: 65,
         mentions: "$DIR/nosets.json", "'sets'"),
-    BadInput("manifest with an entry leaving its set", ["publish", "demo", "g9", "--manifest", "$DIR/escape.json"],
+    BadInput(
+        "manifest with an entry leaving its set", ["publish", "demo", "g9", "--manifest", "$DIR/escape.json"],
         exits: 65, mentions: "'../x'"),
     // 73: a published generation never changes.
-    BadInput("republishing g1 with other content", ["publish", "demo", "g1", "--entry", "tools/a=/other"], exits: 73,
+    BadInput(
+        "republishing g1 with other content", ["publish", "demo", "g1", "--entry", "tools/a=/other"], exits: 73,
         mentions: "$ROOT/demo/g1", "different content"),
     // 66: what is named does not exist.
     BadInput("switch to a missing generation", ["switch", "demo", "nope"], exits: 66, mentions: "$ROOT/demo/nope"),
@@ -68,7 +82,8 @@ let badInputs: [BadInput] = [
     BadInput("unknown command", ["frobnicate"], exits: 64, mentions: "'frobnicate'"),
     BadInput("option without its value", ["publish", "demo", "g9", "--entry"], exits: 64, mentions: "--entry"),
     BadInput("entry without '='", ["publish", "demo", "g9", "--entry", "tools/a"], exits: 64, mentions: "'tools/a'"),
-    BadInput("both --manifest and --entry", ["publish", "demo", "g9", "--manifest", "$DIR/m", "--entry", "t/a=/x"],
+    BadInput(
+        "both --manifest and --entry", ["publish", "demo", "g9", "--manifest", "$DIR/m", "--entry", "t/a=/x"],
         exits: 64, mentions: "--manifest"),
     BadInput("neither --manifest nor --entry", ["publish", "demo", "g9"], exits: 64, mentions: "--manifest"),
     BadInput("empty --root", ["status", "--root="], exits: 64, mentions: "--root"),
@@ -83,10 +98,13 @@ struct CLIBadInputTests {
             "nosets.json": #"{"source": "x"}"#,
             "escape.json": #"{"source": "x", "sets": {"tools": {"../x": "/x"}}}"#,
         ]
-        for (name, text) in files { try text.write(toFile: fixture.directory.appending(name), atomically: false, encoding: .utf8) }
+        for (name, text) in files {
+            try text.write(toFile: fixture.directory.appending(name), atomically: false, encoding: .utf8)
+        }
     }
 
-    @Test("each error path exits with its code, names the offending value and changes nothing",
+    @Test(
+        "each error path exits with its code, names the offending value and changes nothing",
         arguments: badInputs, CLIRunner.allCases)
     func badInputChangesNothing(_ input: BadInput, _ runner: CLIRunner) throws {
         let fixture = try CLIFixture()
@@ -95,7 +113,8 @@ struct CLIBadInputTests {
         let status = try fixture.statusJSON()
         let tree = fixture.snapshot()
         let expand = { (text: String) in
-            text.replacingOccurrences(of: "$DIR", with: fixture.directory.path).replacingOccurrences(of: "$ROOT", with: fixture.root)
+            text.replacingOccurrences(of: "$DIR", with: fixture.directory.path).replacingOccurrences(
+                of: "$ROOT", with: fixture.root)
         }
 
         let result = try fixture.run(input.arguments.map(expand), runner)

@@ -12,7 +12,10 @@ struct CLIConcurrentWritersTests {
         switch index % 4 {
         case 0: return ["publish", "demo", own, "--entry", "tools/a=/opt/\(own)/a", "--entry", "tools/b=/opt/\(own)/b"]
         case 1: return ["switch", "demo", own]
-        case 2: return ["publish", "demo", "shared", "--entry", "tools/a=/opt/shared/a", "--entry", "tools/b=/opt/shared/b"]
+        case 2:
+            return [
+                "publish", "demo", "shared", "--entry", "tools/a=/opt/shared/a", "--entry", "tools/b=/opt/shared/b",
+            ]
         default: return index % 8 == 3 ? ["switch", "demo", "shared"] : ["rollback", "demo"]
         }
     }

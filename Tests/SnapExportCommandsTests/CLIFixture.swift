@@ -39,7 +39,8 @@ struct CLIFixture {
             return CLIResult(status: status, stdout: console.output, stderr: console.errors)
         case .child:
             let result = try snapExport(all, environment: ["SNAP_EXPORT_FAULT": nil, "SNAP_EXPORT_ROOT": nil])
-            return CLIResult(status: result.signaled ? 128 + result.status : result.status, stdout: result.stdout,
+            return CLIResult(
+                status: result.signaled ? 128 + result.status : result.status, stdout: result.stdout,
                 stderr: result.stderr)
         }
     }
@@ -49,7 +50,8 @@ struct CLIFixture {
     func succeed(_ arguments: [String]) throws -> String {
         let result = try run(arguments)
         guard result.status == 0 else {
-            throw CLIFailure(message: "snap-export \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
+            throw CLIFailure(
+                message: "snap-export \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
         }
         return result.stdout
     }

@@ -14,11 +14,17 @@ struct InjectedFailure: Sendable, CustomTestStringConvertible {
 }
 
 let injectedFailures: [InjectedFailure] = [
-    InjectedFailure(arguments: ["publish", "demo", "g9", "--entry", "tools/a=/x"], call: "symlinkat", errno: .noSpace, code: 74),
-    InjectedFailure(arguments: ["publish", "demo", "g9", "--entry", "tools/a=/x"], call: "write", errno: .quotaExceeded, code: 74),
-    InjectedFailure(arguments: ["publish", "demo", "g9", "--entry", "tools/a=/x"], call: "fsync", errno: .ioError, code: 74),
-    InjectedFailure(arguments: ["publish", "demo", "g9", "--entry", "tools/a=/x"], call: "renameat2", errno: .noSpace, code: 74),
-    InjectedFailure(arguments: ["publish", "demo", "g9", "--entry", "tools/a=/x"], call: "mkdirat", errno: .readOnlyFileSystem, code: 73,
+    InjectedFailure(
+        arguments: ["publish", "demo", "g9", "--entry", "tools/a=/x"], call: "symlinkat", errno: .noSpace, code: 74),
+    InjectedFailure(
+        arguments: ["publish", "demo", "g9", "--entry", "tools/a=/x"], call: "write", errno: .quotaExceeded, code: 74),
+    InjectedFailure(
+        arguments: ["publish", "demo", "g9", "--entry", "tools/a=/x"], call: "fsync", errno: .ioError, code: 74),
+    InjectedFailure(
+        arguments: ["publish", "demo", "g9", "--entry", "tools/a=/x"], call: "renameat2", errno: .noSpace, code: 74),
+    InjectedFailure(
+        arguments: ["publish", "demo", "g9", "--entry", "tools/a=/x"], call: "mkdirat", errno: .readOnlyFileSystem,
+        code: 73,
         // The staging directory itself: the root and .staging exist, and mkdir of an existing name says EEXIST.
         matching: { !$0[0].hasPrefix("/") && $0[0] != ".staging" }),
     InjectedFailure(arguments: ["switch", "demo", "g1"], call: "symlinkat", errno: .noSpace, code: 74),
@@ -30,7 +36,8 @@ let injectedFailures: [InjectedFailure] = [
 
 @Suite("A failing disk (full, read-only, I/O error) through the command line")
 struct CLIInjectedErrorTests {
-    @Test("the command exits with the errno's code, names the path and the error, and consumers see no change",
+    @Test(
+        "the command exits with the errno's code, names the path and the error, and consumers see no change",
         arguments: injectedFailures)
     func failingCallChangesNothing(_ failure: InjectedFailure) throws {
         let fixture = try CLIFixture()
@@ -46,7 +53,8 @@ struct CLIInjectedErrorTests {
         }
         let console = CapturedConsole()
 
-        let code = SnapExportTool.run(["--root", fixture.root] + failure.arguments, environment: [:], console: console,
+        let code = SnapExportTool.run(
+            ["--root", fixture.root] + failure.arguments, environment: [:], console: console,
             system: recording)
 
         #expect(code == failure.code, "\(console.errors)")

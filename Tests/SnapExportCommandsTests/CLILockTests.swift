@@ -25,7 +25,9 @@ private final class HeldLock {
 
 @Suite("Writers take the lock; readers never do")
 struct CLILockTests {
-    @Test("--no-wait makes a writer exit 75 while another holds the lock, and changes nothing", arguments: CLIRunner.allCases)
+    @Test(
+        "--no-wait makes a writer exit 75 while another holds the lock, and changes nothing",
+        arguments: CLIRunner.allCases)
     func noWaitFailsWhileLocked(_ runner: CLIRunner) throws {
         let fixture = try CLIFixture()
         defer { fixture.remove() }

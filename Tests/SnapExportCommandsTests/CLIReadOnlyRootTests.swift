@@ -6,7 +6,9 @@ import TestSupport
 struct CLIReadOnlyRootTests {
     @Test(
         "every writing command fails with 73 or 74, names the root, and changes nothing",
-        .enabled(if: TestEnvironment.isRoot && TestEnvironment.has("mount"), "needs root and mount(8) for a read-only tmpfs"))
+        .enabled(
+            if: TestEnvironment.isRoot && TestEnvironment.has("mount"), "needs root and mount(8) for a read-only tmpfs")
+    )
     func writersFailOnAReadOnlyRoot() throws {
         let fixture = try CLIFixture("cli-ro-test", root: "ro/export")
         defer { fixture.remove() }

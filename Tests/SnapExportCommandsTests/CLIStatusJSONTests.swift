@@ -51,7 +51,9 @@ struct CLIStatusJSONTests {
         #expect(other["current"] is NSNull && other["previous"] is NSNull)
         // null is written out, not left out, and the keys come in the documented order.
         #expect(text.contains(#""previous": null"#))
-        let order = ["\"name\"", "\"current\"", "\"previous\"", "\"generations\""].compactMap { text.range(of: $0)?.lowerBound }
+        let order = ["\"name\"", "\"current\"", "\"previous\"", "\"generations\""].compactMap {
+            text.range(of: $0)?.lowerBound
+        }
         #expect(order.count == 4 && order == order.sorted())
 
         try fixture.succeed(["switch", "demo", "g2"])

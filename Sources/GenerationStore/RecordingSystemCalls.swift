@@ -6,7 +6,8 @@ import Synchronization
 /// observes their exact order of calls (`log`) or simulates a kernel that refuses a flag
 /// (`inject(.invalidArgument, into: "renameat2")`).
 public final class RecordingSystemCalls: SystemCalls {
-    /// One recorded call: its name and the names (not descriptors) it was given.
+    /// One recorded call: its name and the names (not descriptors) it was given; calls on a descriptor
+    /// (`fsync`, `write`) record the name the descriptor was opened with (`openat`'s last argument).
     public struct Call: Sendable, Equatable, CustomStringConvertible {
         public var name: String
         public var arguments: [String]
@@ -24,6 +25,8 @@ public final class RecordingSystemCalls: SystemCalls {
         var log: [Call] = []
         var injections: [Injection] = []
         var recording = true
+        /// Descriptor → the name it was opened with, so `fsync` and `write` say what they act on.
+        var descriptors: [Int32: String] = [:]
     }
 
     private let base: any SystemCalls
@@ -66,13 +69,19 @@ public final class RecordingSystemCalls: SystemCalls {
 
     public func openat(_ dirfd: Int32, _ path: String, _ flags: Int32, _ mode: UInt32) throws(Errno) -> Int32 {
         try enter("openat", [path])
-        return try base.openat(dirfd, path, flags, mode)
+        let fd = try base.openat(dirfd, path, flags, mode)
+        state.withLock { $0.descriptors[fd] = path }
+        return fd
     }
 
     public func close(_ fd: Int32) {
         try? enter("close", [])
+        state.withLock { _ = $0.descriptors.removeValue(forKey: fd) }
         base.close(fd)
     }
+
+    /// The name `fd` was opened with, or `?` for a descriptor this seam did not open.
+    private func opened(_ fd: Int32) -> String { state.withLock { $0.descriptors[fd] ?? "?" } }
 
     public func mkdirat(_ dirfd: Int32, _ path: String, _ mode: UInt32) throws(Errno) {
         try enter("mkdirat", [path])
@@ -112,7 +121,7 @@ public final class RecordingSystemCalls: SystemCalls {
     }
 
     public func fsync(_ fd: Int32) throws(Errno) {
-        try enter("fsync", [])
+        try enter("fsync", [opened(fd)])
         try base.fsync(fd)
     }
 
@@ -122,7 +131,7 @@ public final class RecordingSystemCalls: SystemCalls {
     }
 
     public func write(_ fd: Int32, _ bytes: [UInt8]) throws(Errno) {
-        try enter("write", [])
+        try enter("write", [opened(fd)])
         try base.write(fd, bytes)
     }
 

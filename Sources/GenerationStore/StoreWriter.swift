@@ -261,16 +261,31 @@ public final class StoreWriter {
             if durable { try system.sync(nameFd, at: store.path(name), context) }
             return .switched(from: nil)
         }
-        try writeMarker(nameFd, name, retiring: old, context) { try? self.system.unlinkat(nameFd, next, 0) }
+        let marker = try writeMarker(nameFd, name, retiring: old, context) {
+            try? self.system.unlinkat(nameFd, next, 0)
+        }
+        var exchanged = true
         do {
             try system.renameat2(nameFd, next, nameFd, Layout.current, RenameFlags.exchange)
-            store.faults.hit("switch.exchanged")
-            try system.renameat(nameFd, next, nameFd, Layout.previous)
         } catch .invalidArgument, .notImplemented {
-            try replaceWithoutFlags(nameFd, name, current: generation, previous: old, consuming: next, context)
+            exchanged = false
         } catch {
+            // Nothing changed: take back the link and the marker.
             try? system.unlinkat(nameFd, next, 0)
+            try? system.unlinkat(nameFd, marker, 0)
             throw .system("renameat2", error, path: store.path(name, Layout.current), context)
+        }
+        if exchanged {
+            store.faults.hit("switch.exchanged")
+            // current already names the new generation and `next` the old one: only previous is left to set.
+            do {
+                try system.renameat(nameFd, next, nameFd, Layout.previous)
+            } catch {
+                try? system.unlinkat(nameFd, next, 0)
+                throw .system("renameat", error, path: store.path(name, Layout.previous), context)
+            }
+        } else {
+            try replaceWithoutFlags(nameFd, name, current: generation, previous: old, consuming: next, context)
         }
         store.faults.hit("switch.previous-set")
         if durable { try system.sync(nameFd, at: store.path(name), context) }
@@ -293,7 +308,7 @@ public final class StoreWriter {
         }
         try NameRules.validateComponent(previous, what: "generation named by previous", context: context)
         try requireGeneration(nameFd, name, previous, context)
-        try writeMarker(nameFd, name, retiring: current, context) {}
+        let marker = try writeMarker(nameFd, name, retiring: current, context) {}
         do {
             try system.renameat2(nameFd, Layout.current, nameFd, Layout.previous, RenameFlags.exchange)
         } catch .invalidArgument, .notImplemented {
@@ -301,10 +316,12 @@ public final class StoreWriter {
             do {
                 try system.symlinkat(previous, nameFd, next)
             } catch {
+                try? system.unlinkat(nameFd, marker, 0)
                 throw .system("symlinkat", error, path: store.path(name, next), context)
             }
             try replaceWithoutFlags(nameFd, name, current: previous, previous: current, consuming: next, context)
         } catch {
+            try? system.unlinkat(nameFd, marker, 0)  // nothing changed: take back the marker
             throw .system("renameat2", error, path: store.path(name, Layout.current), context)
         }
         store.faults.hit("rollback.exchanged")
@@ -339,10 +356,11 @@ public final class StoreWriter {
         }
     }
 
-    /// Records durably (in the directory the caller fsyncs) that `generation` stops being current now.
+    /// Records durably (in the directory the caller fsyncs) that `generation` stops being current now;
+    /// returns the marker's name, so a caller whose flip then fails can take it back.
     private func writeMarker(
         _ nameFd: Int32, _ name: String, retiring generation: String, _ context: String, onFailure: () -> Void
-    ) throws(StoreError) {
+    ) throws(StoreError) -> String {
         let marker = RetirementMarkers.name(time: Clock.wallNanoseconds())
         do {
             try system.symlinkat(generation, nameFd, marker)
@@ -350,5 +368,6 @@ public final class StoreWriter {
             onFailure()
             throw .system("symlinkat", error, path: store.path(name, marker), context)
         }
+        return marker
     }
 }

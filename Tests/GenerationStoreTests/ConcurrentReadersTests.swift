@@ -1,0 +1,139 @@
+import Foundation
+import GenerationStore
+import Glibc
+import Testing
+
+/// Two generations of 8 tools each, pointing at real files, with `current -> g1`; readers look up
+/// `<root>/demo/current/tools/<tool>` and follow every link down to a regular file.
+private func makeFlippingRoot(_ fixture: StoreFixture) throws -> [String] {
+    let targets = fixture.directory.appending("targets")
+    for generation in ["g1", "g2"] {
+        try FileManager.default.createDirectory(atPath: targets + "/" + generation, withIntermediateDirectories: true)
+        var entries: [String: String] = [:]
+        for tool in 0..<8 {
+            let file = "\(targets)/\(generation)/tool\(tool)"
+            #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+            entries["tool\(tool)"] = file
+        }
+        try fixture.write {
+            try $0.publish(
+                name: "demo", generation: generation, manifest: Manifest(source: "t", sets: ["tools": entries]))
+        }
+    }
+    try fixture.write { try $0.switchCurrent(name: "demo", to: "g1") }
+    return (0..<8).map { fixture.path("demo/current/tools/tool\($0)") }
+}
+
+/// Flips `demo/current` between g1 and g2 through the store until the harness stops.
+private func storeFlipper(_ store: ExportStore, durable: Bool) -> @Sendable (FlipCounters) throws -> Void {
+    { counters in
+        try store.withWriter { writer in
+            var index = 0
+            while !counters.stopped {
+                try writer.switchCurrent(name: "demo", to: index % 2 == 0 ? "g2" : "g1", durable: durable)
+                index += 1
+                counters.flips.add(1, ordering: .relaxed)
+            }
+        }
+    }
+}
+
+@Suite("Readers never miss an entry while current is switched", .serialized)
+struct ConcurrentReadersTests {
+    @Test("3 readers make at least 1,000,000 lookups during at least 10,000 switches and none fails")
+    func switchesAreAtomicForReaders() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        let paths = try makeFlippingRoot(fixture)
+        let counters = ReaderHarness.run(
+            readers: 3, paths: paths,
+            until: { $0.flips.load(ordering: .relaxed) >= 10_000 && $0.lookups.load(ordering: .relaxed) >= 1_000_000 },
+            flipper: storeFlipper(fixture.store(), durable: false))
+        let (lookups, failures, flips) = (
+            counters.lookups.load(ordering: .relaxed),
+            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
+        )
+        print("atomic switch: \(flips) switches, \(lookups) lookups, \(failures) failed")
+        #expect(counters.error.withLock { $0 } == nil)
+        #expect(flips >= 10_000)
+        #expect(lookups >= 1_000_000)
+        #expect(failures == 0)
+        #expect(try fixture.store().verify() == [])
+    }
+
+    @Test("durable switches (fsync of the name after each) are atomic for readers too")
+    func durableSwitchesAreAtomicForReaders() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        let paths = try makeFlippingRoot(fixture)
+        let counters = ReaderHarness.run(
+            readers: 2, paths: paths,
+            until: { $0.flips.load(ordering: .relaxed) >= 500 && $0.lookups.load(ordering: .relaxed) >= 100_000 },
+            flipper: storeFlipper(fixture.store(), durable: true))
+        let (lookups, failures, flips) = (
+            counters.lookups.load(ordering: .relaxed),
+            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
+        )
+        print("durable switch: \(flips) switches, \(lookups) lookups, \(failures) failed")
+        #expect(counters.error.withLock { $0 } == nil)
+        #expect(flips >= 500)
+        #expect(failures == 0)
+    }
+
+    @Test("switches through the renameat fallback (renameat2 refused with EINVAL) are atomic for readers")
+    func fallbackSwitchesAreAtomicForReaders() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        let paths = try makeFlippingRoot(fixture)
+        let recording = RecordingSystemCalls()
+        recording.inject(.invalidArgument, into: "renameat2")
+        let counters = ReaderHarness.run(
+            readers: 2, paths: paths,
+            until: { $0.flips.load(ordering: .relaxed) >= 1_000 && $0.lookups.load(ordering: .relaxed) >= 200_000 },
+            flipper: storeFlipper(fixture.store(recording), durable: false))
+        let (lookups, failures, flips) = (
+            counters.lookups.load(ordering: .relaxed),
+            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
+        )
+        print("fallback switch: \(flips) switches, \(lookups) lookups, \(failures) failed")
+        #expect(counters.error.withLock { $0 } == nil)
+        #expect(recording.names.contains("renameat"))
+        #expect(flips >= 1_000)
+        #expect(failures == 0)
+    }
+
+    @Test("the same harness sees failed lookups when current is flipped by unlink then symlink")
+    func theHarnessSeesTheWindowOfANonAtomicFlip() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        let paths = try makeFlippingRoot(fixture)
+        let nameDirectory = fixture.path("demo")
+        let bound = 2_000_000
+        let counters = ReaderHarness.run(
+            readers: 3, paths: paths,
+            until: {
+                ($0.failures.load(ordering: .relaxed) >= 100 && $0.lookups.load(ordering: .relaxed) >= 100_000)
+                    || $0.flips.load(ordering: .relaxed) >= bound
+            },
+            flipper: { counters in
+                let nameFd = open(nameDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard nameFd >= 0 else { throw POSIXError(.ENOENT) }
+                defer { close(nameFd) }
+                var index = 0
+                while !counters.stopped {
+                    // The flip `rm -f current && ln -s gN current` makes: there is a moment with no current.
+                    _ = unlinkat(nameFd, "current", 0)
+                    _ = symlinkat(index % 2 == 0 ? "g2" : "g1", nameFd, "current")
+                    index += 1
+                    counters.flips.add(1, ordering: .relaxed)
+                }
+            })
+        let (lookups, failures, flips) = (
+            counters.lookups.load(ordering: .relaxed),
+            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
+        )
+        print("non-atomic flip: \(flips) flips, \(lookups) lookups, \(failures) failed")
+        #expect(counters.error.withLock { $0 } == nil)
+        #expect(failures > 0, "no failed lookup in \(flips) non-atomic flips: the harness cannot see a window")
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import GenerationStore
+import Glibc
+import TestSupport
+
+/// A fresh export root in a temporary directory, with helpers to build manifests and read the tree back.
+/// Call `remove()` when done (tests do it in a `defer`).
+struct StoreFixture {
+    let directory: TemporaryDirectory
+    /// The export root (not created until a writer runs).
+    let root: String
+
+    init(_ prefix: String = "store-test") throws {
+        directory = try TemporaryDirectory(prefix)
+        root = directory.appending("export")
+    }
+
+    func remove() { directory.remove() }
+
+    /// A store on the root, with fault points disarmed and, by default, the real system calls.
+    func store(_ system: any SystemCalls = LinuxSystemCalls()) -> ExportStore {
+        ExportStore(root: root, system: system, faults: .none)
+    }
+
+    /// Runs `body` with a writer of a store using `system`.
+    @discardableResult
+    func write<T>(_ system: any SystemCalls = LinuxSystemCalls(), _ body: (StoreWriter) throws -> T) throws -> T {
+        try store(system).withWriter(body)
+    }
+
+    /// `root/relative`.
+    func path(_ relative: String) -> String { root + "/" + relative }
+
+    /// The target of a symlink, or nil if there is none.
+    func link(_ relative: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let count = readlink(path(relative), &buffer, 4096)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// True when something (even a dangling symlink) is at `relative`.
+    func exists(_ relative: String) -> Bool {
+        var st = stat()
+        return lstat(path(relative), &st) == 0
+    }
+
+    /// Names in a directory under the root, sorted; empty when it does not exist.
+    func names(_ relative: String = "") -> [String] {
+        let full = relative.isEmpty ? root : path(relative)
+        return ((try? FileManager.default.contentsOfDirectory(atPath: full)) ?? []).sorted()
+    }
+}
+
+/// A manifest with one set `set` holding `count` entries `e0…` pointing at `/opt/<tag>/e0…`.
+func manifest(_ tag: String, entries count: Int = 3, set: String = "tools") -> Manifest {
+    var entries: [String: String] = [:]
+    for index in 0..<count { entries["e\(index)"] = "/opt/\(tag)/e\(index)" }
+    return Manifest(source: "test:\(tag)", version: "1.\(count)", sets: [set: entries])
+}
+
+/// True in debug builds, where the executable honours SNAP_EXPORT_FAULT.
+let isDebugBuild: Bool = {
+    #if DEBUG
+        return true
+    #else
+        return false
+    #endif
+}()

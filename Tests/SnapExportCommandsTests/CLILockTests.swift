@@ -1,0 +1,78 @@
+import Foundation
+import GenerationStore
+import Glibc
+import Synchronization
+import Testing
+import TestSupport
+
+/// Holds `flock(LOCK_EX)` on `<root>/.lock` as another writer would, until `release`.
+private final class HeldLock {
+    private var fd: Int32
+
+    init(root: String) throws {
+        fd = open(root + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CLIFailure(message: "open \(root)/.lock: errno \(errno)") }
+        try LinuxSystemCalls().flock(fd, LOCK_EX)
+    }
+
+    func release() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+
+    deinit { release() }
+}
+
+@Suite("Writers take the lock; readers never do")
+struct CLILockTests {
+    @Test(
+        "--no-wait makes a writer exit 75 while another holds the lock, and changes nothing",
+        arguments: CLIRunner.allCases)
+    func noWaitFailsWhileLocked(_ runner: CLIRunner) throws {
+        let fixture = try CLIFixture()
+        defer { fixture.remove() }
+        try fixture.populate()
+        let status = try fixture.statusJSON()
+        let tree = fixture.snapshot()
+        let lock = try HeldLock(root: fixture.root)
+        for arguments in [
+            ["publish", "demo", "g9", "--entry", "tools/a=/x"], ["switch", "demo", "g1"], ["rollback", "demo"],
+            ["repair"],
+        ] {
+            let result = try fixture.run(["--no-wait"] + arguments, runner)
+            #expect(result.status == 75, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(fixture.root + "/.lock"), "\(arguments): \(result.stderr)")
+        }
+        // Readers never lock.
+        #expect(try fixture.run(["status", "--json"], runner).stdout == status)
+        #expect(try fixture.run(["verify"], runner).status == 0)
+        #expect(fixture.snapshot() == tree)
+        lock.release()
+        #expect(try fixture.run(["--no-wait", "switch", "demo", "g1"], runner).status == 0)
+    }
+
+    @Test("without --no-wait a writer waits for the lock, then does its work")
+    func writerWaitsForTheLock() throws {
+        let fixture = try CLIFixture()
+        defer { fixture.remove() }
+        try fixture.populate()
+        let lock = try HeldLock(root: fixture.root)
+        let result = Mutex<CLIResult?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        let root = fixture.root
+        Thread {
+            let child = try? snapExport(["--root", root, "publish", "demo", "g9", "--entry", "tools/a=/x"])
+            result.withLock { $0 = child.map { CLIResult(status: $0.status, stdout: $0.stdout, stderr: $0.stderr) } }
+            finished.signal()
+        }.start()
+        usleep(300_000)
+        // Still waiting: nothing published while the lock is held.
+        #expect(!FileManager.default.fileExists(atPath: root + "/demo/g9"))
+        #expect(result.withLock { $0 } == nil)
+        lock.release()
+        finished.wait()
+        let child = try #require(result.withLock { $0 })
+        #expect(child.status == 0, "\(child.stderr)")
+        #expect(FileManager.default.fileExists(atPath: root + "/demo/g9"))
+    }
+}

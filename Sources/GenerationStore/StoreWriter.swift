@@ -16,9 +16,16 @@ public final class StoreWriter {
         self.store = store
         self.system = store.system
         let context = "cannot lock export root"
-        try Self.makeRoot(store.root, system, context)
         do {
             rootFd = try system.openat(AT_FDCWD, store.root, O_RDONLY | CX_O_DIRECTORY, 0)
+        } catch .noSuchFileOrDirectory {
+            // First write: create the root (mode 0755), then open it.
+            try Self.makeRoot(store.root, system, context)
+            do {
+                rootFd = try system.openat(AT_FDCWD, store.root, O_RDONLY | CX_O_DIRECTORY, 0)
+            } catch {
+                throw .system("open", error, path: store.root, context)
+            }
         } catch {
             throw .system("open", error, path: store.root, context)
         }
@@ -141,14 +148,14 @@ public final class StoreWriter {
         do {
             try build(manifest, in: stagingFd.raw, stagingName, at: stagingPath, context)
         } catch {
-            try? removeTree(stagingFd.raw, stagingName, at: stagingPath)
+            _ = try? removeTree(stagingFd.raw, stagingName, at: stagingPath)
             throw error
         }
         store.faults.hit("publish.synced")
         do {
             try renameNoReplace(stagingFd.raw, stagingName, nameFd, generation)
         } catch {
-            try? removeTree(stagingFd.raw, stagingName, at: stagingPath)
+            _ = try? removeTree(stagingFd.raw, stagingName, at: stagingPath)
             throw .system("renameat2", error, path: finalPath, context)
         }
         store.faults.hit("publish.renamed")

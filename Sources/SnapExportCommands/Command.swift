@@ -35,15 +35,17 @@ struct CommandContext: Sendable {
 
 /// Every command, in the order `--help` lists them.
 enum Commands {
-    static let all: [any Command.Type] = [
-        PublishCommand.self,
-        SwitchCommand.self,
-        RollbackCommand.self,
-        StatusCommand.self,
-        VerifyCommand.self,
-        RepairCommand.self,
-        DemoCommand.self,
-    ]
+    static var all: [any Command.Type] {
+        [
+            PublishCommand.self,
+            SwitchCommand.self,
+            RollbackCommand.self,
+            StatusCommand.self,
+            VerifyCommand.self,
+            RepairCommand.self,
+            DemoCommand.self,
+        ]
+    }
 
     static func named(_ name: String) -> (any Command.Type)? {
         all.first { $0.name == name }

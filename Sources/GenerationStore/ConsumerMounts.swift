@@ -107,15 +107,7 @@ public struct ConsumerMounts: Sendable {
     /// Refuses the host's mount namespace (the same as pid 1's) and a shared mount under `directory`.
     private func checkNamespace(_ directory: String, _ context: String) throws(StoreError) {
         let system = store.system
-        let mine: FileStatus
-        let initial: FileStatus
-        do {
-            mine = try system.fstatat(AT_FDCWD, procRoot + "/self/ns/mnt", 0)
-            initial = try system.fstatat(AT_FDCWD, procRoot + "/1/ns/mnt", 0)
-        } catch {
-            throw .system("stat", error, path: procRoot + "/1/ns/mnt", context + " (cannot compare mount namespaces)")
-        }
-        if mine.device == initial.device && mine.inode == initial.inode {
+        if try sameNamespaceAsInit(context) {
             throw StoreError(
                 .other, context,
                 "this is the host's mount namespace (the same as pid 1's); run inside a new one "
@@ -141,6 +133,25 @@ public struct ConsumerMounts: Sendable {
                     + "make it private first (unshare -m --propagation private, or mount --make-rprivate /) "
                     + "or pass --allow-host-namespace",
                 path: directory)
+        }
+    }
+
+    /// Compares `/proc/self/ns/mnt` with `/proc/1/ns/mnt`; where pid 1's link cannot be read (a container
+    /// manager's init), compares the mount ids of both mountinfo files, which are unique across namespaces.
+    private func sameNamespaceAsInit(_ context: String) throws(StoreError) -> Bool {
+        let system = store.system
+        do {
+            let mine = try system.fstatat(AT_FDCWD, procRoot + "/self/ns/mnt", 0)
+            let initial = try system.fstatat(AT_FDCWD, procRoot + "/1/ns/mnt", 0)
+            return mine.device == initial.device && mine.inode == initial.inode
+        } catch .permissionDenied, .notPermitted {
+            let mine = procRoot + "/self/mountinfo"
+            let initial = procRoot + "/1/mountinfo"
+            let ours = Set(MountInfo.parse(try system.readFile(AT_FDCWD, mine, at: mine, context)).map(\.id))
+            let theirs = Set(MountInfo.parse(try system.readFile(AT_FDCWD, initial, at: initial, context)).map(\.id))
+            return ours == theirs
+        } catch {
+            throw .system("stat", error, path: procRoot + "/1/ns/mnt", context + " (cannot compare mount namespaces)")
         }
     }
 

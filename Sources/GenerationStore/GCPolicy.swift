@@ -92,9 +92,9 @@ public enum GCReason: Sendable, Equatable, CustomStringConvertible {
         case .inUse(let holders): "in use by " + holders.map(\.description).joined(separator: "; ")
         case .inUseUnknown(let pids): "in-use check incomplete: \(pids.count) process(es) unreadable"
         case .unreadableManifest: "manifest unreadable (run verify)"
-        case .withinKeep(let rank, let keep): "keep-n: newest \(rank) of \(keep) kept"
+        case .withinKeep(let rank, let keep): "keep-n: #\(rank) newest of the rest, keeping \(keep)"
         case .sourceGone: "source gone"
-        case .beyondKeep(let rank, let keep): "beyond keep-n: newest \(rank), keeping \(keep)"
+        case .beyondKeep(let rank, let keep): "beyond keep-n: #\(rank) newest of the rest, keeping \(keep)"
         }
     }
 

@@ -3,13 +3,13 @@ import Glibc
 /// Which generations the live mount namespaces hold, read from `/proc/<pid>/mountinfo`.
 ///
 /// Every process is visited, but each mount namespace is read once: namespaces are told apart by the
-/// device and inode of `/proc/<pid>/ns/mnt`. A process that exits while it is being read is skipped, not an
-/// error; a process whose files cannot be read (not root) is counted in `unreadable`, so that a caller that
-/// needs certainty (gc) can refuse to decide.
+/// device and inode of `/proc/<pid>/ns/mnt` (a process whose link cannot be read has its mountinfo read on its
+/// own). A process that exits while it is being read is skipped, not an error; a process whose mountinfo cannot
+/// be read (not root) is counted in `unreadable`, so that a caller that needs certainty (gc) can refuse to decide.
 public struct MountNamespaceScan: Sendable, Equatable {
     /// One mount namespace: its identity, the pids seen in it, and the generations its mounts hold.
     public struct Namespace: Sendable, Equatable {
-        /// `mnt:[<inode>]`, as `readlink /proc/<pid>/ns/mnt` shows it.
+        /// `mnt:[<inode>]`, as `readlink /proc/<pid>/ns/mnt` shows it (`mnt:[pid N]` when that link is unreadable).
         public var identity: String
         /// Every pid found in this namespace, ascending.
         public var pids: [Int32]
@@ -40,7 +40,7 @@ public struct MountNamespaceScan: Sendable, Equatable {
     public var namespaces: [Namespace]
     /// How many distinct mount namespaces were read.
     public var namespacesRead: Int
-    /// Pids whose namespace or mountinfo could not be read for a reason other than exiting (EACCES…).
+    /// Pids whose mountinfo could not be read for a reason other than exiting (EACCES…).
     public var unreadable: [Int32]
 
     /// The namespaces that hold `name`/`generation`.
@@ -58,26 +58,36 @@ public struct MountNamespaceScan: Sendable, Equatable {
         let context = "cannot scan mount namespaces"
         let proc = try system.openDirectory(AT_FDCWD, procRoot, at: procRoot, context)
         let pids = try system.names(proc.raw, at: procRoot, context).compactMap { Int32($0) }.sorted()
-        struct Identity: Hashable {
-            var device: UInt64
-            var inode: UInt64
+        /// A namespace told apart by its `ns/mnt` inode, or, where that link cannot be read (EACCES: a process
+        /// of a more privileged container manager), by the one pid whose mountinfo is read on its own.
+        enum Identity: Hashable {
+            case inode(device: UInt64, inode: UInt64)
+            case process(Int32)
+
+            var label: String {
+                switch self {
+                case .inode(_, let inode): "mnt:[\(inode)]"
+                case .process(let pid): "mnt:[pid \(pid)]"
+                }
+            }
         }
         var order: [Identity] = []
         var members: [Identity: [Int32]] = [:]
-        var unreadable: [Int32] = []
         for pid in pids {
+            let identity: Identity
             do {
                 let status = try system.fstatat(proc.raw, "\(pid)/ns/mnt", 0)
-                let identity = Identity(device: status.device, inode: status.inode)
-                if members[identity] == nil { order.append(identity) }
-                members[identity, default: []].append(pid)
+                identity = .inode(device: status.device, inode: status.inode)
             } catch .noSuchFileOrDirectory, .noSuchProcess, .invalidArgument {
                 continue  // exited (or a zombie) since the directory was listed
             } catch {
-                unreadable.append(pid)
+                identity = .process(pid)
             }
+            if members[identity] == nil { order.append(identity) }
+            members[identity, default: []].append(pid)
         }
         var namespaces: [Namespace] = []
+        var unreadable: [Int32] = []
         var read = 0
         for identity in order {
             // Any live member will do; try the next one if a member exits while we read it.
@@ -101,8 +111,7 @@ public struct MountNamespaceScan: Sendable, Equatable {
                 return Hold(name: held.name, generation: held.generation, mountPoint: mount.mountPoint)
             }
             if holds.isEmpty { continue }
-            namespaces.append(
-                Namespace(identity: "mnt:[\(identity.inode)]", pids: members[identity, default: []], holds: holds))
+            namespaces.append(Namespace(identity: identity.label, pids: members[identity, default: []], holds: holds))
         }
         return MountNamespaceScan(namespaces: namespaces, namespacesRead: read, unreadable: unreadable.sorted())
     }

@@ -42,6 +42,9 @@ enum Commands {
         StatusCommand.self,
         VerifyCommand.self,
         RepairCommand.self,
+        GCCommand.self,
+        InUseCommand.self,
+        MountToolsCommand.self,
     ]
 
     static func named(_ name: String) -> (any Command.Type)? {

@@ -15,6 +15,12 @@ public struct MountNamespaceScan: Sendable, Equatable {
         public var pids: [Int32]
         /// The mounts of this namespace whose root lies inside a generation.
         public var holds: [Hold]
+
+        public init(identity: String, pids: [Int32], holds: [Hold]) {
+            self.identity = identity
+            self.pids = pids
+            self.holds = holds
+        }
     }
 
     /// One mount that holds a generation.
@@ -23,6 +29,12 @@ public struct MountNamespaceScan: Sendable, Equatable {
         public var generation: String
         /// Where the namespace has it mounted.
         public var mountPoint: String
+
+        public init(name: String, generation: String, mountPoint: String) {
+            self.name = name
+            self.generation = generation
+            self.mountPoint = mountPoint
+        }
     }
 
     /// One namespace holding a given generation, with its pids and mount points.
@@ -30,6 +42,13 @@ public struct MountNamespaceScan: Sendable, Equatable {
         public var namespace: String
         public var pids: [Int32]
         public var mountPoints: [String]
+
+        public init(namespace: String, pids: [Int32], mountPoints: [String]) {
+            self.namespace = namespace
+            self.pids = pids
+            self.mountPoints = mountPoints
+        }
+
         public var description: String {
             let shown = pids.prefix(5).map(String.init).joined(separator: ",")
             return "\(namespace) pid \(shown)\(pids.count > 5 ? ",…" : "")"
@@ -42,6 +61,12 @@ public struct MountNamespaceScan: Sendable, Equatable {
     public var namespacesRead: Int
     /// Pids whose mountinfo could not be read for a reason other than exiting (EACCES…).
     public var unreadable: [Int32]
+
+    public init(namespaces: [Namespace], namespacesRead: Int, unreadable: [Int32]) {
+        self.namespaces = namespaces
+        self.namespacesRead = namespacesRead
+        self.unreadable = unreadable
+    }
 
     /// The namespaces that hold `name`/`generation`.
     public func holders(of name: String, _ generation: String) -> [Holder] {

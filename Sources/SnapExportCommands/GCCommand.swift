@@ -32,7 +32,7 @@ enum GCCommand: Command {
         if let grace = try arguments.value("--grace") {
             options.graceNanoseconds = try parseDuration(grace)
         }
-        _ = try arguments.positionals()
+        if let extra = try arguments.positionals().first { throw UsageError("unexpected argument '\(extra)'") }
         let report = try context.withWriter { writer in
             try GenerationSources.collectGarbage(
                 with: writer, snapMountDir: context.options.snapMountDir, options: options)

@@ -15,7 +15,7 @@ enum InUseCommand: Command {
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
-        _ = try arguments.positionals()
+        if let extra = try arguments.positionals().first { throw UsageError("unexpected argument '\(extra)'") }
         let location = try ExportLocation.locate(root: context.options.root, system: context.system)
         let scan = try MountNamespaceScan.scan(location, system: context.system)
         var holds: [(MountNamespaceScan.Namespace, MountNamespaceScan.Hold)] = []

@@ -31,7 +31,7 @@ enum MountToolsCommand: Command {
         guard let mode = ConsumerMounts.Mode(rawValue: modeWord) else {
             throw UsageError("--mode must be pin or follow, not '\(modeWord)'")
         }
-        _ = try arguments.positionals()
+        if let extra = try arguments.positionals().first { throw UsageError("unexpected argument '\(extra)'") }
         let request = ConsumerMounts.Request(
             directory: directory, name: name, set: set, mode: mode, allowHostNamespace: allow)
         let outcome = try ConsumerMounts(store: context.store).mountTools(request)

@@ -127,7 +127,7 @@ struct ConsumerNamespaceTests {
         let cycle = ["2", "3", "1"]
         for index in 0..<5_000 {
             do {
-                try store.withWriter { try $0.switchCurrent(name: "snapd", to: cycle[index % 3]) }
+                _ = try store.withWriter { try $0.switchCurrent(name: "snapd", to: cycle[index % 3]) }
             } catch {
                 switchFailures.append("\(error)")
             }

@@ -23,8 +23,10 @@ public struct ConsumerMounts: Sendable {
         /// Skip the checks that refuse to mount in the host's namespace or on a shared mount.
         public var allowHostNamespace: Bool
 
-        public init(directory: String, name: String = "snapd", set: String = "tools", mode: Mode = .pin,
-                    allowHostNamespace: Bool = false) {
+        public init(
+            directory: String, name: String = "snapd", set: String = "tools", mode: Mode = .pin,
+            allowHostNamespace: Bool = false
+        ) {
             self.directory = directory
             self.name = name
             self.set = set

@@ -42,7 +42,8 @@ public struct GenerationRecord: Sendable, Equatable {
 ///
 /// Given the generation and every readable generation of the same name in publication order. The store
 /// knows nothing of sources; the layer above supplies this. Must not fail: when in doubt, return false.
-public typealias SourceGonePredicate = @Sendable (_ generation: GenerationRecord, _ siblings: [GenerationRecord]) -> Bool
+public typealias SourceGonePredicate =
+    @Sendable (_ generation: GenerationRecord, _ siblings: [GenerationRecord]) -> Bool
 
 /// Why a generation is kept or removed.
 public enum GCReason: Sendable, Equatable, CustomStringConvertible {

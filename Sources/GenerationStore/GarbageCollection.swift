@@ -35,7 +35,9 @@ extension StoreWriter {
             decisions: [], removed: [], leftovers: [], prunedMarkers: [], trashFinished: [],
             scan: MountNamespaceScan(namespaces: [], namespacesRead: 0, unreadable: []), dryRun: options.dryRun)
         if options.dryRun {
-            if let trash = try system.openDirectoryIfPresent(rootFd, Layout.trash, at: store.path(Layout.trash), context) {
+            if let trash = try system.openDirectoryIfPresent(
+                rootFd, Layout.trash, at: store.path(Layout.trash), context)
+            {
                 report.trashFinished = try system.names(trash.raw, at: store.path(Layout.trash), context).sorted()
                     .map { store.path(Layout.trash, $0) }
             }
@@ -53,7 +55,8 @@ extension StoreWriter {
         report.scan = try MountNamespaceScan.scan(location, system: system, procRoot: procRoot)
         let now = options.now ?? Clock.wallNanoseconds()
         for history in histories {
-            let decisions = GCPolicy.decide(history, scan: report.scan, options: options, now: now, sourceGone: sourceGone)
+            let decisions = GCPolicy.decide(
+                history, scan: report.scan, options: options, now: now, sourceGone: sourceGone)
             report.decisions += decisions
             var remaining = Set(history.generations.map(\.generation))
             for decision in decisions where decision.remove {
@@ -72,7 +75,8 @@ extension StoreWriter {
     private func history(of name: String, _ context: String) throws(StoreError) -> NameHistory {
         let nameFd = try nameDirectory(name, create: false, context)
         var generations: [(generation: String, manifest: Manifest?)] = []
-        for entry in try system.names(nameFd, at: store.path(name), context).sorted() where Layout.isGenerationName(entry) {
+        for entry in try system.names(nameFd, at: store.path(name), context).sorted()
+        where Layout.isGenerationName(entry) {
             guard try system.status(nameFd, entry, at: store.path(name, entry), context)?.kind == .directory else {
                 continue
             }

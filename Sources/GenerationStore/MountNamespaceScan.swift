@@ -72,7 +72,8 @@ public struct MountNamespaceScan: Sendable, Equatable {
     public func holders(of name: String, _ generation: String) -> [Holder] {
         namespaces.compactMap { namespace in
             let points = namespace.holds.filter { $0.name == name && $0.generation == generation }.map(\.mountPoint)
-            return points.isEmpty ? nil : Holder(namespace: namespace.identity, pids: namespace.pids, mountPoints: points)
+            return points.isEmpty
+                ? nil : Holder(namespace: namespace.identity, pids: namespace.pids, mountPoints: points)
         }
     }
 

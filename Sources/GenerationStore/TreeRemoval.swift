@@ -98,7 +98,9 @@ extension StoreWriter {
         }
     }
 
-    private func unlink(_ fd: Int32, _ name: String, flags: Int32, at path: String, _ context: String) throws(StoreError) {
+    private func unlink(_ fd: Int32, _ name: String, flags: Int32, at path: String, _ context: String)
+        throws(StoreError)
+    {
         do {
             try system.unlinkat(fd, name, flags)
         } catch .noSuchFileOrDirectory {

@@ -26,7 +26,9 @@ enum GCCommand: Command {
         var options = GCOptions()
         options.dryRun = arguments.flag("--dry-run")
         if let keep = try arguments.value("--keep") {
-            guard let value = Int(keep), value >= 0 else { throw UsageError("--keep needs a number >= 0, not '\(keep)'") }
+            guard let value = Int(keep), value >= 0 else {
+                throw UsageError("--keep needs a number >= 0, not '\(keep)'")
+            }
             options.keep = value
         }
         if let grace = try arguments.value("--grace") {
@@ -74,7 +76,8 @@ enum GCCommand: Command {
             lines.append("kept \(decision.name)/\(decision.generation): \(describe(decision.reasons))")
         }
         if !report.prunedMarkers.isEmpty {
-            lines.append("\(report.dryRun ? "would prune" : "pruned") \(report.prunedMarkers.count) retirement marker(s)")
+            lines.append(
+                "\(report.dryRun ? "would prune" : "pruned") \(report.prunedMarkers.count) retirement marker(s)")
         }
         for leftover in report.leftovers { lines.append("left \(leftover)") }
         if report.decisions.isEmpty && report.trashFinished.isEmpty { lines.append("nothing exported yet") }
@@ -99,7 +102,10 @@ enum GCCommand: Command {
             ("kept", .array(report.decisions.filter { !$0.remove }.map(entry))),
             ("pruned_markers", .array(report.prunedMarkers.map { .string($0) })),
             ("trash_finished", .array(report.trashFinished.map { .string($0) })),
-            ("left", .array(report.leftovers.map { .object([("path", .string($0.path)), ("reason", .string($0.reason))]) })),
+            (
+                "left",
+                .array(report.leftovers.map { .object([("path", .string($0.path)), ("reason", .string($0.reason))]) })
+            ),
             ("namespaces_read", .int(report.scan.namespacesRead)),
             ("unreadable_pids", .array(report.scan.unreadable.map { .int(Int64($0)) })),
         ]).rendered()

@@ -36,11 +36,14 @@ public enum GenerationSources {
     public static func sourceGone(
         snapMountDir: String = defaultSnapMountDir, system: any SystemCalls = LinuxSystemCalls()
     ) -> SourceGonePredicate {
-        let mountDir = snapMountDir.count > 1 && snapMountDir.hasSuffix("/") ? String(snapMountDir.dropLast()) : snapMountDir
+        let mountDir =
+            snapMountDir.count > 1 && snapMountDir.hasSuffix("/") ? String(snapMountDir.dropLast()) : snapMountDir
         return { record, siblings in
             let source = record.manifest.source
             if source == hostSource {
-                guard let index = siblings.firstIndex(where: { $0.generation == record.generation }) else { return false }
+                guard let index = siblings.firstIndex(where: { $0.generation == record.generation }) else {
+                    return false
+                }
                 return siblings[(index + 1)...].contains { $0.manifest.source == hostSource }
             }
             guard let snap = parseSnapSource(source) else { return false }

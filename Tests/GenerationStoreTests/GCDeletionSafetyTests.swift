@@ -26,7 +26,8 @@ import TestSupport
         // g1: symlinks to the outside directory, at the top and inside a set.
         try fm.createSymbolicLink(atPath: store.path("snapd", "g1", "escape"), withDestinationPath: outside)
         try fm.createSymbolicLink(atPath: store.path("snapd", "g1", "tools", "escape"), withDestinationPath: outside)
-        try fm.createSymbolicLink(atPath: store.path("snapd", "g1", "tools", "file"), withDestinationPath: outside + "/sentinel")
+        try fm.createSymbolicLink(
+            atPath: store.path("snapd", "g1", "tools", "file"), withDestinationPath: outside + "/sentinel")
         // g2: mount points for a tmpfs and a bind mount of the outside directory (same filesystem).
         try fm.createDirectory(atPath: store.path("snapd", "g2", "tools", "tmp"), withIntermediateDirectories: true)
         try fm.createDirectory(atPath: store.path("snapd", "g2", "tools", "bound"), withIntermediateDirectories: true)

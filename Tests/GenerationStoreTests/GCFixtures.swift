@@ -8,12 +8,15 @@ enum GCFixtures {
     static let tools = ["snap-exec", "snapctl", "info"]
 
     /// Publishes `name/generation` with entries `tools/<tool> -> <targets>/<tool>`.
-    static func publish(_ store: ExportStore, _ name: String, _ generation: String, source: String,
-                        targets: String = "/usr/lib/snapd") throws {
+    static func publish(
+        _ store: ExportStore, _ name: String, _ generation: String, source: String,
+        targets: String = "/usr/lib/snapd"
+    ) throws {
         var entries: [String: String] = [:]
         for tool in tools { entries[tool] = targets + "/" + tool }
         try store.withWriter { writer in
-            try writer.publish(name: name, generation: generation, manifest: Manifest(source: source, sets: ["tools": entries]))
+            try writer.publish(
+                name: name, generation: generation, manifest: Manifest(source: source, sets: ["tools": entries]))
         }
     }
 
@@ -39,7 +42,9 @@ enum GCFixtures {
             if kind == S_IFLNK, let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
                 line += " -> \(target)"
             }
-            if kind == S_IFREG, let data = FileManager.default.contents(atPath: path) { line += " bytes=\(data.hashValue)" }
+            if kind == S_IFREG, let data = FileManager.default.contents(atPath: path) {
+                line += " bytes=\(data.hashValue)"
+            }
             result.append(line)
             if kind == S_IFDIR {
                 for child in ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() {
@@ -54,6 +59,8 @@ enum GCFixtures {
     /// True when `path` is a mount point in this process's namespace.
     static func isMountPoint(_ path: String) -> Bool {
         let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").contains { $0.split(separator: " ").dropFirst(4).first.map(String.init) == path }
+        return text.split(separator: "\n").contains {
+            $0.split(separator: " ").dropFirst(4).first.map(String.init) == path
+        }
     }
 }

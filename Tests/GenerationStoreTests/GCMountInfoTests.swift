@@ -6,7 +6,9 @@ import TestSupport
 /// Reading mountinfo: parsing, matching mount roots to generations, and a /proc whose processes vanish.
 @Suite struct GCMountInfoTests {
     @Test func aLineIsParsedWithItsEscapesAndPropagation() throws {
-        let line = "612 27 254:0 /var/lib/snapd/export/snapd/21759/tools /usr/lib/snap\\040d ro,relatime shared:5 master:1 - ext4 /dev/vda rw"
+        let line =
+            "612 27 254:0 /var/lib/snapd/export/snapd/21759/tools /usr/lib/snap\\040d ro,relatime shared:5 master:1"
+            + " - ext4 /dev/vda rw"
         let mount = try #require(MountInfo(line: Substring(line)))
         #expect(mount.id == 612)
         #expect(mount.device == "254:0")
@@ -19,16 +21,19 @@ import TestSupport
 
     @Test func onlyMountsInsideAGenerationOnTheExportDeviceHoldIt() {
         let location = ExportLocation(device: "254:0", pathInFileSystem: "/var/lib/snapd/export")
-        #expect(location.generation(heldBy: "254:0", mountRoot: "/var/lib/snapd/export/snapd/21759/tools")! == ("snapd", "21759"))
-        #expect(location.generation(heldBy: "254:0", mountRoot: "/var/lib/snapd/export/snapd/host")! == ("snapd", "host"))
-        #expect(location.generation(heldBy: "254:1", mountRoot: "/var/lib/snapd/export/snapd/21759/tools") == nil)
-        #expect(location.generation(heldBy: "254:0", mountRoot: "/var/lib/snapd/export") == nil)
-        #expect(location.generation(heldBy: "254:0", mountRoot: "/var/lib/snapd/export/snapd") == nil)
-        #expect(location.generation(heldBy: "254:0", mountRoot: "/var/lib/snapd/export/.trash/abc/tools") == nil)
-        #expect(location.generation(heldBy: "254:0", mountRoot: "/var/lib/snapd/exported/snapd/1") == nil)
-        #expect(location.generation(heldBy: "254:0", mountRoot: "/var/lib/snapd/export/snapd/1/tools//deleted") == nil)
+        func held(_ device: String, _ root: String, in location: ExportLocation = location) -> String? {
+            location.generation(heldBy: device, mountRoot: root).map { $0.name + "/" + $0.generation }
+        }
+        #expect(held("254:0", "/var/lib/snapd/export/snapd/21759/tools") == "snapd/21759")
+        #expect(held("254:0", "/var/lib/snapd/export/snapd/host") == "snapd/host")
+        #expect(held("254:1", "/var/lib/snapd/export/snapd/21759/tools") == nil)
+        #expect(held("254:0", "/var/lib/snapd/export") == nil)
+        #expect(held("254:0", "/var/lib/snapd/export/snapd") == nil)
+        #expect(held("254:0", "/var/lib/snapd/export/.trash/abc/tools") == nil)
+        #expect(held("254:0", "/var/lib/snapd/exported/snapd/1") == nil)
+        #expect(held("254:0", "/var/lib/snapd/export/snapd/1/tools//deleted") == nil)
         let atTop = ExportLocation(device: "0:50", pathInFileSystem: "/")
-        #expect(atTop.generation(heldBy: "0:50", mountRoot: "/snapd/7/tools")! == ("snapd", "7"))
+        #expect(held("0:50", "/snapd/7/tools", in: atTop) == "snapd/7")
     }
 
     @Test func theExportRootIsLocatedOnItsFileSystem() throws {
@@ -65,7 +70,9 @@ import TestSupport
         #expect(scan.holders(of: "snapd", "g1").first?.mountPoints == ["/usr/lib/snapd"])
         #expect(scan.namespacesRead == 1)
         #expect(scan.unreadable.isEmpty)
-        let mountinfoOpens = system.log.filter { $0.name == "openat" && $0.arguments.first?.hasSuffix("mountinfo") == true }
+        let mountinfoOpens = system.log.filter {
+            $0.name == "openat" && $0.arguments.first?.hasSuffix("mountinfo") == true
+        }
         #expect(mountinfoOpens.map { $0.arguments[0] } == ["10/mountinfo", "12/mountinfo"])
     }
 

@@ -10,20 +10,23 @@ import Testing
 
     /// Generations g1…gN published one hour apart, the last one hour before now.
     static func history(
-        _ count: Int, current: String?, previous: String?, retired: [String: Int64] = [:], sources: [String: String] = [:]
+        _ count: Int, current: String?, previous: String?, retired: [String: Int64] = [:],
+        sources: [String: String] = [:]
     ) -> NameHistory {
         let generations = (1...count).map { index -> (generation: String, manifest: Manifest?) in
             let name = "g\(index)"
             let published = now - Int64(count - index + 1) * 60 * minute
             return (name, Manifest(source: sources[name] ?? "cli", sets: ["tools": ["x": "/x"]], published: published))
         }
-        return NameHistory(name: "snapd", current: current, previous: previous, generations: generations, retired: retired)
+        return NameHistory(
+            name: "snapd", current: current, previous: previous, generations: generations, retired: retired)
     }
 
     static func verdicts(_ decisions: [GCDecision]) -> [String: String] {
         var result: [String: String] = [:]
         for decision in decisions {
-            result[decision.generation] = (decision.remove ? "remove:" : "keep:") + decision.reasons.map(\.code).joined(separator: ",")
+            result[decision.generation] =
+                (decision.remove ? "remove:" : "keep:") + decision.reasons.map(\.code).joined(separator: ",")
         }
         return result
     }

@@ -94,6 +94,7 @@ import TestSupport
         let report = try store.withWriter { try $0.collectGarbage(sourceGone: { _, _ in false }) }
         #expect(report.trashFinished == [leftover])
         #expect(try store.verify().isEmpty)
-        #expect(FileManager.default.fileExists(atPath: "/etc/hostname") || FileManager.default.fileExists(atPath: "/etc"))
+        #expect(
+            FileManager.default.fileExists(atPath: "/etc/hostname") || FileManager.default.fileExists(atPath: "/etc"))
     }
 }

@@ -82,7 +82,8 @@ struct ConsumerNamespaceTests {
         // 4: its snap is gone and it was published an hour ago: the one generation gc may remove.
         try world.removeSnap("snapd", "4")
         let manifestPath = world.root + "/snapd/4/.manifest.json"
-        var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath)))
+        var manifest =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath)))
             as? [String: Any] ?? [:]
         manifest["published"] = Clock.wallNanoseconds() - 3_600_000_000_000
         try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: manifestPath))
@@ -90,7 +91,9 @@ struct ConsumerNamespaceTests {
 
         let into = world.base + "/usr-lib-snapd"
         try FileManager.default.createDirectory(atPath: into, withIntermediateDirectories: true)
-        let (ready, stop, out, err) = (world.base + "/ready", world.base + "/stop", world.base + "/out", world.base + "/err")
+        let (ready, stop, out, err) = (
+            world.base + "/ready", world.base + "/stop", world.base + "/out", world.base + "/err"
+        )
         for file in [out, err] { _ = FileManager.default.createFile(atPath: file, contents: nil) }
         let tools = GCWorld.tools.joined(separator: " ")
         let reader = try Self.startInNamespace(
@@ -106,8 +109,10 @@ struct ConsumerNamespaceTests {
             done
             echo "$n $f" > "$RESULT"
             """,
-            ["BIN": TestEnvironment.snapExport, "ROOT": world.root, "INTO": into, "READY": ready, "STOP": stop,
-             "RESULT": out, "ERR": err])
+            [
+                "BIN": TestEnvironment.snapExport, "ROOT": world.root, "INTO": into, "READY": ready, "STOP": stop,
+                "RESULT": out, "ERR": err,
+            ])
         defer { if reader.isRunning { kill(reader.processIdentifier, SIGKILL) } }
         #expect(Self.waitFor(ready, reader), "\((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
 
@@ -139,12 +144,17 @@ struct ConsumerNamespaceTests {
 
         let counts = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace)
         #expect(reader.terminationStatus == 0)
-        #expect(counts.count == 2 && counts.last == "0", "reader: \(counts) \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
+        #expect(
+            counts.count == 2 && counts.last == "0",
+            "reader: \(counts) \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
         #expect((counts.first.flatMap { Int($0) } ?? 0) > 0)
         #expect(switchFailures.isEmpty, "\(switchFailures.prefix(3))")
         let results = gcOutputs.all
         #expect(!results.isEmpty)
-        print("follow: \(counts.first ?? "?") reader rounds of \(GCWorld.tools.count) tools, 5000 flips, \(results.count) gc passes")
+        print(
+            "follow: \(counts.first ?? "?") reader rounds of \(GCWorld.tools.count) tools, 5000 flips, "
+                + "\(results.count) gc passes"
+        )
         var removed: [String] = []
         for result in results {
             #expect(result.status == 0, "\(result.stderr)")
@@ -168,7 +178,8 @@ struct ConsumerNamespaceTests {
             echo "mounts=$(awk -v d="$INTO" '$5 == d' /proc/self/mountinfo | wc -l)"
             """
         let environment = ["BIN": TestEnvironment.snapExport, "ROOT": world.root, "INTO": into]
-        let empty = try run(["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script], environment: environment)
+        let empty = try run(
+            ["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script], environment: environment)
         #expect(empty.stdout.contains("no-current=66"), "\(empty.stdout)\(empty.stderr)")
         #expect(empty.stderr.contains("snapd has no current generation"))
         #expect(empty.stdout.contains("missing-dir=66"))
@@ -181,8 +192,10 @@ struct ConsumerNamespaceTests {
         #expect(host.status == 1)
         #expect(host.stderr.contains("host's mount namespace"))
         let shared = try run(
-            ["/usr/bin/unshare", "-m", "--propagation", "shared", TestEnvironment.snapExport, "--root", world.root,
-             "mount-tools", "--into", into, "--mode", "follow"])
+            [
+                "/usr/bin/unshare", "-m", "--propagation", "shared", TestEnvironment.snapExport, "--root", world.root,
+                "mount-tools", "--into", into, "--mode", "follow",
+            ])
         #expect(shared.status == 1)
         #expect(shared.stderr.contains("shared mount"))
         let mountinfo = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)

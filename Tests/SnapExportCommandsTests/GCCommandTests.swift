@@ -16,7 +16,9 @@ import TestSupport
         #expect(result.status == 0, "\(result.stderr)")
     }
 
-    @Test(arguments: [["--grace", "10x"], ["--grace", "-5"], ["--grace", "m"], ["--keep", "-1"], ["--keep", "two"], ["extra"]])
+    @Test(arguments: [
+        ["--grace", "10x"], ["--grace", "-5"], ["--grace", "m"], ["--keep", "-1"], ["--keep", "two"], ["extra"],
+    ])
     func badOptionsAreUsageErrors(arguments: [String]) throws {
         let world = try GCWorld()
         defer { world.remove() }
@@ -30,7 +32,9 @@ import TestSupport
         defer { world.remove() }
         for revision in ["1", "2", "3", "4"] { try world.publishSnap("snapd", revision) }
         for host in ["host-a", "host-b"] {
-            let result = try world.cli(["publish", "snapd", host, "--source", "host", "--entry", "tools/info=/usr/lib/snapd/info"])
+            let result = try world.cli([
+                "publish", "snapd", host, "--source", "host", "--entry", "tools/info=/usr/lib/snapd/info",
+            ])
             #expect(result.status == 0)
         }
         try world.publishSnap("core", "16928")
@@ -68,8 +72,9 @@ import TestSupport
         #expect(dry.stdout.contains("kept snapd/3: previous"))
         #expect(dry.stdout.contains("kept snapd/4: current"))
         let real = try world.cli(["gc", "--grace", "0", "--keep", "0"])
-        #expect(real.stdout.replacingOccurrences(of: "removed", with: "would remove")
-            .replacingOccurrences(of: "pruned", with: "would prune") == dry.stdout)
+        #expect(
+            real.stdout.replacingOccurrences(of: "removed", with: "would remove")
+                .replacingOccurrences(of: "pruned", with: "would prune") == dry.stdout)
         #expect(world.generations() == ["3", "4"])
     }
 

@@ -15,7 +15,8 @@ import TestSupport
     @Test func aSnapRevisionIsGoneWhenItsSnapYamlIsNotInTheMountDir() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
-        try FileManager.default.createDirectory(atPath: temp.appending("snapd/21759/meta"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: temp.appending("snapd/21759/meta"), withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: temp.appending("snapd/21759/meta/snap.yaml"), contents: Data())
         try FileManager.default.createDirectory(atPath: temp.appending("core/16928"), withIntermediateDirectories: true)
         let gone = GenerationSources.sourceGone(snapMountDir: temp.path)
@@ -48,7 +49,10 @@ import TestSupport
 
     @Test func theSourceStringsAreTheContract() {
         #expect(GenerationSources.snapSource(instance: "snapd", revision: "21759") == "snap:snapd/21759")
-        #expect(GenerationSources.parseSnapSource("snap:core_x/16928")! == ("core_x", "16928"))
+        #expect(
+            GenerationSources.parseSnapSource("snap:core_x/16928").map { [$0.instance, $0.revision] } == [
+                "core_x", "16928",
+            ])
         #expect(GenerationSources.hostSource == "host")
     }
 }

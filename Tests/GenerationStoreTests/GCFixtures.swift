@@ -55,12 +55,4 @@ enum GCFixtures {
         walk(root, ".")
         return result
     }
-
-    /// True when `path` is a mount point in this process's namespace.
-    static func isMountPoint(_ path: String) -> Bool {
-        let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").contains {
-            $0.split(separator: " ").dropFirst(4).first.map(String.init) == path
-        }
-    }
 }

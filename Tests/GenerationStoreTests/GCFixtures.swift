@@ -14,14 +14,14 @@ enum GCFixtures {
     ) throws {
         var entries: [String: String] = [:]
         for tool in tools { entries[tool] = targets + "/" + tool }
-        try store.withWriter { writer in
+        _ = try store.withWriter { writer in
             try writer.publish(
                 name: name, generation: generation, manifest: Manifest(source: source, sets: ["tools": entries]))
         }
     }
 
     static func switchTo(_ store: ExportStore, _ name: String, _ generation: String) throws {
-        try store.withWriter { try $0.switchCurrent(name: name, to: generation) }
+        _ = try store.withWriter { try $0.switchCurrent(name: name, to: generation) }
     }
 
     /// Writes a retirement marker `<name>/.retired-<time>-<random> -> generation`, as switch does.

@@ -17,7 +17,7 @@ struct GCWorld {
         base = URL(fileURLWithPath: temp.path).resolvingSymlinksInPath().path
         try FileManager.default.createDirectory(atPath: snaps, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: targets, withIntermediateDirectories: true)
-        for tool in Self.tools { FileManager.default.createFile(atPath: targets + "/" + tool, contents: Data()) }
+        for tool in Self.tools { _ = FileManager.default.createFile(atPath: targets + "/" + tool, contents: Data()) }
     }
 
     /// Runs `snap-export --root ROOT --snap-mount-dir SNAPS ARGS`.
@@ -31,7 +31,7 @@ struct GCWorld {
     func publishSnap(_ instance: String, _ revision: String, as generation: String? = nil) throws {
         try FileManager.default.createDirectory(
             atPath: "\(snaps)/\(instance)/\(revision)/meta", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: "\(snaps)/\(instance)/\(revision)/meta/snap.yaml", contents: Data())
+        _ = FileManager.default.createFile(atPath: "\(snaps)/\(instance)/\(revision)/meta/snap.yaml", contents: Data())
         let generation = generation ?? (instance == "snapd" ? revision : "\(instance)_\(revision)")
         let entries = Self.tools.flatMap { ["--entry", "tools/\($0)=\(targets)/\($0)"] }
         let result = try cli(["publish", "snapd", generation, "--source", "snap:\(instance)/\(revision)"] + entries)

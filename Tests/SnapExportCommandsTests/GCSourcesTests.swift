@@ -17,7 +17,7 @@ import TestSupport
         defer { temp.remove() }
         try FileManager.default.createDirectory(
             atPath: temp.appending("snapd/21759/meta"), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: temp.appending("snapd/21759/meta/snap.yaml"), contents: Data())
+        _ = FileManager.default.createFile(atPath: temp.appending("snapd/21759/meta/snap.yaml"), contents: Data())
         try FileManager.default.createDirectory(atPath: temp.appending("core/16928"), withIntermediateDirectories: true)
         let gone = GenerationSources.sourceGone(snapMountDir: temp.path)
         #expect(!gone(Self.record("21759", "snap:snapd/21759", published: 1), []))

@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <errno.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -43,6 +45,17 @@ const int CX_LOCK_UN = LOCK_UN;
 
 int cx_openat(int dirfd, const char *path, int flags, unsigned int mode) {
     return openat(dirfd, path, flags, (mode_t)mode);
+}
+
+int cx_mount_id(int fd, uint64_t *id) {
+    struct statx buffer;
+    if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &buffer) != 0) return -1;
+    if (!(buffer.stx_mask & STATX_MNT_ID)) {
+        errno = ENOSYS;
+        return -1;
+    }
+    *id = buffer.stx_mnt_id;
+    return 0;
 }
 
 int cx_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data) {

@@ -144,4 +144,9 @@ public final class RecordingSystemCalls: SystemCalls {
         try enter("listDirectory", [])
         return try base.listDirectory(fd)
     }
+
+    public func mountID(_ fd: Int32) throws(Errno) -> UInt64 {
+        try enter("mountID", [])
+        return try base.mountID(fd)
+    }
 }

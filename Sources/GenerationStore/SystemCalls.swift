@@ -38,6 +38,13 @@ public protocol SystemCalls: Sendable {
     func read(_ fd: Int32) throws(Errno) -> [UInt8]
     /// Names in a directory, without `.` and `..` (readdir on a duplicate of `fd`).
     func listDirectory(_ fd: Int32) throws(Errno) -> [String]
+    /// The id of the mount `fd` lies on (`statx` `STATX_MNT_ID`); `ENOSYS` where the kernel cannot say.
+    func mountID(_ fd: Int32) throws(Errno) -> UInt64
+}
+
+extension SystemCalls {
+    /// Implementations that do not know mount ids say so; callers fall back to comparing devices.
+    public func mountID(_ fd: Int32) throws(Errno) -> UInt64 { throw .notImplemented }
 }
 
 /// Loops a call while it fails with `EINTR`, and turns `-1` into the thread's `Errno`.
@@ -126,6 +133,12 @@ public struct LinuxSystemCalls: SystemCalls {
             if count == 0 { return result }
             result.append(contentsOf: chunk[0..<count])
         }
+    }
+
+    public func mountID(_ fd: Int32) throws(Errno) -> UInt64 {
+        var id: UInt64 = 0
+        _ = try valueOrErrno { cx_mount_id(fd, &id) }
+        return id
     }
 
     public func listDirectory(_ fd: Int32) throws(Errno) -> [String] {

@@ -12,32 +12,50 @@ extension StoreWriter {
 
     /// Removes `name` inside `parentFd` and everything below it with `openat(O_NOFOLLOW|O_DIRECTORY)` and
     /// `unlinkat` relative to directory descriptors. Symlinks are unlinked, never followed; a directory on
-    /// another device (a mount point) is neither entered nor removed and is reported as a leftover.
+    /// another device or another mount (a mount point, a bind mount of the same filesystem) is neither entered
+    /// nor removed and is reported as a leftover. `fault` is hit after the first entry is removed.
     @discardableResult
-    func removeTree(_ parentFd: Int32, _ name: String, at path: String) throws(StoreError) -> [Leftover] {
+    func removeTree(_ parentFd: Int32, _ name: String, at path: String, fault: String? = nil) throws(StoreError)
+        -> [Leftover]
+    {
         let context = "cannot remove \(path)"
         guard let status = try system.status(parentFd, name, at: path, context) else { return [] }
         guard status.kind == .directory else {
             try unlink(parentFd, name, flags: 0, at: path, context)
             return []
         }
-        let parentDevice = try deviceOf(parentFd, at: path, context)
+        let parent = try placeOf(parentFd, at: path, context)
         var leftovers: [Leftover] = []
-        try removeDirectory(parentFd, name, at: path, device: parentDevice, leftovers: &leftovers, context)
+        var fault = fault
+        try removeDirectory(parentFd, name, at: path, place: parent, leftovers: &leftovers, fault: &fault, context)
         return leftovers
     }
 
-    private func deviceOf(_ fd: Int32, at path: String, _ context: String) throws(StoreError) -> UInt64 {
+    /// The filesystem (device) and the mount (id, where the kernel reports it) a directory lies on.
+    struct Place: Equatable {
+        var device: UInt64
+        var mount: UInt64?
+    }
+
+    private func placeOf(_ fd: Int32, at path: String, _ context: String) throws(StoreError) -> Place {
+        let device: UInt64
         do {
-            return try system.fstatat(fd, "", CX_AT_EMPTY_PATH).device
+            device = try system.fstatat(fd, "", CX_AT_EMPTY_PATH).device
         } catch {
             throw .system("fstat", error, path: path, context)
+        }
+        do {
+            return Place(device: device, mount: try system.mountID(fd))
+        } catch .notImplemented, .invalidArgument {
+            return Place(device: device, mount: nil)
+        } catch {
+            throw .system("statx", error, path: path, context)
         }
     }
 
     private func removeDirectory(
-        _ parentFd: Int32, _ name: String, at path: String, device: UInt64, leftovers: inout [Leftover],
-        _ context: String
+        _ parentFd: Int32, _ name: String, at path: String, place: Place, leftovers: inout [Leftover],
+        fault: inout String?, _ context: String
     ) throws(StoreError) {
         let dir: Descriptor
         do {
@@ -51,8 +69,13 @@ extension StoreWriter {
         } catch {
             throw .system("open", error, path: path, context)
         }
-        guard try deviceOf(dir.raw, at: path, context) == device else {
+        let here = try placeOf(dir.raw, at: path, context)
+        guard here.device == place.device else {
             leftovers.append(Leftover(path: path, reason: "another filesystem is mounted here; not crossed"))
+            return
+        }
+        if let mount = here.mount, let parentMount = place.mount, mount != parentMount {
+            leftovers.append(Leftover(path: path, reason: "a mount (bind mount) is here; not crossed"))
             return
         }
         let before = leftovers.count
@@ -60,9 +83,14 @@ extension StoreWriter {
             let child = path + "/" + entry
             guard let status = try system.status(dir.raw, entry, at: child, context) else { continue }
             if status.kind == .directory {
-                try removeDirectory(dir.raw, entry, at: child, device: device, leftovers: &leftovers, context)
+                try removeDirectory(
+                    dir.raw, entry, at: child, place: place, leftovers: &leftovers, fault: &fault, context)
             } else {
                 try unlink(dir.raw, entry, flags: 0, at: child, context)
+                if let point = fault {
+                    store.faults.hit(point)
+                    fault = nil
+                }
             }
         }
         if leftovers.count == before {
@@ -70,7 +98,9 @@ extension StoreWriter {
         }
     }
 
-    private func unlink(_ fd: Int32, _ name: String, flags: Int32, at path: String, _ context: String) throws(StoreError) {
+    private func unlink(_ fd: Int32, _ name: String, flags: Int32, at path: String, _ context: String)
+        throws(StoreError)
+    {
         do {
             try system.unlinkat(fd, name, flags)
         } catch .noSuchFileOrDirectory {
@@ -127,6 +157,6 @@ extension StoreWriter {
         try system.sync(nameFd, at: store.path(name), context)
         try system.sync(trashFd.raw, at: store.path(Layout.trash), context)
         store.faults.hit("gc.trashed")
-        return try removeTree(trashFd.raw, trashName, at: store.path(Layout.trash, trashName))
+        return try removeTree(trashFd.raw, trashName, at: store.path(Layout.trash, trashName), fault: "gc.deleting")
     }
 }

@@ -43,6 +43,9 @@ enum Commands {
             StatusCommand.self,
             VerifyCommand.self,
             RepairCommand.self,
+            GCCommand.self,
+            InUseCommand.self,
+            MountToolsCommand.self,
             DemoCommand.self,
         ]
     }

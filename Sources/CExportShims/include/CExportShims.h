@@ -27,6 +27,11 @@ extern const int CX_LOCK_NB;
 extern const int CX_LOCK_UN;
 int cx_openat(int dirfd, const char *path, int flags, unsigned int mode);
 
+/* statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID): the id of the mount fd is on (Linux 5.8+); -1 with errno
+   ENOSYS where the kernel does not report it. Two directories of one filesystem on different mounts (a bind
+   mount) have the same st_dev but different mount ids. */
+int cx_mount_id(int fd, uint64_t *id);
+
 /* Mount namespaces and mounts, for the consumer side (mount-tools) and tests. */
 int cx_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
 int cx_umount2(const char *target, int flags);

@@ -1,0 +1,128 @@
+import CExportShims
+import Glibc
+
+/// What one gc pass saw, decided and did.
+public struct GCReport: Sendable {
+    /// One decision per generation of every name, names in order, generations in publication order.
+    public var decisions: [GCDecision]
+    /// `name/generation` of every generation removed (or, in a dry run, that would be).
+    public var removed: [String]
+    /// What could not be deleted (a mount point inside a removed generation), left in `.trash`.
+    public var leftovers: [StoreWriter.Leftover]
+    /// Retirement markers removed (or, in a dry run, that would be): superseded, or naming no generation.
+    public var prunedMarkers: [String]
+    /// `.trash/*` leftovers of an interrupted gc that this pass finished (or, in a dry run, would).
+    public var trashFinished: [String]
+    /// The in-use scan the decisions rest on.
+    public var scan: MountNamespaceScan
+    /// True when nothing was changed.
+    public var dryRun: Bool
+}
+
+extension StoreWriter {
+    /// One garbage-collection pass under this writer's lock (docs/gc.md).
+    ///
+    /// Finishes `.trash/*`, reads every name's generations, links and retirement markers, scans the live mount
+    /// namespaces, decides (`GCPolicy`), removes each unneeded generation with `removeGeneration` (one
+    /// `renameat` into `.trash`, fsync, then a delete that never follows a symlink or crosses a mount), and
+    /// prunes retirement markers that are superseded or name a removed generation. `current`, `previous`, a
+    /// generation within the grace period and a generation any namespace has mounted are never removed.
+    public func collectGarbage(
+        options: GCOptions = GCOptions(), sourceGone: SourceGonePredicate, procRoot: String = "/proc"
+    ) throws(StoreError) -> GCReport {
+        let context = "cannot collect garbage"
+        var report = GCReport(
+            decisions: [], removed: [], leftovers: [], prunedMarkers: [], trashFinished: [],
+            scan: MountNamespaceScan(namespaces: [], namespacesRead: 0, unreadable: []), dryRun: options.dryRun)
+        if options.dryRun {
+            if let trash = try system.openDirectoryIfPresent(
+                rootFd, Layout.trash, at: store.path(Layout.trash), context)
+            {
+                report.trashFinished = try system.names(trash.raw, at: store.path(Layout.trash), context).sorted()
+                    .map { store.path(Layout.trash, $0) }
+            }
+        } else {
+            let (finished, leftovers) = try emptyTrash()
+            report.trashFinished = finished
+            report.leftovers += leftovers
+        }
+
+        var histories: [NameHistory] = []
+        for name in try store.exportedNames(rootFd, context) {
+            histories.append(try history(of: name, context))
+        }
+        let location = try ExportLocation.locate(root: store.root, system: system, procRoot: procRoot)
+        report.scan = try MountNamespaceScan.scan(location, system: system, procRoot: procRoot)
+        let now = options.now ?? Clock.wallNanoseconds()
+        for history in histories {
+            let decisions = GCPolicy.decide(
+                history, scan: report.scan, options: options, now: now, sourceGone: sourceGone)
+            report.decisions += decisions
+            var remaining = Set(history.generations.map(\.generation))
+            for decision in decisions where decision.remove {
+                if !options.dryRun {
+                    report.leftovers += try removeGeneration(name: history.name, generation: decision.generation)
+                }
+                remaining.remove(decision.generation)
+                report.removed.append(history.name + "/" + decision.generation)
+            }
+            report.prunedMarkers += try pruneMarkers(of: history.name, keepingFor: remaining, dryRun: options.dryRun)
+        }
+        return report
+    }
+
+    /// Links, generations with their manifests, and retirement times of one name.
+    private func history(of name: String, _ context: String) throws(StoreError) -> NameHistory {
+        let nameFd = try nameDirectory(name, create: false, context)
+        var generations: [(generation: String, manifest: Manifest?)] = []
+        for entry in try system.names(nameFd, at: store.path(name), context).sorted()
+        where Layout.isGenerationName(entry) {
+            guard try system.status(nameFd, entry, at: store.path(name, entry), context)?.kind == .directory else {
+                continue
+            }
+            let file = store.path(name, entry, Manifest.fileName)
+            let manifest = try? Manifest.decode(
+                try system.readFile(nameFd, entry + "/" + Manifest.fileName, at: file, context), path: file,
+                context: context)
+            generations.append((entry, manifest))
+        }
+        return NameHistory(
+            name: name,
+            current: try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context),
+            previous: try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context),
+            generations: generations,
+            retired: try RetirementMarkers.read(system, nameFd, at: store.path(name), context).latest)
+    }
+
+    /// Removes the retirement markers of `name` that are not the latest of a generation in `existing`.
+    private func pruneMarkers(of name: String, keepingFor existing: Set<String>, dryRun: Bool) throws(StoreError)
+        -> [String]
+    {
+        let context = "cannot prune retirement markers of \(name)"
+        let nameFd = try nameDirectory(name, create: false, context)
+        let reading = try RetirementMarkers.read(system, nameFd, at: store.path(name), context)
+        var latestEntry: [String: RetirementMarkers.Marker] = [:]
+        for marker in reading.markers where existing.contains(marker.generation) {
+            if let kept = latestEntry[marker.generation], (kept.time, kept.entry) > (marker.time, marker.entry) {
+                continue
+            }
+            latestEntry[marker.generation] = marker
+        }
+        let keep = Set(latestEntry.values.map(\.entry))
+        var pruned: [String] = []
+        for marker in reading.markers.sorted(by: { $0.entry < $1.entry }) where !keep.contains(marker.entry) {
+            let path = store.path(name, marker.entry)
+            if !dryRun {
+                do {
+                    try system.unlinkat(nameFd, marker.entry, 0)
+                } catch .noSuchFileOrDirectory {
+                } catch {
+                    throw .system("unlinkat", error, path: path, context)
+                }
+            }
+            pruned.append(path)
+        }
+        if !pruned.isEmpty && !dryRun { try system.sync(nameFd, at: store.path(name), context) }
+        return pruned
+    }
+}

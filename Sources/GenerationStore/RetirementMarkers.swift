@@ -1,8 +1,10 @@
-/// Retirement markers: `<name>/.retired-<nanoseconds>-<random> -> <generation>`, one per switch.
+/// When each generation stopped being current: the `previous` link and the retirement markers.
 ///
-/// A switch writes one marker (a single `symlinkat` in the directory it fsyncs anyway) to record durably
-/// when the displaced generation stopped being current; gc reads the latest marker per generation for its
-/// grace period and prunes markers that are superseded or name a removed generation.
+/// The generation `previous` names stopped being current when that link became `previous`: its ctime, which
+/// `rename` and `renameat2` set. When a switch pushes a generation out of `previous` (a switch to a third
+/// generation), it records that time in a marker `<name>/.retired-<nanoseconds>-<random> -> <generation>`, one
+/// `symlinkat` in the directory it fsyncs anyway. Flipping between current and previous writes no marker.
+/// gc reads the latest time per generation for its grace period and prunes superseded markers.
 enum RetirementMarkers {
     struct Marker {
         var entry: String
@@ -16,10 +18,9 @@ enum RetirementMarkers {
         var latest: [String: Int64]
     }
 
-    static func name(time: Int64) -> String {
-        let digits = String(time)
-        return Layout.retiredPrefix + String(repeating: "0", count: max(0, 19 - digits.count)) + digits + "-"
-            + Clock.randomSuffix()
+    static func name(time: Int64, suffix: String) -> String {
+        let digits = String(max(0, time))
+        return Layout.retiredPrefix + String(repeating: "0", count: max(0, 19 - digits.count)) + digits + "-" + suffix
     }
 
     static func read(_ system: any SystemCalls, _ nameFd: Int32, at path: String, _ context: String) throws(StoreError)
@@ -34,6 +35,11 @@ enum RetirementMarkers {
             else { continue }
             markers.append(Marker(entry: entry, time: time, generation: generation))
             latest[generation] = max(latest[generation] ?? .min, time)
+        }
+        if let previous = try system.link(nameFd, Layout.previous, at: path + "/" + Layout.previous, context),
+            let since = try system.status(nameFd, Layout.previous, at: path + "/" + Layout.previous, context)
+        {
+            latest[previous] = max(latest[previous] ?? .min, since.changedNanoseconds)
         }
         return Reading(markers: markers, latest: latest)
     }

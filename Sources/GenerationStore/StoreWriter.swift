@@ -11,6 +11,9 @@ public final class StoreWriter {
     let rootFd: Int32
     private let lockFd: Int32
     private var nameFds: [String: Int32] = [:]
+    /// Temporary names are `<random base + sequence>` in hex: one `getrandom` per writer, not one per name.
+    private let temporaryBase = UInt64.random(in: .min ... .max)
+    private var temporarySequence: UInt64 = 0
 
     init(store: ExportStore, wait: Bool) throws(StoreError) {
         self.store = store
@@ -51,6 +54,14 @@ public final class StoreWriter {
         for fd in nameFds.values { system.close(fd) }
         system.close(lockFd)  // closing the last descriptor releases the flock
         system.close(rootFd)
+    }
+
+    /// A fresh name for `.staging/…`, `.trash/…`, `.next-…` and marker suffixes: 16 hex digits, unique per writer
+    /// and, through the random base, across writers and crashed leftovers.
+    func temporaryName() -> String {
+        temporarySequence &+= 1
+        let hex = String(temporaryBase &+ temporarySequence, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// `mkdir -p` of the root with mode 0755.
@@ -141,7 +152,7 @@ public final class StoreWriter {
 
         try system.makeDirectory(rootFd, Layout.staging, at: store.path(Layout.staging), context)
         let stagingFd = try system.openDirectory(rootFd, Layout.staging, at: store.path(Layout.staging), context)
-        let stagingName = Clock.randomSuffix()
+        let stagingName = temporaryName()
         let stagingPath = store.path(Layout.staging, stagingName)
         try system.makeDirectory(stagingFd.raw, stagingName, at: stagingPath, context)
         store.faults.hit("publish.staging-created")
@@ -249,7 +260,7 @@ public final class StoreWriter {
         try requireGeneration(nameFd, name, generation, context)
         let old = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context)
         if old == generation { return .unchanged }
-        let next = Layout.nextPrefix + Clock.randomSuffix()
+        let next = Layout.nextPrefix + temporaryName()
         let nextPath = store.path(name, next)
         do {
             try system.symlinkat(generation, nameFd, next)
@@ -268,8 +279,16 @@ public final class StoreWriter {
             if durable { try system.sync(nameFd, at: store.path(name), context) }
             return .switched(from: nil)
         }
-        let marker = try writeMarker(nameFd, name, retiring: old, context) {
-            try? self.system.unlinkat(nameFd, next, 0)
+        // The generation leaving `previous` leaves the protected pair now: record durably when it stopped being
+        // current, which is when its link became `previous` (the link's ctime; rename sets it). Switching back to
+        // `previous` (the common flip) retires nothing beyond the pair and writes no marker.
+        let leaving = try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
+        var marker: String?
+        if let leaving, leaving != generation, leaving != old {
+            let since = try system.status(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
+            marker = try writeMarker(
+                nameFd, name, retiring: leaving, since: since?.changedNanoseconds ?? Clock.wallNanoseconds(), context
+            ) { try? self.system.unlinkat(nameFd, next, 0) }
         }
         var exchanged = true
         do {
@@ -279,7 +298,7 @@ public final class StoreWriter {
         } catch {
             // Nothing changed: take back the link and the marker.
             try? system.unlinkat(nameFd, next, 0)
-            try? system.unlinkat(nameFd, marker, 0)
+            if let marker { try? system.unlinkat(nameFd, marker, 0) }
             throw .system("renameat2", error, path: store.path(name, Layout.current), context)
         }
         if exchanged {
@@ -315,20 +334,19 @@ public final class StoreWriter {
         }
         try NameRules.validateComponent(previous, what: "generation named by previous", context: context)
         try requireGeneration(nameFd, name, previous, context)
-        let marker = try writeMarker(nameFd, name, retiring: current, context) {}
+        // Nothing leaves the current/previous pair, so no marker: the exchange sets the ctime of the link that
+        // becomes `previous`, which is when its generation stopped being current.
         do {
             try system.renameat2(nameFd, Layout.current, nameFd, Layout.previous, RenameFlags.exchange)
         } catch .invalidArgument, .notImplemented {
-            let next = Layout.nextPrefix + Clock.randomSuffix()
+            let next = Layout.nextPrefix + temporaryName()
             do {
                 try system.symlinkat(previous, nameFd, next)
             } catch {
-                try? system.unlinkat(nameFd, marker, 0)
                 throw .system("symlinkat", error, path: store.path(name, next), context)
             }
             try replaceWithoutFlags(nameFd, name, current: previous, previous: current, consuming: next, context)
         } catch {
-            try? system.unlinkat(nameFd, marker, 0)  // nothing changed: take back the marker
             throw .system("renameat2", error, path: store.path(name, Layout.current), context)
         }
         store.faults.hit("rollback.exchanged")
@@ -341,7 +359,7 @@ public final class StoreWriter {
     private func replaceWithoutFlags(
         _ nameFd: Int32, _ name: String, current: String, previous: String, consuming next: String, _ context: String
     ) throws(StoreError) {
-        let second = Layout.nextPrefix + Clock.randomSuffix()
+        let second = Layout.nextPrefix + temporaryName()
         do {
             try system.symlinkat(previous, nameFd, second)
         } catch {
@@ -363,12 +381,13 @@ public final class StoreWriter {
         }
     }
 
-    /// Records durably (in the directory the caller fsyncs) that `generation` stops being current now;
+    /// Records durably (in the directory the caller fsyncs) that `generation` stopped being current at `since`;
     /// returns the marker's name, so a caller whose flip then fails can take it back.
     private func writeMarker(
-        _ nameFd: Int32, _ name: String, retiring generation: String, _ context: String, onFailure: () -> Void
+        _ nameFd: Int32, _ name: String, retiring generation: String, since: Int64, _ context: String,
+        onFailure: () -> Void
     ) throws(StoreError) -> String {
-        let marker = RetirementMarkers.name(time: Clock.wallNanoseconds())
+        let marker = RetirementMarkers.name(time: since, suffix: temporaryName())
         do {
             try system.symlinkat(generation, nameFd, marker)
         } catch {

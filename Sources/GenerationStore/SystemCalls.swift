@@ -15,6 +15,8 @@ public struct FileStatus: Sendable, Equatable {
     public var size: Int64
     /// Last modification, in nanoseconds since the Unix epoch.
     public var modifiedNanoseconds: Int64
+    /// Last status change (ctime; `rename` sets it), in nanoseconds since the Unix epoch.
+    public var changedNanoseconds: Int64
 }
 
 /// The system calls the store makes, one requirement per call, each throwing the `Errno` it failed with.
@@ -178,6 +180,7 @@ extension FileStatus {
         self.init(
             kind: kind, device: UInt64(st.st_dev), inode: UInt64(st.st_ino), mode: UInt32(st.st_mode),
             size: Int64(st.st_size),
-            modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+            modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+            changedNanoseconds: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
     }
 }

@@ -148,7 +148,7 @@ extension StoreWriter {
         try requireGeneration(nameFd, name, generation, context)
         try system.makeDirectory(rootFd, Layout.trash, at: store.path(Layout.trash), context)
         let trashFd = try system.openDirectory(rootFd, Layout.trash, at: store.path(Layout.trash), context)
-        let trashName = Clock.randomSuffix()
+        let trashName = temporaryName()
         do {
             try system.renameat(nameFd, generation, trashFd.raw, trashName)
         } catch {

@@ -30,7 +30,6 @@ let injectedFailures: [InjectedFailure] = [
     InjectedFailure(arguments: ["switch", "demo", "g1"], call: "symlinkat", errno: .noSpace, code: 74),
     InjectedFailure(arguments: ["switch", "demo", "g1"], call: "renameat2", errno: .ioError, code: 74),
     InjectedFailure(arguments: ["switch", "demo", "g1"], call: "renameat2", errno: .readOnlyFileSystem, code: 73),
-    InjectedFailure(arguments: ["rollback", "demo"], call: "symlinkat", errno: .noSpace, code: 74),
     InjectedFailure(arguments: ["rollback", "demo"], call: "renameat2", errno: .ioError, code: 74),
 ]
 

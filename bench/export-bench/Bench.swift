@@ -84,8 +84,9 @@ enum Bench {
         try measureFilesystem(working, options, counts, &report)
         if options.runs("scaling") {
             progress("switch latency against generation size on \(working.label)")
-            report.scaling = try ScalingBenchmark(filesystem: working, sizes: counts.sizes, flips: counts.scalingFlips)
-                .run()
+            (report.scaling, report.scalingControl) = try ScalingBenchmark(
+                filesystem: working, sizes: counts.sizes, flips: counts.scalingFlips
+            ).run()
         }
         if options.runs("publish") {
             progress("publish throughput on \(working.label)")

@@ -9,6 +9,8 @@ struct Report {
     var notes: [String] = []
     var switching: [(filesystem: String, samples: [String: Samples])] = []
     var scaling: [Int: Samples] = [:]
+    /// The raw C loop with a marker in a directory inside each size's name directory.
+    var scalingControl: [Int: Samples] = [:]
     var publish: (store: Samples, raw: Samples)?
     var readers: [(filesystem: String, results: [String: ReaderBenchmark.Result])] = []
     var cli: [CommandCost] = []
@@ -28,8 +30,11 @@ struct Report {
         return ratio(store.median, raw.median)
     }
 
-    var scalingRatio: Double? {
-        guard let small = scaling[1], let largest = scaling.keys.max(), let large = scaling[largest] else { return nil }
+    var scalingRatio: Double? { Self.largestOverOne(scaling) }
+    var scalingControlRatio: Double? { Self.largestOverOne(scalingControl) }
+
+    static func largestOverOne(_ samples: [Int: Samples]) -> Double? {
+        guard let small = samples[1], let largest = samples.keys.max(), let large = samples[largest] else { return nil }
         return ratio(large.median, small.median)
     }
 
@@ -102,13 +107,24 @@ struct Report {
         if !scaling.isEmpty {
             section("2. switch latency against generation size (\(workingFilesystem), no fsync)")
             let base = scaling[1]?.median ?? 0
+            let controlBase = scalingControl[1]?.median ?? 0
             let rows = scaling.keys.sorted().compactMap { size -> [String]? in
                 guard let s = scaling[size] else { return nil }
-                return [String(size), String(s.count), human(s.median), human(s.p99), fixed(ratio(s.median, base), 2)]
+                let c = scalingControl[size] ?? Samples([])
+                return [
+                    String(size), String(s.count), human(s.median), human(s.p99), fixed(ratio(s.median, base), 2),
+                    human(c.median), fixed(ratio(c.median, controlBase), 2), fixed(ratio(s.median, c.median), 2),
+                ]
             }
-            out.append(render(["entries", "flips", "p50", "p99", "ratio to 1"], rows, markdown))
             out.append(
-                (markdown ? "\n" : "") + "largest/1: \(optional(scalingRatio)) (goal ≤ 1.2)")
+                render(
+                    [
+                        "entries", "flips", "store p50", "store p99", "store ratio to 1", "raw+marker p50",
+                        "raw+marker ratio to 1", "store/raw+marker",
+                    ], rows, markdown))
+            out.append(
+                (markdown ? "\n" : "") + "largest/1: store \(optional(scalingRatio)) (goal ≤ 1.2), raw+marker control "
+                    + "in the same directory \(optional(scalingControlRatio))")
         }
         if let publish {
             section("3. publish throughput (\(workingFilesystem), \(counts.publishEntries) entries, synced)")
@@ -242,6 +258,7 @@ struct Report {
             ("switch_marker_ratio_fsync", Self.number(switchRatio(" fsync", over: "raw+marker"))),
             ("scaling_ratio", Self.number(scalingRatio)),
             ("scaling_largest_entries", scaling.keys.max().map { .int($0) } ?? .null),
+            ("scaling_control_ratio", Self.number(scalingControlRatio)),
             ("publish_ratio", Self.number(publishRatio)),
             ("publish_entries_per_s", publish.map { .number(Double(counts.publishEntries) / (Double($0.store.median) / 1e9)) } ?? .null),
             ("publish_raw_entries_per_s", publish.map { .number(Double(counts.publishEntries) / (Double($0.raw.median) / 1e9)) } ?? .null),
@@ -280,7 +297,12 @@ struct Report {
                 "scaling",
                 .array(
                     scaling.keys.sorted().compactMap { size in
-                        scaling[size].map { .object([("entries", .int(size)), ("switch", Self.distribution($0))]) }
+                        scaling[size].map {
+                            .object([
+                                ("entries", .int(size)), ("switch", Self.distribution($0)),
+                                ("raw_marker_control", scalingControl[size].map(Self.distribution) ?? .null),
+                            ])
+                        }
                     })
             ),
             (

@@ -103,17 +103,22 @@ struct SwitchBenchmark {
     }
 }
 
-/// Item 2: the store's switch latency for generations of growing size (no fsync).
+/// Item 2: the store's switch latency for generations of growing size (no fsync), each beside a control: the raw
+/// C loop with a marker, run in a directory inside the same name directory, so that both allocate their inodes
+/// from the same place on disk.
 struct ScalingBenchmark {
     let filesystem: TestFilesystem
     let sizes: [Int]
     let flips: Int
 
-    func run() throws(BenchError) -> [Int: Samples] {
+    func run() throws(BenchError) -> (store: [Int: Samples], control: [Int: Samples]) {
         let store = ExportStore(root: filesystem.path + "/scaling")
         var samples: [Int: [UInt64]] = [:]
+        var control: [Int: [UInt64]] = [:]
         do {
             try store.withWriter { writer in
+                var controlFds: [Int: Int32] = [:]
+                defer { for fd in controlFds.values { close(fd) } }
                 for size in sizes {
                     for generation in ["a", "b"] {
                         try writer.publish(
@@ -121,21 +126,33 @@ struct ScalingBenchmark {
                             manifest: benchManifest(source: "/opt/bench/" + generation, entries: size, label: "bench"))
                     }
                     try writer.switchCurrent(name: "size-\(size)", to: "a")
+                    let directory = store.path("size-\(size)", ".bench-control")
+                    try Disk.makeDirectory(directory)
+                    try Disk.symlink("a", directory + "/current")
+                    controlFds[size] = try Disk.openDirectory(directory)
                 }
                 Disk.syncFilesystem(store.root)
                 var at = [Int: String]()
                 let blocks = 10
                 for block in -1..<blocks {
                     for size in sizes {
-                        var times: [UInt64] = []
-                        for _ in 0..<(block < 0 ? 100 : max(1, flips / blocks)) {
+                        let count = block < 0 ? 100 : max(2, (flips / blocks + 1) & ~1)
+                        var times = [UInt64](repeating: 0, count: count)
+                        for index in 0..<count {
                             let to = at[size] == "b" ? "a" : "b"
                             let start = cx_bench_now()
                             try writer.switchCurrent(name: "size-\(size)", to: to, durable: false)
-                            times.append(cx_bench_now() - start)
+                            times[index] = cx_bench_now() - start
                             at[size] = to
                         }
-                        if block >= 0 { samples[size, default: []] += times }  // block -1 warms up
+                        var raw = [UInt64](repeating: 0, count: count)
+                        if cx_bench_raw_switch(controlFds[size] ?? -1, "a", "b", Int32(count), 0, 1, &raw) != 0 {
+                            throw Disk.failure("raw switch loop", store.path("size-\(size)"))
+                        }
+                        if block >= 0 {  // block -1 warms up
+                            samples[size, default: []] += times
+                            control[size, default: []] += raw
+                        }
                     }
                 }
             }
@@ -144,7 +161,7 @@ struct ScalingBenchmark {
         } catch {
             throw BenchError("scaling on \(filesystem.label): \(error)")
         }
-        return samples.mapValues(Samples.init)
+        return (samples.mapValues(Samples.init), control.mapValues(Samples.init))
     }
 }
 

@@ -25,9 +25,10 @@ import TestSupport
 
     @Test func theSmokeRunWritesEveryKeyTheIssueAsksForWithSaneValues() throws {
         let (json, svg) = try smokeRun()
-        for key in ["switch_ratio_nosync", "switch_ratio_fsync", "switch_p50_ns", "switch_p99_ns", "scaling_ratio",
-            "publish_ratio"]
-        {
+        for key in [
+            "switch_ratio_nosync", "switch_ratio_fsync", "switch_p50_ns", "switch_p99_ns", "scaling_ratio",
+            "publish_ratio",
+        ] {
             let value = try #require(json[key] as? Double, "\(key) is missing or not a number")
             #expect(value > 0, "\(key) is \(value)")
         }

@@ -49,9 +49,11 @@ enum Chart {
         while exponent <= highExponent {
             let value = UInt64(pow(10, exponent))
             let position = x(value)
-            svg += "<line x1=\"\(fixed(position, 1))\" y1=\"\(top - 6)\" x2=\"\(fixed(position, 1))\" "
+            svg +=
+                "<line x1=\"\(fixed(position, 1))\" y1=\"\(top - 6)\" x2=\"\(fixed(position, 1))\" "
                 + "y2=\"\(gridBottom)\" stroke=\"#e0e0e0\"/>\n"
-            svg += "<text x=\"\(fixed(position, 1))\" y=\"\(gridBottom + 16)\" text-anchor=\"middle\" fill=\"#555\">"
+            svg +=
+                "<text x=\"\(fixed(position, 1))\" y=\"\(gridBottom + 16)\" text-anchor=\"middle\" fill=\"#555\">"
                 + "\(escape(human(value)))</text>\n"
             exponent += 1
         }
@@ -66,17 +68,25 @@ enum Chart {
                 let middle = y + rowHeight / 2
                 let color = colors[row.method] ?? "#333"
                 let s = row.samples
-                svg += "<text x=\"\(left - 8)\" y=\"\(fixed(middle + 4, 1))\" text-anchor=\"end\">"
+                svg +=
+                    "<text x=\"\(left - 8)\" y=\"\(fixed(middle + 4, 1))\" text-anchor=\"end\">"
                     + "\(escape(row.method)) (\(escape(human(s.median))))</text>\n"
-                svg += "<line x1=\"\(fixed(x(s.percentile(0.01)), 1))\" y1=\"\(fixed(middle, 1))\" "
-                    + "x2=\"\(fixed(x(s.p99), 1))\" y2=\"\(fixed(middle, 1))\" stroke=\"\(color)\" stroke-width=\"1.5\"/>\n"
+                svg +=
+                    "<line x1=\"\(fixed(x(s.percentile(0.01)), 1))\" y1=\"\(fixed(middle, 1))\" "
+                    + "x2=\"\(fixed(x(s.p99), 1))\" y2=\"\(fixed(middle, 1))\" stroke=\"\(color)\" "
+                    + "stroke-width=\"1.5\"/>\n"
                 let boxLeft = x(s.percentile(0.25))
                 let boxWidth = max(1.5, x(s.percentile(0.75)) - boxLeft)
-                svg += "<rect x=\"\(fixed(boxLeft, 1))\" y=\"\(fixed(middle - 6, 1))\" width=\"\(fixed(boxWidth, 1))\" "
+                svg +=
+                    "<rect x=\"\(fixed(boxLeft, 1))\" y=\"\(fixed(middle - 6, 1))\" "
+                    + "width=\"\(fixed(boxWidth, 1))\" "
                     + "height=\"12\" fill=\"\(color)\" fill-opacity=\"0.55\" stroke=\"\(color)\"/>\n"
-                svg += "<line x1=\"\(fixed(x(s.median), 1))\" y1=\"\(fixed(middle - 8, 1))\" "
-                    + "x2=\"\(fixed(x(s.median), 1))\" y2=\"\(fixed(middle + 8, 1))\" stroke=\"black\" stroke-width=\"2\"/>\n"
-                svg += "<circle cx=\"\(fixed(x(s.maximum), 1))\" cy=\"\(fixed(middle, 1))\" r=\"2.5\" fill=\"\(color)\"/>\n"
+                svg +=
+                    "<line x1=\"\(fixed(x(s.median), 1))\" y1=\"\(fixed(middle - 8, 1))\" "
+                    + "x2=\"\(fixed(x(s.median), 1))\" y2=\"\(fixed(middle + 8, 1))\" "
+                    + "stroke=\"black\" stroke-width=\"2\"/>\n"
+                svg +=
+                    "<circle cx=\"\(fixed(x(s.maximum), 1))\" cy=\"\(fixed(middle, 1))\" r=\"2.5\" fill=\"\(color)\"/>\n"
                 y += rowHeight
             }
             y += groupGap - 10

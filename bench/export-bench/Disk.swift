@@ -26,7 +26,10 @@ enum Disk {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let written = bytes.withUnsafeBytes { buffer in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Glibc.write(fd, base + offset, buffer.count - offset)
+            }
             if written < 0 {
                 if errno == EINTR { continue }
                 throw failure("write", path)
@@ -70,7 +73,7 @@ enum Disk {
     /// A fresh directory `<parent>/<prefix>.XXXXXX`.
     static func temporaryDirectory(in parent: String, _ prefix: String) throws(BenchError) -> String {
         var template = Array((parent + "/" + prefix + ".XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
         guard let made else { throw failure("mkdtemp", parent) }
         return try realPath(String(cString: made))
     }

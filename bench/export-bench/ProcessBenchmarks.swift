@@ -132,7 +132,10 @@ struct CLIBenchmark {
         if let reason = try probe(tool, refresh, scratch: base) {
             costs.append(CommandCost(command: "snap-export refresh (nothing to do)", unavailable: reason))
         } else {
-            costs.append(try measureProcess("snap-export refresh (nothing to do)", tool, count: runs, scratch: base) { _ in refresh })
+            costs.append(
+                try measureProcess("snap-export refresh (nothing to do)", tool, count: runs, scratch: base) { _ in
+                    refresh
+                })
         }
         return costs
     }

@@ -57,7 +57,8 @@ struct Report {
         var totals: [String: ReaderBenchmark.Result] = [:]
         for (_, results) in readers {
             for (method, result) in results {
-                var total = totals[method] ?? .init(lookups: 0, failures: 0, passes: 0, mixed: 0, flips: 0, nanoseconds: 0)
+                var total =
+                    totals[method] ?? .init(lookups: 0, failures: 0, passes: 0, mixed: 0, flips: 0, nanoseconds: 0)
                 total.lookups += result.lookups
                 total.failures += result.failures
                 total.passes += result.passes
@@ -99,7 +100,8 @@ struct Report {
             out.append(
                 render(["filesystem", "method", "flips", "p50", "p99", "max", "ratio"], rows, markdown))
             out.append(
-                (markdown ? "\n" : "") + "store/raw on \(workingFilesystem): \(optional(switchRatio(""))) without fsync "
+                (markdown ? "\n" : "")
+                    + "store/raw on \(workingFilesystem): \(optional(switchRatio(""))) without fsync "
                     + "(goal ≤ 1.5), \(optional(switchRatio(" fsync"))) with fsync (goal ≤ 1.1); "
                     + "store/raw+marker: \(optional(switchRatio("", over: "raw+marker"))) and "
                     + "\(optional(switchRatio(" fsync", over: "raw+marker")))")
@@ -123,8 +125,8 @@ struct Report {
                         "raw+marker ratio to 1", "store/raw+marker",
                     ], rows, markdown))
             out.append(
-                (markdown ? "\n" : "") + "largest/1: store \(optional(scalingRatio)) (goal ≤ 1.2), raw+marker control "
-                    + "in the same directory \(optional(scalingControlRatio))")
+                (markdown ? "\n" : "") + "largest/1: store \(optional(scalingRatio)) (goal ≤ 1.2), "
+                    + "raw+marker control in the same directory \(optional(scalingControlRatio))")
         }
         if let publish {
             section("3. publish throughput (\(workingFilesystem), \(counts.publishEntries) entries, synced)")
@@ -191,12 +193,17 @@ struct Report {
 
     private func render(_ header: [String], _ rows: [[String]], _ markdown: Bool) -> String {
         if markdown {
-            let lines = ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---|" }.joined()]
+            let lines =
+                ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---|" }.joined()]
                 + rows.map { "| " + $0.joined(separator: " | ") + " |" }
             return lines.joined(separator: "\n")
         }
         var widths = header.map(\.count)
-        for row in rows { for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) } }
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count) }
                 .joined(separator: "  ")
@@ -210,7 +217,8 @@ struct Report {
 
     static func distribution(_ samples: Samples) -> JSON {
         .object([
-            ("samples", .int(samples.count)), ("min_ns", .int(samples.minimum)), ("p25_ns", .int(samples.percentile(0.25))),
+            ("samples", .int(samples.count)), ("min_ns", .int(samples.minimum)),
+            ("p25_ns", .int(samples.percentile(0.25))),
             ("p50_ns", .int(samples.median)), ("p75_ns", .int(samples.percentile(0.75))),
             ("p99_ns", .int(samples.p99)), ("max_ns", .int(samples.maximum)),
         ])
@@ -224,7 +232,8 @@ struct Report {
             members += [
                 ("runs", .int(cost.wall.count)), ("median_ms", .number(Double(cost.wall.median) / 1e6)),
                 ("p99_ms", .number(Double(cost.wall.p99) / 1e6)),
-                ("peak_rss_kib_median", .int(cost.peakRSSKiB.median)), ("peak_rss_kib_max", .int(cost.peakRSSKiB.maximum)),
+                ("peak_rss_kib_median", .int(cost.peakRSSKiB.median)),
+                ("peak_rss_kib_max", .int(cost.peakRSSKiB.maximum)),
                 ("peak_rss_from", .string(cost.rssSource)),
             ]
         }
@@ -239,7 +248,8 @@ struct Report {
                     method,
                     .object([
                         ("lookups", .int(r.lookups)), ("failures", .int(r.failures)), ("mixed", .int(r.mixed)),
-                        ("passes", .int(r.passes)), ("flips", .int(r.flips)), ("seconds", .number(Double(r.nanoseconds) / 1e9)),
+                        ("passes", .int(r.passes)), ("flips", .int(r.flips)),
+                        ("seconds", .number(Double(r.nanoseconds) / 1e9)),
                     ])
                 )
             })
@@ -260,8 +270,14 @@ struct Report {
             ("scaling_largest_entries", scaling.keys.max().map { .int($0) } ?? .null),
             ("scaling_control_ratio", Self.number(scalingControlRatio)),
             ("publish_ratio", Self.number(publishRatio)),
-            ("publish_entries_per_s", publish.map { .number(Double(counts.publishEntries) / (Double($0.store.median) / 1e9)) } ?? .null),
-            ("publish_raw_entries_per_s", publish.map { .number(Double(counts.publishEntries) / (Double($0.raw.median) / 1e9)) } ?? .null),
+            (
+                "publish_entries_per_s",
+                publish.map { .number(Double(counts.publishEntries) / (Double($0.store.median) / 1e9)) } ?? .null
+            ),
+            (
+                "publish_raw_entries_per_s",
+                publish.map { .number(Double(counts.publishEntries) / (Double($0.raw.median) / 1e9)) } ?? .null
+            ),
             ("cli_refresh_noop_ms", Self.number(Self.milliseconds(cost("snap-export refresh")))),
             ("cli_switch_ms", Self.number(Self.milliseconds(cost("snap-export switch")))),
             ("cli_true_ms", Self.number(Self.milliseconds(cost("/bin/true")))),
@@ -277,7 +293,10 @@ struct Report {
                     ("cores", .int(machine.cores)), ("cpu", .string(machine.cpu)), ("kernel", .string(machine.kernel)),
                     ("memory_mib", .int(machine.memoryMiB)), ("root", .bool(machine.root)),
                     ("working_filesystem", .string(workingFilesystem)),
-                    ("filesystems", .array(filesystems.map { .object([("label", .string($0.label)), ("type", .string($0.type))]) })),
+                    (
+                        "filesystems",
+                        .array(filesystems.map { .object([("label", .string($0.label)), ("type", .string($0.type))]) })
+                    ),
                 ])
             ))
         members += [
@@ -316,7 +335,10 @@ struct Report {
             ),
             (
                 "readers_by_filesystem",
-                .array(readers.map { .object([("filesystem", .string($0.filesystem)), ("methods", Self.readers($0.results))]) })
+                .array(
+                    readers.map {
+                        .object([("filesystem", .string($0.filesystem)), ("methods", Self.readers($0.results))])
+                    })
             ),
             ("cli", .array(cli.map(Self.command))),
             (

@@ -86,7 +86,8 @@ enum Chart {
                     + "x2=\"\(fixed(x(s.median), 1))\" y2=\"\(fixed(middle + 8, 1))\" "
                     + "stroke=\"black\" stroke-width=\"2\"/>\n"
                 svg +=
-                    "<circle cx=\"\(fixed(x(s.maximum), 1))\" cy=\"\(fixed(middle, 1))\" r=\"2.5\" fill=\"\(color)\"/>\n"
+                    "<circle cx=\"\(fixed(x(s.maximum), 1))\" cy=\"\(fixed(middle, 1))\" r=\"2.5\" "
+                    + "fill=\"\(color)\"/>\n"
                 y += rowHeight
             }
             y += groupGap - 10

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// export-bench keeps building and producing valid JSON; its figures are checked by people, not here.
+@Suite struct BenchSmokeTests {
+    static var bench: String { TestEnvironment.productsDirectory + "/export-bench" }
+
+    /// Runs `export-bench --smoke` into a temporary directory and returns the decoded JSON and the SVG text.
+    func smokeRun() throws -> (json: [String: Any], svg: String) {
+        let directory = try TemporaryDirectory("export-bench-smoke")
+        defer { directory.remove() }
+        let jsonPath = directory.appending("bench.json")
+        let svgPath = directory.appending("bench.svg")
+        let result = try run([
+            Self.bench, "--smoke", "--json", jsonPath, "--svg", svgPath, "--markdown", directory.appending("bench.md"),
+            "--dir", directory.path,
+        ])
+        #expect(result.status == 0, "export-bench failed: \(result.stderr)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: jsonPath))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let svg = try String(contentsOfFile: svgPath, encoding: .utf8)
+        return (json, svg)
+    }
+
+    @Test func theSmokeRunWritesEveryKeyTheIssueAsksForWithSaneValues() throws {
+        let (json, svg) = try smokeRun()
+        for key in [
+            "switch_ratio_nosync", "switch_ratio_fsync", "switch_p50_ns", "switch_p99_ns", "scaling_ratio",
+            "publish_ratio",
+        ] {
+            let value = try #require(json[key] as? Double, "\(key) is missing or not a number")
+            #expect(value > 0, "\(key) is \(value)")
+        }
+        for key in ["cli_refresh_noop_ms", "cli_switch_ms", "cli_peak_rss_kib"] {
+            // Present always; null only when the command does not exist in this build.
+            #expect(json.keys.contains(key), "\(key) is missing")
+        }
+        #expect((json["cli_switch_ms"] as? Double ?? 0) > 0)
+        #expect((json["cli_peak_rss_kib"] as? Double ?? 0) > 0)
+        let readers = try #require(json["readers"] as? [String: Any])
+        for method in ["generation", "per_file", "unlink_symlink"] {
+            let result = try #require(readers[method] as? [String: Any], "readers.\(method) is missing")
+            for key in ["lookups", "failures", "mixed"] {
+                #expect(result[key] is NSNumber, "readers.\(method).\(key) is missing")
+            }
+            #expect((result["lookups"] as? Int ?? 0) >= 10_000)
+        }
+        let generation = try #require(readers["generation"] as? [String: Any])
+        #expect(generation["failures"] as? Int == 0, "a reader saw no tool during a generation flip")
+        #expect(generation["mixed"] as? Int == 0, "a reader saw two generations at once")
+        let machine = try #require(json["machine"] as? [String: Any])
+        #expect((machine["cores"] as? Int ?? 0) > 0)
+        #expect(svg.hasPrefix("<svg") && svg.contains("store"))
+    }
+
+    @Test func anUnknownArgumentIsAUsageError() throws {
+        let result = try run([Self.bench, "--no-such-option"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("unknown argument"))
+    }
+}

@@ -1,0 +1,132 @@
+import CExportShims
+import Glibc
+
+/// Plain file-system helpers for setting up scratch trees (not the store: the store is what is measured).
+enum Disk {
+    static func makeDirectory(_ path: String) throws(BenchError) {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw failure("mkdir", path) }
+    }
+
+    static func makeDirectories(_ path: String) throws(BenchError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            try makeDirectory(prefix)
+        }
+    }
+
+    static func symlink(_ target: String, _ path: String) throws(BenchError) {
+        if Glibc.symlink(target, path) != 0 { throw failure("symlink", path) }
+    }
+
+    static func write(_ path: String, _ text: String) throws(BenchError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | CX_O_CLOEXEC, 0o644)
+        if fd < 0 { throw failure("open", path) }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Glibc.write(fd, base + offset, buffer.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw failure("write", path)
+            }
+            offset += written
+        }
+    }
+
+    static func read(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | CX_O_CLOEXEC)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            result += buffer[0..<count]
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    static func openDirectory(_ path: String) throws(BenchError) -> Int32 {
+        let fd = open(path, O_RDONLY | CX_O_DIRECTORY | CX_O_CLOEXEC)
+        if fd < 0 { throw failure("open", path) }
+        return fd
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    static func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
+
+    /// The canonical absolute path.
+    static func realPath(_ path: String) throws(BenchError) -> String {
+        guard let resolved = realpath(path, nil) else { throw failure("realpath", path) }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// A fresh directory `<parent>/<prefix>.XXXXXX`.
+    static func temporaryDirectory(in parent: String, _ prefix: String) throws(BenchError) -> String {
+        var template = Array((parent + "/" + prefix + ".XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+        guard let made else { throw failure("mkdtemp", parent) }
+        return try realPath(String(cString: made))
+    }
+
+    /// `rm -rf --one-file-system path`: never crosses into a mount left below it.
+    static func removeTree(_ path: String) {
+        _ = try? Runner.run("/bin/rm", ["-rf", "--one-file-system", path])
+    }
+
+    /// Flushes the filesystem holding `path`, so earlier writes do not leak into the next measurement.
+    static func syncFilesystem(_ path: String) {
+        let fd = open(path, O_RDONLY | CX_O_CLOEXEC)
+        if fd >= 0 {
+            _ = cx_syncfs(fd)
+            close(fd)
+        }
+    }
+
+    static func failure(_ call: String, _ path: String) -> BenchError {
+        BenchError("\(call) \(path): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// Whole child processes, through `cx_bench_run` (posix_spawn + wait4).
+enum Runner {
+    struct Run {
+        var wallNanoseconds: UInt64
+        var peakRSSKiB: Int
+        var status: Int32
+    }
+
+    /// Runs `path` with `arguments`; stdout and stderr go to `output` (nil: /dev/null).
+    static func run(_ path: String, _ arguments: [String], output: String? = nil) throws(BenchError) -> Run {
+        let argv = ([path] + arguments).map { strdup($0) }
+        defer { for pointer in argv { free(pointer) } }
+        var pointers: [UnsafeMutablePointer<CChar>?] = argv + [nil]
+        var wall: UInt64 = 0
+        var rss = 0
+        var status: Int32 = 0
+        let result = pointers.withUnsafeMutableBufferPointer { buffer in
+            if let output { return cx_bench_run(path, buffer.baseAddress, output, &wall, &rss, &status) }
+            return cx_bench_run(path, buffer.baseAddress, nil, &wall, &rss, &status)
+        }
+        if result != 0 { throw Disk.failure("spawn", path) }
+        return Run(wallNanoseconds: wall, peakRSSKiB: rss, status: status)
+    }
+
+    /// Runs a set-up command that must succeed.
+    static func require(_ path: String, _ arguments: [String]) throws(BenchError) {
+        let run = try run(path, arguments)
+        if run.status != 0 { throw BenchError("\(path) \(arguments.joined(separator: " ")) exited \(run.status)") }
+    }
+
+    /// The first of `candidates` that is executable.
+    static func find(_ candidates: [String]) -> String? { candidates.first(where: Disk.isExecutable) }
+}

@@ -1,0 +1,222 @@
+import CExportShims
+import GenerationStore
+import Glibc
+
+/// A command measured as whole processes, or why it was not.
+struct CommandCost {
+    var command: String
+    /// nil when measured; else why not (e.g. "not available: unknown command").
+    var unavailable: String?
+    var wall = Samples([])
+    var peakRSSKiB = Samples([])
+    /// How the peak RSS was measured.
+    var rssSource = ""
+}
+
+/// Where the built `snap-export` is: next to this executable.
+func snapExportPath() -> String {
+    var buffer = [CChar](repeating: 0, count: 4097)
+    let count = readlink("/proc/self/exe", &buffer, 4096)
+    let own = count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    let directory = own.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+    return directory + "/snap-export"
+}
+
+/// Runs `arguments` once with output captured: nil when it works, else the reason it is not available.
+func probe(_ path: String, _ arguments: [String], scratch: String) throws(BenchError) -> String? {
+    guard Disk.isExecutable(path) else { return "not available: \(path) not built" }
+    let output = scratch + "/probe.out"
+    let run = try Runner.run(path, arguments, output: output)
+    let text = Disk.read(output) ?? ""
+    unlink(output)
+    if run.status == 0 { return nil }
+    if run.status == 64 && text.contains("unknown command") { return "not available (unknown command)" }
+    let first = text.split(separator: "\n").first.map(String.init) ?? ""
+    return "failed (exit \(run.status)): \(first)"
+}
+
+/// GNU time, which reports a child's peak RSS from a process small enough not to taint it.
+///
+/// `wait4`'s `ru_maxrss` of a child spawned by this (large) process starts from the RSS of the address space the
+/// child had when it called `execve` (ours, under `vfork`), so it is an upper bound only. GNU time forks from a
+/// tiny process, so what it reports is the command's own peak.
+let gnuTime = Runner.find(["/usr/bin/time"])
+
+/// Measures `count` whole-process runs; `arguments(i)` gives the i-th run's arguments. Wall time is spawn to
+/// reap from here; peak RSS comes from `count` more runs under GNU time when it is installed.
+func measureProcess(
+    _ label: String, _ path: String, count: Int, scratch: String, _ arguments: (Int) -> [String]
+) throws(BenchError) -> CommandCost {
+    var wall: [UInt64] = []
+    var rss: [UInt64] = []
+    var rssSource = "wait4 (upper bound: includes the harness's RSS at exec)"
+    for index in -2..<count {  // two warm-up runs fill the page cache
+        let run = try Runner.run(path, arguments(index))
+        if run.status != 0 {
+            return CommandCost(command: label, unavailable: "failed (exit \(run.status)) on run \(index)")
+        }
+        if index >= 0 {
+            wall.append(run.wallNanoseconds)
+            rss.append(UInt64(run.peakRSSKiB))
+        }
+    }
+    if let gnuTime {
+        rssSource = "GNU time"
+        rss = []
+        let output = scratch + "/time.out"
+        for index in count..<(2 * count) {
+            let run = try Runner.run(gnuTime, ["-f", "%M", "-o", output, path] + arguments(index))
+            let text = Disk.read(output) ?? ""
+            guard run.status == 0, let kib = text.split(separator: "\n").last.flatMap({ UInt64($0) }) else {
+                return CommandCost(command: label, unavailable: "failed under GNU time (exit \(run.status))")
+            }
+            rss.append(kib)
+        }
+        unlink(output)
+    }
+    return CommandCost(
+        command: label, unavailable: nil, wall: Samples(wall), peakRSSKiB: Samples(rss), rssSource: rssSource)
+}
+
+/// Item 5: `/bin/true`, `snap-export switch` and `snap-export refresh` with nothing to do, as whole processes.
+struct CLIBenchmark {
+    let filesystem: TestFilesystem
+    let runs: Int
+
+    func run() throws(BenchError) -> [CommandCost] {
+        let tool = snapExportPath()
+        let base = filesystem.path + "/cli"
+        try Disk.makeDirectory(base)
+        var costs: [CommandCost] = []
+        let truePath = Runner.find(["/bin/true", "/usr/bin/true"]) ?? "/bin/true"
+        costs.append(try measureProcess("/bin/true", truePath, count: runs, scratch: base) { _ in [] })
+
+        let root = base + "/root"
+        let store = ExportStore(root: root)
+        do {
+            try store.withWriter { writer in
+                for generation in ["a", "b"] {
+                    try writer.publish(
+                        name: "snapd", generation: generation,
+                        manifest: benchManifest(source: "/opt/bench/" + generation, label: generation))
+                }
+                try writer.switchCurrent(name: "snapd", to: "a")
+            }
+        } catch {
+            throw BenchError("cli fixture: \(error)")
+        }
+        if let reason = try probe(tool, ["--root", root, "switch", "snapd", "b"], scratch: base) {
+            costs.append(CommandCost(command: "snap-export switch", unavailable: reason))
+        } else {
+            // The probe left current -> b; run i switches to a, b, a, … so every run really flips.
+            costs.append(
+                try measureProcess("snap-export switch", tool, count: runs, scratch: base) { index in
+                    ["--root", root, "switch", "snapd", (index + 2) % 2 == 0 ? "a" : "b"]
+                })
+        }
+
+        // A tiny host: snapd's tools in a libexec dir with an info file, no snaps mounted, an Ubuntu os-release.
+        let snapMountDir = base + "/snap"
+        let libexecDir = base + "/libexec"
+        let osRelease = base + "/os-release"
+        try Disk.makeDirectory(snapMountDir)
+        try Disk.makeDirectory(libexecDir)
+        for tool in toolNames where tool != "info" { try Disk.write(libexecDir + "/" + tool, "#!/bin/sh\n") }
+        try Disk.write(libexecDir + "/info", "VERSION=2.63\nSNAPD_APPARMOR_REEXEC=1\n")
+        try Disk.write(osRelease, "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"24.04\"\n")
+        let refresh = [
+            "--root", base + "/refresh-root", "--snap-mount-dir", snapMountDir, "--libexec-dir", libexecDir,
+            "--os-release", osRelease, "refresh",
+        ]
+        // The first refresh publishes the host's tools; the measured ones find nothing to do.
+        if let reason = try probe(tool, refresh, scratch: base) {
+            costs.append(CommandCost(command: "snap-export refresh (nothing to do)", unavailable: reason))
+        } else {
+            costs.append(
+                try measureProcess("snap-export refresh (nothing to do)", tool, count: runs, scratch: base) { _ in
+                    refresh
+                })
+        }
+        return costs
+    }
+}
+
+/// Item 6: `snap-export gc --dry-run` over many generations, without and with live mount namespaces.
+struct GCBenchmark {
+    let filesystem: TestFilesystem
+    let generations: Int
+    let namespaces: Int
+    let processesPerNamespace: Int
+    let runs: Int
+
+    struct Result {
+        var generations: Int
+        var setupMilliseconds: Double
+        var plain: CommandCost
+        var withNamespaces: CommandCost?
+        var namespaces: Int
+        var processes: Int
+        /// Why the namespaces were not made, if they were not.
+        var namespaceNote: String?
+    }
+
+    func run() throws(BenchError) -> Result {
+        let tool = snapExportPath()
+        let base = filesystem.path + "/gc"
+        try Disk.makeDirectory(base)
+        let root = base + "/root"
+        let store = ExportStore(root: root)
+        let setupStart = cx_bench_now()
+        do {
+            try store.withWriter { writer in
+                for index in 0..<generations {
+                    try writer.publish(
+                        name: "snapd", generation: "g\(index)",
+                        manifest: benchManifest(source: "/opt/bench/g\(index)", label: "bench g\(index)"))
+                }
+                try writer.switchCurrent(name: "snapd", to: "g\(generations - 2)")
+                try writer.switchCurrent(name: "snapd", to: "g\(generations - 1)")
+            }
+        } catch {
+            throw BenchError("gc fixture: \(error)")
+        }
+        let setup = Double(cx_bench_now() - setupStart) / 1e6
+        let arguments = ["--root", root, "gc", "--dry-run"]
+        let label = "snap-export gc --dry-run"
+        var result = Result(
+            generations: generations, setupMilliseconds: setup, plain: CommandCost(command: label), withNamespaces: nil,
+            namespaces: 0, processes: 0, namespaceNote: nil)
+        if let reason = try probe(tool, arguments, scratch: base) {
+            result.plain.unavailable = reason
+        } else {
+            result.plain = try measureProcess(label, tool, count: runs, scratch: base) { _ in arguments }
+        }
+        guard geteuid() == 0 else {
+            result.namespaceNote = "needs root"
+            return result
+        }
+        // Each namespace bind-mounts one generation's set, as snap-confine does, and holds its processes.
+        let mountPoint = base + "/mnt"
+        try Disk.makeDirectory(mountPoint)
+        var leaders: [Int32] = []
+        defer { for leader in leaders { cx_bench_namespace_kill(leader) } }
+        for index in 0..<namespaces {
+            let generation = "g\((index * max(1, generations / max(1, namespaces))) % generations)"
+            let leader = cx_bench_namespace_spawn(
+                root + "/snapd/" + generation + "/tools", mountPoint, Int32(processesPerNamespace))
+            if leader < 0 {
+                result.namespaceNote = "cannot make mount namespace: \(String(cString: strerror(errno)))"
+                return result
+            }
+            leaders.append(leader)
+        }
+        result.namespaces = leaders.count
+        result.processes = leaders.count * processesPerNamespace
+        if result.plain.unavailable == nil {
+            result.withNamespaces = try measureProcess(label, tool, count: runs, scratch: base) { _ in arguments }
+        } else {
+            result.withNamespaces = CommandCost(command: label, unavailable: result.plain.unavailable)
+        }
+        return result
+    }
+}

@@ -1,0 +1,360 @@
+/// Everything one run measured, and its renderings: the human table, Markdown, JSON.
+struct Report {
+    var machine: Machine
+    var scale: Options.Scale
+    var build: String
+    var counts: Counts
+    var filesystems: [(label: String, type: String)] = []
+    var workingFilesystem = ""
+    var notes: [String] = []
+    var switching: [(filesystem: String, samples: [String: Samples])] = []
+    var scaling: [Int: Samples] = [:]
+    /// The raw C loop with a marker in a directory inside each size's name directory.
+    var scalingControl: [Int: Samples] = [:]
+    var publish: (store: Samples, raw: Samples)?
+    var readers: [(filesystem: String, results: [String: ReaderBenchmark.Result])] = []
+    var cli: [CommandCost] = []
+    var gc: GCBenchmark.Result?
+    var elapsedSeconds = 0.0
+
+    // MARK: headline figures
+
+    /// The switch samples of the working directory's filesystem (the headline), else the first measured.
+    var headlineSwitch: [String: Samples]? {
+        (switching.first { $0.filesystem == workingFilesystem } ?? switching.first)?.samples
+    }
+
+    func switchRatio(_ suffix: String, over baseline: String = "raw") -> Double? {
+        guard let samples = headlineSwitch, let store = samples["store" + suffix], let raw = samples[baseline + suffix]
+        else { return nil }
+        return ratio(store.median, raw.median)
+    }
+
+    var scalingRatio: Double? { Self.largestOverOne(scaling) }
+    var scalingControlRatio: Double? { Self.largestOverOne(scalingControl) }
+
+    static func largestOverOne(_ samples: [Int: Samples]) -> Double? {
+        guard let small = samples[1], let largest = samples.keys.max(), let large = samples[largest] else { return nil }
+        return ratio(large.median, small.median)
+    }
+
+    var publishRatio: Double? { publish.map { ratio($0.store.median, $0.raw.median) } }
+
+    func cost(_ prefix: String) -> CommandCost? { cli.first { $0.command.hasPrefix(prefix) } }
+
+    static func milliseconds(_ cost: CommandCost?) -> Double? {
+        guard let cost, cost.unavailable == nil, cost.wall.count > 0 else { return nil }
+        return Double(cost.wall.median) / 1e6
+    }
+
+    var peakRSS: Int? {
+        let measured = cli.filter { $0.command.hasPrefix("snap-export") && $0.unavailable == nil }
+        return measured.isEmpty ? nil : measured.map { Int($0.peakRSSKiB.maximum) }.max()
+    }
+
+    /// Reader results summed over every filesystem.
+    var readerTotals: [String: ReaderBenchmark.Result] {
+        var totals: [String: ReaderBenchmark.Result] = [:]
+        for (_, results) in readers {
+            for (method, result) in results {
+                var total =
+                    totals[method] ?? .init(lookups: 0, failures: 0, passes: 0, mixed: 0, flips: 0, nanoseconds: 0)
+                total.lookups += result.lookups
+                total.failures += result.failures
+                total.passes += result.passes
+                total.mixed += result.mixed
+                total.flips += result.flips
+                total.nanoseconds += result.nanoseconds
+                totals[method] = total
+            }
+        }
+        return totals
+    }
+
+    // MARK: table
+
+    func table(markdown: Bool) -> String {
+        var out: [String] = []
+        func section(_ title: String) { out.append(markdown ? "\n#### " + title + "\n" : "\n== " + title) }
+        func optional(_ value: Double?, _ digits: Int = 2) -> String { value.map { fixed($0, digits) } ?? "n/a" }
+        let fsList = filesystems.map(\.label).joined(separator: ", ")
+        out.append(
+            "export-bench: \(build) build, \(scale.rawValue) run, \(fixed(elapsedSeconds, 0)) s. Machine: "
+                + "\(machine.cores) cores (\(machine.cpu)), \(machine.memoryMiB) MiB, Linux \(machine.kernel), "
+                + "\(machine.root ? "root" : "not root"). Working directory: \(workingFilesystem). "
+                + "Filesystems: \(fsList).")
+
+        if !switching.isEmpty {
+            section("1. switch latency (per flip; ratio = median / raw median of the same fsync mode)")
+            var rows: [[String]] = []
+            for (filesystem, samples) in switching {
+                for method in SwitchBenchmark.methods {
+                    guard let s = samples[method] else { continue }
+                    let raw = samples[method.hasSuffix("fsync") ? "raw fsync" : "raw"]
+                    rows.append([
+                        filesystem, method, String(s.count), human(s.median), human(s.p99), human(s.maximum),
+                        raw.map { fixed(ratio(s.median, $0.median), 2) } ?? "",
+                    ])
+                }
+            }
+            out.append(
+                render(["filesystem", "method", "flips", "p50", "p99", "max", "ratio"], rows, markdown))
+            out.append(
+                (markdown ? "\n" : "")
+                    + "store/raw on \(workingFilesystem): \(optional(switchRatio(""))) without fsync "
+                    + "(goal ≤ 1.5), \(optional(switchRatio(" fsync"))) with fsync (goal ≤ 1.1); "
+                    + "store/raw+marker: \(optional(switchRatio("", over: "raw+marker"))) and "
+                    + "\(optional(switchRatio(" fsync", over: "raw+marker")))")
+        }
+        if !scaling.isEmpty {
+            section("2. switch latency against generation size (\(workingFilesystem), no fsync)")
+            let base = scaling[1]?.median ?? 0
+            let controlBase = scalingControl[1]?.median ?? 0
+            let rows = scaling.keys.sorted().compactMap { size -> [String]? in
+                guard let s = scaling[size] else { return nil }
+                let c = scalingControl[size] ?? Samples([])
+                return [
+                    String(size), String(s.count), human(s.median), human(s.p99), fixed(ratio(s.median, base), 2),
+                    human(c.median), fixed(ratio(c.median, controlBase), 2), fixed(ratio(s.median, c.median), 2),
+                ]
+            }
+            out.append(
+                render(
+                    [
+                        "entries", "flips", "store p50", "store p99", "store ratio to 1", "raw+marker p50",
+                        "raw+marker ratio to 1", "store/raw+marker",
+                    ], rows, markdown))
+            out.append(
+                (markdown ? "\n" : "") + "largest/1: store \(optional(scalingRatio)) (goal ≤ 1.2), "
+                    + "raw+marker control in the same directory \(optional(scalingControlRatio))")
+        }
+        if let publish {
+            section("3. publish throughput (\(workingFilesystem), \(counts.publishEntries) entries, synced)")
+            let entries = Double(counts.publishEntries)
+            let rows = [("store publish", publish.store), ("raw symlinkat loop + fsync", publish.raw)].map {
+                [
+                    $0.0, String($0.1.count), human($0.1.median),
+                    fixed(entries / (Double($0.1.median) / 1e9), 0),
+                ]
+            }
+            out.append(render(["method", "runs", "median time", "entries/s"], rows, markdown))
+            out.append((markdown ? "\n" : "") + "store/raw time: \(optional(publishRatio)) (goal ≤ 2)")
+        }
+        if !readers.isEmpty {
+            section("4. readers during flips (2 reader threads, writer flipping without fsync)")
+            var rows: [[String]] = []
+            for (filesystem, results) in readers {
+                for method in ReaderBenchmark.methods {
+                    guard let r = results[method] else { continue }
+                    rows.append([
+                        filesystem, method, String(r.lookups), String(r.failures), String(r.passes), String(r.mixed),
+                        String(r.flips), fixed(Double(r.nanoseconds) / 1e9, 1) + " s",
+                    ])
+                }
+            }
+            out.append(
+                render(
+                    ["filesystem", "method", "lookups", "failures", "set passes", "mixed", "flips", "time"], rows,
+                    markdown))
+        }
+        if !cli.isEmpty {
+            section("5. whole-process cost (\(workingFilesystem); spawn to reap)")
+            let rows = cli.map { cost -> [String] in
+                if let reason = cost.unavailable { return [cost.command, "0", reason, "", ""] }
+                return [
+                    cost.command, String(cost.wall.count), human(cost.wall.median), human(cost.wall.p99),
+                    String(cost.peakRSSKiB.median) + " KiB",
+                ]
+            }
+            out.append(render(["command", "runs", "median wall", "p99 wall", "peak RSS"], rows, markdown))
+            if let source = cli.first(where: { $0.unavailable == nil })?.rssSource {
+                out.append((markdown ? "\n" : "") + "peak RSS (median of the runs) measured with " + source)
+            }
+        }
+        if let gc {
+            section("6. gc --dry-run (\(workingFilesystem), \(gc.generations) generations)")
+            var rows: [[String]] = []
+            func row(_ label: String, _ cost: CommandCost?) {
+                guard let cost else { return }
+                if let reason = cost.unavailable {
+                    rows.append([label, "0", reason])
+                } else {
+                    rows.append([label, String(cost.wall.count), human(cost.wall.median)])
+                }
+            }
+            row("no namespaces", gc.plain)
+            row("\(gc.processes) processes in \(gc.namespaces) mount namespaces", gc.withNamespaces)
+            out.append(render(["scenario", "runs", "median wall"], rows, markdown))
+            if let note = gc.namespaceNote { out.append("namespaces: " + note) }
+        }
+        if !notes.isEmpty { out.append((markdown ? "\n" : "\n") + "Not measured: " + notes.joined(separator: "; ")) }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    private func render(_ header: [String], _ rows: [[String]], _ markdown: Bool) -> String {
+        if markdown {
+            let lines =
+                ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---|" }.joined()]
+                + rows.map { "| " + $0.joined(separator: " | ") + " |" }
+            return lines.joined(separator: "\n")
+        }
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { $0.element + String(repeating: " ", count: widths[$0.offset] - $0.element.count) }
+                .joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    // MARK: JSON
+
+    static func number(_ value: Double?) -> JSON { value.map(JSON.number) ?? .null }
+
+    static func distribution(_ samples: Samples) -> JSON {
+        .object([
+            ("samples", .int(samples.count)), ("min_ns", .int(samples.minimum)),
+            ("p25_ns", .int(samples.percentile(0.25))),
+            ("p50_ns", .int(samples.median)), ("p75_ns", .int(samples.percentile(0.75))),
+            ("p99_ns", .int(samples.p99)), ("max_ns", .int(samples.maximum)),
+        ])
+    }
+
+    static func command(_ cost: CommandCost) -> JSON {
+        var members: [(String, JSON)] = [("command", .string(cost.command))]
+        if let reason = cost.unavailable {
+            members.append(("unavailable", .string(reason)))
+        } else {
+            members += [
+                ("runs", .int(cost.wall.count)), ("median_ms", .number(Double(cost.wall.median) / 1e6)),
+                ("p99_ms", .number(Double(cost.wall.p99) / 1e6)),
+                ("peak_rss_kib_median", .int(cost.peakRSSKiB.median)),
+                ("peak_rss_kib_max", .int(cost.peakRSSKiB.maximum)),
+                ("peak_rss_from", .string(cost.rssSource)),
+            ]
+        }
+        return .object(members)
+    }
+
+    static func readers(_ results: [String: ReaderBenchmark.Result]) -> JSON {
+        .object(
+            ReaderBenchmark.methods.compactMap { method in
+                guard let r = results[method] else { return nil }
+                return (
+                    method,
+                    .object([
+                        ("lookups", .int(r.lookups)), ("failures", .int(r.failures)), ("mixed", .int(r.mixed)),
+                        ("passes", .int(r.passes)), ("flips", .int(r.flips)),
+                        ("seconds", .number(Double(r.nanoseconds) / 1e9)),
+                    ])
+                )
+            })
+    }
+
+    func json() -> JSON {
+        let headline = headlineSwitch
+        var members: [(String, JSON)] = [
+            ("switch_ratio_nosync", Self.number(switchRatio(""))),
+            ("switch_ratio_fsync", Self.number(switchRatio(" fsync"))),
+            ("switch_p50_ns", headline?["store"].map { .int($0.median) } ?? .null),
+            ("switch_p99_ns", headline?["store"].map { .int($0.p99) } ?? .null),
+            ("switch_fsync_p50_ns", headline?["store fsync"].map { .int($0.median) } ?? .null),
+            ("switch_fsync_p99_ns", headline?["store fsync"].map { .int($0.p99) } ?? .null),
+            ("switch_marker_ratio_nosync", Self.number(switchRatio("", over: "raw+marker"))),
+            ("switch_marker_ratio_fsync", Self.number(switchRatio(" fsync", over: "raw+marker"))),
+            ("scaling_ratio", Self.number(scalingRatio)),
+            ("scaling_largest_entries", scaling.keys.max().map { .int($0) } ?? .null),
+            ("scaling_control_ratio", Self.number(scalingControlRatio)),
+            ("publish_ratio", Self.number(publishRatio)),
+            (
+                "publish_entries_per_s",
+                publish.map { .number(Double(counts.publishEntries) / (Double($0.store.median) / 1e9)) } ?? .null
+            ),
+            (
+                "publish_raw_entries_per_s",
+                publish.map { .number(Double(counts.publishEntries) / (Double($0.raw.median) / 1e9)) } ?? .null
+            ),
+            ("cli_refresh_noop_ms", Self.number(Self.milliseconds(cost("snap-export refresh")))),
+            ("cli_switch_ms", Self.number(Self.milliseconds(cost("snap-export switch")))),
+            ("cli_true_ms", Self.number(Self.milliseconds(cost("/bin/true")))),
+            ("cli_peak_rss_kib", peakRSS.map { .int($0) } ?? .null),
+            ("gc_dry_run_ms", Self.number(Self.milliseconds(gc?.plain))),
+            ("gc_dry_run_namespaces_ms", Self.number(Self.milliseconds(gc?.withNamespaces))),
+            ("readers", Self.readers(readerTotals)),
+        ]
+        members.append(
+            (
+                "machine",
+                .object([
+                    ("cores", .int(machine.cores)), ("cpu", .string(machine.cpu)), ("kernel", .string(machine.kernel)),
+                    ("memory_mib", .int(machine.memoryMiB)), ("root", .bool(machine.root)),
+                    ("working_filesystem", .string(workingFilesystem)),
+                    (
+                        "filesystems",
+                        .array(filesystems.map { .object([("label", .string($0.label)), ("type", .string($0.type))]) })
+                    ),
+                ])
+            ))
+        members += [
+            ("build", .string(build)), ("scale", .string(scale.rawValue)), ("elapsed_s", .number(elapsedSeconds)),
+            (
+                "switch",
+                .array(
+                    switching.map { entry in
+                        .object(
+                            [("filesystem", .string(entry.filesystem))]
+                                + SwitchBenchmark.methods.compactMap { method in
+                                    entry.samples[method].map { (method, Self.distribution($0)) }
+                                })
+                    })
+            ),
+            (
+                "scaling",
+                .array(
+                    scaling.keys.sorted().compactMap { size in
+                        scaling[size].map {
+                            .object([
+                                ("entries", .int(size)), ("switch", Self.distribution($0)),
+                                ("raw_marker_control", scalingControl[size].map(Self.distribution) ?? .null),
+                            ])
+                        }
+                    })
+            ),
+            (
+                "publish",
+                publish.map {
+                    .object([
+                        ("entries", .int(counts.publishEntries)), ("store", Self.distribution($0.store)),
+                        ("raw", Self.distribution($0.raw)),
+                    ])
+                } ?? .null
+            ),
+            (
+                "readers_by_filesystem",
+                .array(
+                    readers.map {
+                        .object([("filesystem", .string($0.filesystem)), ("methods", Self.readers($0.results))])
+                    })
+            ),
+            ("cli", .array(cli.map(Self.command))),
+            (
+                "gc",
+                gc.map { gc in
+                    .object([
+                        ("generations", .int(gc.generations)), ("setup_ms", .number(gc.setupMilliseconds)),
+                        ("plain", Self.command(gc.plain)),
+                        ("with_namespaces", gc.withNamespaces.map(Self.command) ?? .null),
+                        ("namespaces", .int(gc.namespaces)), ("processes", .int(gc.processes)),
+                        ("namespace_note", gc.namespaceNote.map(JSON.string) ?? .null),
+                    ])
+                } ?? .null
+            ),
+            ("notes", .array(notes.map(JSON.string))),
+        ]
+        return .object(members)
+    }
+}

@@ -42,6 +42,10 @@ enum Commands {
         StatusCommand.self,
         VerifyCommand.self,
         RepairCommand.self,
+        RefreshCommand.self,
+        ExplainCommand.self,
+        LinkCommand.self,
+        UnlinkCommand.self,
     ]
 
     static func named(_ name: String) -> (any Command.Type)? {

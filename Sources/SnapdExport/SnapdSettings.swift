@@ -77,11 +77,12 @@ public struct SnapdSettings: Sendable, Equatable {
         return (settings, warnings)
     }
 
-    /// The path without trailing slashes (but `/` stays `/`).
+    /// The path with repeated and trailing slashes and `.` parts removed (`/` stays `/`).
     static func normalized(_ path: String) -> String {
-        var result = path
-        while result.count > 1 && result.hasSuffix("/") { result.removeLast() }
-        return result
+        let parts = path.split(separator: "/").filter { $0 != "." }
+        let joined = parts.joined(separator: "/")
+        if path.hasPrefix("/") { return "/" + joined }
+        return joined.isEmpty ? "." : joined
     }
 }
 

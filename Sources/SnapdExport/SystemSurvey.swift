@@ -186,6 +186,10 @@ public struct SystemSurvey: Sendable, Equatable {
             if settings.isUbuntuCore {
                 return ProviderCandidate(kind: .host, unavailable: "Ubuntu Core has no host tools")
             }
+            guard settings.libexecDir.hasPrefix("/") else {
+                let problem = warn(settings.libexecDir, "the host's tools directory must be an absolute path")
+                return ProviderCandidate(kind: .host, unavailable: problem.reason)
+            }
             let infoPath = settings.libexecDir + "/info"
             switch readVersion(infoPath) {
             case .failure(let problem):

@@ -8,10 +8,12 @@ import TestSupport
 /// an os-release file and an export root, all under one temporary directory.
 struct SnapWorld {
     let directory: TemporaryDirectory
-    var snapMountDir: String { directory.appending("snap") }
-    var libexecDir: String { directory.appending("usr/lib/snapd") }
-    var osRelease: String { directory.appending("os-release") }
-    var root: String { directory.appending("export") }
+    /// The temporary directory's path without doubled slashes, as snap-export reports paths.
+    var base: String { directory.path.replacingOccurrences(of: "//", with: "/") }
+    var snapMountDir: String { base + "/snap" }
+    var libexecDir: String { base + "/usr/lib/snapd" }
+    var osRelease: String { base + "/os-release" }
+    var root: String { base + "/export" }
 
     /// A classic Debian-like system whose host has all nine tools at `hostVersion` (nil: no host snapd).
     init(id: String = "ubuntu", idLike: String = "debian", hostVersion: String? = "2.60-1") throws {

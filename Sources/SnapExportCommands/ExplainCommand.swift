@@ -22,7 +22,8 @@ enum ExplainCommand: Command {
         let settings = plan.survey.settings
         let system =
             settings.isUbuntuCore
-            ? "Ubuntu Core" : "classic (\(settings.osRelease?.id ?? "unknown os-release")"
+            ? "Ubuntu Core"
+            : "classic (\(settings.osRelease?.id ?? "unknown os-release")"
                 + ((settings.osRelease?.isDebianLike ?? false) ? ", Debian/Ubuntu-like)" : ", not Debian/Ubuntu-like)")
         let reexec = context.environment["SNAP_REEXEC"]
         if json {
@@ -38,7 +39,8 @@ enum ExplainCommand: Command {
                             ("libexec_dir", .string(settings.libexecDir)),
                         ])
                     ),
-                    ("provider", Self.json(provider: plan.decision)), ("candidates", Self.json(verdicts: plan.decision)),
+                    ("provider", Self.json(provider: plan.decision)),
+                    ("candidates", Self.json(verdicts: plan.decision)),
                     ("current", .string(plan.current)), ("in_sync", .bool(plan.isNoop)),
                     ("warnings", RefreshCommand.warningsJSON(plan.warnings)),
                 ]).rendered())

@@ -71,6 +71,7 @@ enum UnlinkCommand: Command {
             return RefreshCommand.render(report, json: json, context)
         }
         let linker = SnapExportsLinker(store: context.store, settings: context.snapdSettings().settings)
-        return LinkCommand.render(try linker.unlink(instance: names[0], revision: names[1], wait: wait), json: json, context)
+        return LinkCommand.render(
+            try linker.unlink(instance: names[0], revision: names[1], wait: wait), json: json, context)
     }
 }

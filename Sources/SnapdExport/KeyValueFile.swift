@@ -18,7 +18,11 @@ struct KeyValueFile: Sendable, Equatable {
                 continue
             }
             let key = String(line[..<equals])
-            guard key.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) })
+            guard
+                key.utf8.allSatisfy({
+                    $0 == UInt8(ascii: "_") || ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90)
+                        || ($0 >= 97 && $0 <= 122)
+                })
             else {
                 malformedLines += 1
                 continue

@@ -78,7 +78,9 @@ public enum ProviderRule {
             if reexec == .disabled {
                 off = "SNAP_REEXEC=0 turns re-exec off"
             } else if !debianLike && reexec != .enabled {
-                off = "'\(distribution)' is not Debian/Ubuntu-like, where snapd does not re-exec (SNAP_REEXEC=1 forces it)"
+                off =
+                    "'\(distribution)' is not Debian/Ubuntu-like, where snapd does not re-exec "
+                    + "(SNAP_REEXEC=1 forces it)"
             }
             if let off {
                 for candidate in [snapd, core] {
@@ -106,13 +108,16 @@ public enum ProviderRule {
                     if let hostSource = host.source {
                         if snap.version < hostSource.version {
                             chosen = hostSource
-                            reason = "\(on), but the \(snap.label)'s tools (\(snap.version)) are older than the "
+                            reason =
+                                "\(on), but the \(snap.label)'s tools (\(snap.version)) are older than the "
                                 + "host's (\(hostSource.version))"
-                            reasons[snap.kind] = "not used: its tools (\(snap.version)) are older than the host's "
+                            reasons[snap.kind] =
+                                "not used: its tools (\(snap.version)) are older than the host's "
                                 + "(\(hostSource.version))"
                         } else {
                             chosen = snap
-                            reason = "\(on) and its tools (\(snap.version)) are not older than the host's "
+                            reason =
+                                "\(on) and its tools (\(snap.version)) are not older than the host's "
                                 + "(\(hostSource.version))"
                             reasons[.host] = "not used: the \(snap.label)'s tools (\(snap.version)) are not older"
                         }

@@ -61,7 +61,8 @@ public struct SnapExports: Sendable, Equatable, Decodable {
                 if let problem = problem(of: relative) {
                     throw StoreError(
                         .badData, context,
-                        "entry '\(entry)' of set '\(set)' names '\(relative)', which \(problem); nothing was published",
+                        "entry '\(entry)' of set '\(set)' names '\(relative)', which \(problem); "
+                            + "nothing was published",
                         path: path)
                 }
             }

@@ -82,7 +82,8 @@ public struct SnapExportsLinker: Sendable {
             return report
         }
         return try store.withWriter(wait: wait) { writer in
-            report.published = try writer.publish(name: instance, generation: revision, manifest: manifest) == .published
+            report.published =
+                try writer.publish(name: instance, generation: revision, manifest: manifest) == .published
             if case .switched = try writer.switchCurrent(name: instance, to: revision) { report.current = revision }
             report.note = "\(instance)/current -> \(revision)"
             return report
@@ -109,7 +110,8 @@ public struct SnapExportsLinker: Sendable {
         guard let next = snapCurrent, next != revision,
             let manifest = try? exports(instance: instance, revision: next, context: context)
         else {
-            report.note = "no other revision of \(instance) exports anything; \(instance)/current still names "
+            report.note =
+                "no other revision of \(instance) exports anything; \(instance)/current still names "
                 + "\(revision)"
             return report
         }

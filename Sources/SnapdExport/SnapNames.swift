@@ -9,8 +9,9 @@ public enum SnapNames {
         let nameOK =
             parts.count <= 2 && !parts[0].isEmpty && parts[0].first != "-" && parts[0].last != "-"
             && parts[0].utf8.allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
-            && (parts.count == 1 || (!parts[1].isEmpty && parts[1].count <= 10
-                && parts[1].utf8.allSatisfy { isLower($0) || isDigit($0) }))
+            && (parts.count == 1
+                || (!parts[1].isEmpty && parts[1].count <= 10
+                    && parts[1].utf8.allSatisfy { isLower($0) || isDigit($0) }))
         guard nameOK, instance.utf8.count <= 52 else {
             throw StoreError(.badData, context, "'\(instance)' is not a snap instance name")
         }

@@ -107,7 +107,8 @@ public struct SystemSurvey: Sendable, Equatable {
                         if revisions.contains(name) {
                             current = name
                         } else {
-                            currentProblem = warn(link, "dangling: names revision '\(target)', which does not exist")
+                            currentProblem =
+                                warn(link, "dangling: names revision '\(target)', which does not exist")
                                 .reason
                         }
                     } else {
@@ -134,9 +135,11 @@ public struct SystemSurvey: Sendable, Equatable {
             if let candidate { return candidate }
             if let current, !revisions.contains(current) {
                 let path = directory + "/" + current
-                return ProviderCandidate(kind: kind, unavailable: warn(path, "revision \(current) does not exist").reason)
+                return ProviderCandidate(
+                    kind: kind, unavailable: warn(path, "revision \(current) does not exist").reason)
             }
-            return ProviderCandidate(kind: kind, unavailable: currentProblem ?? "the \(instance) snap has no current revision")
+            return ProviderCandidate(
+                kind: kind, unavailable: currentProblem ?? "the \(instance) snap has no current revision")
         }
 
         /// One revision: mounted (holds `meta/snap.yaml`), of the expected type, with `usr/lib/snapd/info`.

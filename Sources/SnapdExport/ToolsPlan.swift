@@ -30,7 +30,7 @@ public struct ToolsPlan: Sendable, Equatable {
                 current = status.current
                 for generation in status.generations { existing[generation.name] = generation }
             }
-        } catch where error.kind == .missingInput {
+        } catch  where error.kind == .missingInput {
             // No export root or no snapd name yet: everything is missing.
         }
         func stored(_ generation: String) -> Manifest? {

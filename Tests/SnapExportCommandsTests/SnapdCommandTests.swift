@@ -8,13 +8,17 @@ import TestSupport
 struct SnapdCommandWorld {
     let directory: TemporaryDirectory
     var base: String { directory.path.replacingOccurrences(of: "//", with: "/") }
-    var tools = ["etelpmoc.sh", "info", "snap-confine", "snap-discard-ns", "snap-exec", "snap-gdb-shim",
-                 "snap-gdbserver-shim", "snap-update-ns", "snapctl"]
+    var tools = [
+        "etelpmoc.sh", "info", "snap-confine", "snap-discard-ns", "snap-exec", "snap-gdb-shim",
+        "snap-gdbserver-shim", "snap-update-ns", "snapctl",
+    ]
 
     init(id: String = "ubuntu", hostVersion: String = "2.60") throws {
         directory = try TemporaryDirectory("snapd-commands")
         try write("os-release", "ID=\(id)\nID_LIKE=debian\n")
-        for tool in tools { try write("usr/lib/snapd/\(tool)", tool == "info" ? "VERSION=\(hostVersion)\n" : "#!/bin/sh\n") }
+        for tool in tools {
+            try write("usr/lib/snapd/\(tool)", tool == "info" ? "VERSION=\(hostVersion)\n" : "#!/bin/sh\n")
+        }
         try FileManager.default.createDirectory(atPath: base + "/snap", withIntermediateDirectories: true)
     }
 
@@ -26,11 +30,13 @@ struct SnapdCommandWorld {
     }
 
     func addSnap(_ instance: String, _ revision: String, type: String, version: String, current: Bool = true) throws {
-        try write("snap/\(instance)/\(revision)/meta/snap.yaml", "name: \(instance)\nversion: \(version)\ntype: \(type)\n")
+        try write(
+            "snap/\(instance)/\(revision)/meta/snap.yaml", "name: \(instance)\nversion: \(version)\ntype: \(type)\n")
         if type == "snapd" || type == "os" {
             for tool in tools {
                 try write(
-                    "snap/\(instance)/\(revision)/usr/lib/snapd/\(tool)", tool == "info" ? "VERSION=\(version)\n" : "x")
+                    "snap/\(instance)/\(revision)/usr/lib/snapd/\(tool)",
+                    tool == "info" ? "VERSION=\(version)\n" : "x")
             }
         }
         if current {
@@ -44,8 +50,11 @@ struct SnapdCommandWorld {
     func run(_ arguments: [String], environment: [String: String] = [:]) -> (code: Int32, out: String, err: String) {
         let console = CapturedConsole()
         let code = SnapExportTool.run(
-            ["--root", base + "/export", "--snap-mount-dir", base + "/snap", "--libexec-dir", base + "/usr/lib/snapd",
-             "--os-release", base + "/os-release"] + arguments,
+            [
+                "--root", base + "/export", "--snap-mount-dir", base + "/snap", "--libexec-dir",
+                base + "/usr/lib/snapd",
+                "--os-release", base + "/os-release",
+            ] + arguments,
             environment: environment, console: console)
         return (code, console.output, console.errors)
     }

@@ -60,7 +60,10 @@ struct BadInputTests {
         try world.addRevision("snapd", "69", version: "2.70")
         try world.setCurrent("snapd", "999")
         let report = try world.exporter().refresh()
-        #expect(report.warnings.contains { $0.path == world.snapMountDir + "/snapd/current" && $0.message.contains("dangling") })
+        #expect(
+            report.warnings.contains {
+                $0.path == world.snapMountDir + "/snapd/current" && $0.message.contains("dangling")
+            })
         #expect(report.current == "host" && world.current == "host")
     }
 
@@ -71,7 +74,8 @@ struct BadInputTests {
         try world.setCurrent("snapd", "70")
         try FileManager.default.removeItem(atPath: world.osRelease)
         let (settings, warnings) = SnapdSettings.resolve(
-            snapMountDir: world.snapMountDir, libexecDir: world.libexecDir, osReleasePath: world.osRelease, reexec: nil)
+            snapMountDir: world.snapMountDir, libexecDir: world.libexecDir, osReleasePath: world.osRelease,
+            reexec: nil)
         #expect(warnings.map(\.path) == [world.osRelease])
         let plan = try ToolsExporter(store: world.store(), settings: settings).plan()
         #expect(plan.target == "host")
@@ -88,7 +92,8 @@ struct BadInputTests {
         try world.addRevision("snapd", "70", version: "2.70")
         try world.setCurrent("snapd", "70")
         let report = try world.exporter().refresh()
-        #expect(report.warnings.contains { $0.path == world.root + "/snapd/70" && $0.message.contains("other content") })
+        #expect(
+            report.warnings.contains { $0.path == world.root + "/snapd/70" && $0.message.contains("other content") })
         #expect(world.current == "host")
     }
 }

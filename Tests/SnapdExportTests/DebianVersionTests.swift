@@ -24,8 +24,12 @@ struct VersionPairs {
     mutating func pick<T>(_ values: [T]) -> T { values[Int(random.next() % UInt64(values.count))] }
     mutating func chance(_ percent: UInt64) -> Bool { random.next() % 100 < percent }
 
-    mutating func digits() -> String { pick(["0", "00", "1", "01", "001", "2", "9", "10", "010", "11", "99", "100", "0100"]) }
-    mutating func word() -> String { pick(["a", "b", "z", "A", "Z", "rc", "beta", "git", "ubuntu", "deb", "dfsg", "bpo"]) }
+    mutating func digits() -> String {
+        pick(["0", "00", "1", "01", "001", "2", "9", "10", "010", "11", "99", "100", "0100"])
+    }
+    mutating func word() -> String {
+        pick(["a", "b", "z", "A", "Z", "rc", "beta", "git", "ubuntu", "deb", "dfsg", "bpo"])
+    }
 
     mutating func upstream() -> String {
         var text = digits()

@@ -27,7 +27,8 @@ struct RuleCase: CustomTestStringConvertible, Sendable {
             let instance = kind == .core ? "core" : "snapd"
             return ProviderCandidate(
                 kind: kind,
-                source: .snap(kind: kind, instance: instance, revision: "7", version: parsed, tools: SnapdSettings.tools))
+                source: .snap(
+                    kind: kind, instance: instance, revision: "7", version: parsed, tools: SnapdSettings.tools))
         }
     }
 }
@@ -35,22 +36,31 @@ struct RuleCase: CustomTestStringConvertible, Sendable {
 @Suite("Provider rule")
 struct ProviderRuleTests {
     static let table: [RuleCase] = [
-        RuleCase(name: "classic Debian-like: a newer snapd snap wins", snapd: "2.63", core: "2.60", host: "2.61", expected: .snapd),
-        RuleCase(name: "classic: a snapd snap equal to the host wins", snapd: "2.61", host: "2.61-0", expected: .snapd),
+        RuleCase(
+            name: "classic Debian-like: a newer snapd snap wins", snapd: "2.63", core: "2.60", host: "2.61",
+            expected: .snapd),
+        RuleCase(
+            name: "classic: a snapd snap equal to the host wins", snapd: "2.61", host: "2.61-0", expected: .snapd),
         RuleCase(name: "classic: an older snapd snap loses to the host", snapd: "2.60", host: "2.61", expected: .host),
         RuleCase(
             name: "classic: an older snapd snap loses even when core is newer", snapd: "2.60", core: "2.70",
             host: "2.61", expected: .host),
         RuleCase(name: "classic: no snapd snap, a newer core wins", core: "2.62", host: "2.61", expected: .core),
         RuleCase(name: "classic: no snapd snap, an older core loses", core: "2.58", host: "2.61", expected: .host),
-        RuleCase(name: "classic: tilde versions sort before releases", snapd: "2.61~rc1", host: "2.61", expected: .host),
+        RuleCase(
+            name: "classic: tilde versions sort before releases", snapd: "2.61~rc1", host: "2.61", expected: .host),
         RuleCase(name: "classic: epochs outrank upstream versions", snapd: "2.63", host: "1:2.50", expected: .host),
         RuleCase(name: "classic: no snaps at all, the host", host: "2.61", expected: .host),
         RuleCase(name: "classic: no usable host, the snap without comparison", snapd: "2.40", expected: .snapd),
         RuleCase(name: "classic: nothing usable at all", expected: nil),
-        RuleCase(name: "SNAP_REEXEC=0: the host even when the snap is newer", reexec: .disabled, snapd: "2.70", host: "2.61", expected: .host),
+        RuleCase(
+            name: "SNAP_REEXEC=0: the host even when the snap is newer", reexec: .disabled, snapd: "2.70",
+            host: "2.61",
+            expected: .host),
         RuleCase(name: "SNAP_REEXEC=0 without a usable host: none", reexec: .disabled, snapd: "2.70", expected: nil),
-        RuleCase(name: "SNAP_REEXEC=1 on a Debian-like system changes nothing", reexec: .enabled, snapd: "2.60", host: "2.61", expected: .host),
+        RuleCase(
+            name: "SNAP_REEXEC=1 on a Debian-like system changes nothing", reexec: .enabled, snapd: "2.60",
+            host: "2.61", expected: .host),
         RuleCase(name: "not Debian-like: the host", debianLike: false, snapd: "2.70", host: "2.61", expected: .host),
         RuleCase(
             name: "not Debian-like with SNAP_REEXEC=1: the newer snap", debianLike: false, reexec: .enabled,
@@ -60,7 +70,9 @@ struct ProviderRuleTests {
             core: "2.50", host: "2.61", expected: .host),
         RuleCase(name: "Ubuntu Core: the snapd snap", ubuntuCore: true, snapd: "2.50", core: "2.60", expected: .snapd),
         RuleCase(name: "Ubuntu Core: core without snapd", ubuntuCore: true, core: "2.60", expected: .core),
-        RuleCase(name: "Ubuntu Core: SNAP_REEXEC=0 does not bring a host", ubuntuCore: true, reexec: .disabled, core: "2.6", expected: .core),
+        RuleCase(
+            name: "Ubuntu Core: SNAP_REEXEC=0 does not bring a host", ubuntuCore: true, reexec: .disabled, core: "2.6",
+            expected: .core),
         RuleCase(name: "Ubuntu Core: neither snap, none", ubuntuCore: true, host: "2.61", expected: nil),
     ]
 
@@ -83,7 +95,8 @@ struct ProviderRuleTests {
         let decision = ProviderRule.decide(
             ubuntuCore: false, debianLike: true, distribution: "ubuntu", reexec: .unset,
             snapd: row.candidate(.snapd, "2.60"), core: row.candidate(.core, nil), host: row.candidate(.host, "2.61"))
-        #expect(decision.reason.contains("2.60") && decision.reason.contains("2.61") && decision.reason.contains("older"))
+        #expect(
+            decision.reason.contains("2.60") && decision.reason.contains("2.61") && decision.reason.contains("older"))
         #expect(decision.verdicts[0].reason.contains("older than the host's"))
         #expect(decision.verdicts[1].reason.contains("core not usable"))
     }
@@ -175,12 +188,14 @@ struct SurveyRuleTests {
         let world = try SnapWorld(id: "centos", idLike: "rhel fedora")
         defer { world.remove() }
         let settings = SnapdSettings.resolve(
-            snapMountDir: nil, libexecDir: nil, osReleasePath: world.osRelease, reexec: nil).settings
+            snapMountDir: nil, libexecDir: nil, osReleasePath: world.osRelease, reexec: nil
+        ).settings
         #expect(settings.snapMountDir == "/var/lib/snapd/snap")
         #expect(settings.libexecDir == "/usr/libexec/snapd")
         try world.setOSRelease(id: "ubuntu", idLike: "debian")
         let ubuntu = SnapdSettings.resolve(
-            snapMountDir: nil, libexecDir: nil, osReleasePath: world.osRelease, reexec: nil).settings
+            snapMountDir: nil, libexecDir: nil, osReleasePath: world.osRelease, reexec: nil
+        ).settings
         #expect(ubuntu.snapMountDir == "/snap" && ubuntu.libexecDir == "/usr/lib/snapd")
     }
 }

@@ -19,7 +19,9 @@ enum RealSnapd {
     static let packageTools: String? = {
         let tools = repository + "/fixtures/snapd/usr/lib/snapd"
         if FileManager.default.fileExists(atPath: tools + "/info") { return tools }
-        guard TestEnvironment.isRoot, TestEnvironment.has("apt-get"), TestEnvironment.has("dpkg-deb") else { return nil }
+        guard TestEnvironment.isRoot, TestEnvironment.has("apt-get"), TestEnvironment.has("dpkg-deb") else {
+            return nil
+        }
         let result = try? run([repository + "/.ci/fetch-snapd.sh"])
         return result?.status == 0 && FileManager.default.fileExists(atPath: tools + "/info") ? tools : nil
     }()
@@ -89,9 +91,12 @@ final class MountedSnaps: @unchecked Sendable {
         for tool in SnapdSettings.tools where tool != "info" {
             try FileManager.default.copyItem(atPath: hostTools + "/" + tool, toPath: tools + "/" + tool)
         }
-        try "VERSION=\(version)\nSNAPD_APPARMOR_REEXEC=1\n".write(toFile: tools + "/info", atomically: false, encoding: .utf8)
-        try must(["/usr/bin/env", "mksquashfs", source, image, "-noappend", "-quiet", "-no-progress", "-all-root",
-                  "-noI", "-noD", "-noF", "-noX"])
+        try "VERSION=\(version)\nSNAPD_APPARMOR_REEXEC=1\n".write(
+            toFile: tools + "/info", atomically: false, encoding: .utf8)
+        try must([
+            "/usr/bin/env", "mksquashfs", source, image, "-noappend", "-quiet", "-no-progress", "-all-root",
+            "-noI", "-noD", "-noF", "-noX",
+        ])
         try FileManager.default.removeItem(atPath: source)
         return image
     }
@@ -168,8 +173,10 @@ final class MountedSnaps: @unchecked Sendable {
               echo "$count"'
             """#
         let result = try run(
-            ["/usr/bin/env", "unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script, "sh",
-             base + "/newroot", snapMountDir, hostTools, root])
+            [
+                "/usr/bin/env", "unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script, "sh",
+                base + "/newroot", snapMountDir, hostTools, root,
+            ])
         try #require(result.status == 0, "namespace check: \(result.stderr)")
         return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
@@ -193,7 +200,8 @@ final class ToolReaders: @unchecked Sendable {
                 var st = stat()
                 while !stop.load(ordering: .relaxed) {
                     for path in paths {
-                        let ok = lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+                        let ok =
+                            lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
                             && readlink(path, &buffer, buffer.count) > 0
                         lookups.add(1, ordering: .relaxed)
                         if !ok {
@@ -236,12 +244,15 @@ struct RealSnapdTests {
             world.tearDown()
         }
         // The host package's VERSION (2.57.6-1+deb12u1+b2 when this was written) decides against older snaps.
-        let host = try #require(DebianVersion(
-            hostVersion.split(separator: "\n").first { $0.hasPrefix("VERSION=") }.map { String($0.dropFirst(8)) } ?? ""))
+        let host = try #require(
+            DebianVersion(
+                hostVersion.split(separator: "\n").first { $0.hasPrefix("VERSION=") }.map { String($0.dropFirst(8)) }
+                    ?? ""))
         func older(_ version: String) -> Bool { DebianVersion(version)! < host }
         let snapdOld = "2.57.6"  // no Debian revision: older than 2.57.6-1…
-        try #require(older(snapdOld) && older("2.55") && !older("2.58") && !older("2.61.3") && !older("2.60"),
-                     "the chosen versions assume a host snapd 2.57.x; it is \(host)")
+        try #require(
+            older(snapdOld) && older("2.55") && !older("2.58") && !older("2.61.3") && !older("2.60"),
+            "the chosen versions assume a host snapd 2.57.x; it is \(host)")
 
         var steps: [String] = []
         func expect(_ what: String, _ generation: String, _ report: [String: Any]) throws {

@@ -9,7 +9,8 @@ struct RefreshTests {
         let world = try SnapWorld()
         defer { world.remove() }
         try world.addRevision("snapd", "20", version: "2.63")
-        try world.addRevision("snapd", "21", version: "2.64", tools: SnapdSettings.tools.filter { $0 != "snap-gdb-shim" })
+        try world.addRevision(
+            "snapd", "21", version: "2.64", tools: SnapdSettings.tools.filter { $0 != "snap-gdb-shim" })
         try world.setCurrent("snapd", "21")
         try world.addRevision("core", "7", version: "2.55")
         try world.setCurrent("core", "7")
@@ -38,7 +39,9 @@ struct RefreshTests {
         let recording = RecordingSystemCalls()
         let report = try world.exporter(system: recording).refresh()
         #expect(!report.changed && report.current == "30" && report.published.isEmpty)
-        let writes: Set<String> = ["mkdirat", "symlinkat", "renameat", "renameat2", "unlinkat", "fsync", "flock", "write"]
+        let writes: Set<String> = [
+            "mkdirat", "symlinkat", "renameat", "renameat2", "unlinkat", "fsync", "flock", "write",
+        ]
         let written = recording.log.filter { writes.contains($0.name) }
         #expect(written.isEmpty, "write calls: \(written)")
         #expect(!recording.log.contains { $0.name == "openat" && $0.arguments.contains { $0.hasSuffix(".lock") } })
@@ -51,7 +54,8 @@ struct RefreshTests {
         try world.addRevision("snapd", "31", version: "2.63")
         try world.setCurrent("snapd", "31")
         let report = try world.exporter().refresh(dryRun: true)
-        #expect(report.dryRun && report.current == "31" && report.published.map(\.generation).sorted() == ["31", "host"])
+        #expect(
+            report.dryRun && report.current == "31" && report.published.map(\.generation).sorted() == ["31", "host"])
         #expect(treeSnapshot(world.root) == ["\(world.root) missing"])
     }
 

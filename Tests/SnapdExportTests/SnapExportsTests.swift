@@ -31,7 +31,10 @@ struct SnapExportsTests {
         let path = try world.addRevision("themes", "9")
         try world.write(path + "/meta/exports.json", #"{"consumer": "snap", "sets": {"themes": {"t": "share/t"}}}"#)
         try linker(world).link(instance: "themes", revision: "9")
-        #expect(try world.store().manifest(name: "themes", generation: "9").sets["themes"]?["t"] == "/snap/themes/9/share/t")
+        #expect(
+            try world.store().manifest(name: "themes", generation: "9").sets["themes"]?["t"]
+                == "/snap/themes/9/share/t"
+        )
     }
 
     @Test(arguments: ["../../etc/passwd", "/etc/passwd", "usr/../../x", "usr//x", "./x"])

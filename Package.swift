@@ -23,7 +23,7 @@ let package = Package(
         // snapd's world: snap mount dir, host tools, provider rule, Debian versions, refresh/link/unlink.
         .target(
             name: "SnapdExport",
-            dependencies: ["GenerationStore"]
+            dependencies: ["GenerationStore", "CExportShims"]
         ),
         // Argument parsing, output, exit codes: every command, drivable in-process by tests.
         .target(

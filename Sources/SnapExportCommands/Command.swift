@@ -37,15 +37,19 @@ struct CommandContext: Sendable {
 enum Commands {
     static var all: [any Command.Type] {
         [
+            RefreshCommand.self,
+            ExplainCommand.self,
+            LinkCommand.self,
+            UnlinkCommand.self,
+            GCCommand.self,
+            InUseCommand.self,
+            MountToolsCommand.self,
             PublishCommand.self,
             SwitchCommand.self,
             RollbackCommand.self,
             StatusCommand.self,
             VerifyCommand.self,
             RepairCommand.self,
-            GCCommand.self,
-            InUseCommand.self,
-            MountToolsCommand.self,
             DemoCommand.self,
         ]
     }

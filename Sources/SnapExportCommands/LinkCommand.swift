@@ -1,0 +1,77 @@
+import GenerationStore
+import SnapdExport
+
+/// `snap-export link INSTANCE REVISION`
+enum LinkCommand: Command {
+    static let name = "link"
+    static let summary = "export a snap revision after snapd mounted it, before it links it"
+    static let usage = "link INSTANCE REVISION [--json]"
+    static let details = """
+        For the snapd and core snaps: publishes the revision's tools generation (and anything else missing) and
+        switches snapd/current as if REVISION were current, by the same rule as refresh. For any other snap:
+        publishes its meta/exports.json (docs/snapd.md) as INSTANCE/REVISION and switches INSTANCE/current; an
+        entry that is absolute or has '..' fails the link (65) and nothing is published. A snap without
+        meta/exports.json exports nothing. The revision must be mounted (66 otherwise).
+          --json   the refresh report (snapd, core) or {"name", "revision", "published", "previous_current",
+                   "current", "entries", "changed", "note"}
+        """
+
+    static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
+        let json = arguments.flag("--json")
+        let names = try arguments.positionals("INSTANCE", "REVISION")
+        let wait = !context.options.noWait
+        if ToolsExporter.provider(names[0]) != nil {
+            let report = try context.toolsExporter().link(instance: names[0], revision: names[1], wait: wait)
+            return RefreshCommand.render(report, json: json, context)
+        }
+        let linker = SnapExportsLinker(store: context.store, settings: context.snapdSettings().settings)
+        return render(try linker.link(instance: names[0], revision: names[1], wait: wait), json: json, context)
+    }
+
+    /// Prints a generic snap's link or unlink report.
+    static func render(_ report: SnapExportsLinker.Report, json: Bool, _ context: CommandContext) -> ExitCode {
+        if json {
+            context.console.out(
+                JSONValue.object([
+                    ("name", .string(report.instance)), ("revision", .string(report.revision)),
+                    ("published", .bool(report.published)), ("previous_current", .string(report.previousCurrent)),
+                    ("current", .string(report.current)), ("entries", .int(report.entries)),
+                    ("changed", .bool(report.changed)), ("note", .string(report.note)),
+                ]).rendered())
+        } else {
+            if report.published {
+                context.out("published \(report.instance)/\(report.revision) (\(report.entries) entries)")
+            }
+            context.out(report.note)
+        }
+        return .success
+    }
+}
+
+/// `snap-export unlink INSTANCE REVISION`
+enum UnlinkCommand: Command {
+    static let name = "unlink"
+    static let summary = "stop exporting a snap revision after snapd unlinked it (switching away first)"
+    static let usage = "unlink INSTANCE REVISION [--json]"
+    static let details = """
+        For the snapd and core snaps: if snapd/current names the revision's generation, switches to the next
+        provider by the same rule as refresh (the revision no longer counts), so no tool is ever missing; exits
+        66, snapd/current unchanged, when no other provider exists. For any other snap: if INSTANCE/current
+        names REVISION, switches to the snap's current revision when that one exports something. Generations
+        are not removed (that is gc's job).
+          --json   as for link
+        """
+
+    static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
+        let json = arguments.flag("--json")
+        let names = try arguments.positionals("INSTANCE", "REVISION")
+        let wait = !context.options.noWait
+        if ToolsExporter.provider(names[0]) != nil {
+            let report = try context.toolsExporter().unlink(instance: names[0], revision: names[1], wait: wait)
+            return RefreshCommand.render(report, json: json, context)
+        }
+        let linker = SnapExportsLinker(store: context.store, settings: context.snapdSettings().settings)
+        return LinkCommand.render(
+            try linker.unlink(instance: names[0], revision: names[1], wait: wait), json: json, context)
+    }
+}

@@ -1,0 +1,126 @@
+import GenerationStore
+
+/// `link` and `unlink` of a generic snap: publishes its `meta/exports.json` under `<instance>/<revision>/`
+/// and switches `<instance>/current`.
+public struct SnapExportsLinker: Sendable {
+    /// The export root.
+    public let store: ExportStore
+    /// The system as configured.
+    public let settings: SnapdSettings
+
+    public init(store: ExportStore, settings: SnapdSettings) {
+        self.store = store
+        self.settings = settings
+    }
+
+    /// What `link` or `unlink` of a generic snap did.
+    public struct Report: Sendable, Equatable {
+        public var instance: String
+        public var revision: String
+        /// True when `<instance>/<revision>` was published now.
+        public var published: Bool
+        /// What `<instance>/current` named before.
+        public var previousCurrent: String?
+        /// What it names after.
+        public var current: String?
+        /// Entries exported (0 when the snap exports nothing).
+        public var entries: Int
+        /// What happened, for people.
+        public var note: String
+
+        /// True when something was written.
+        public var changed: Bool { published || previousCurrent != current }
+    }
+
+    /// The exports of one mounted revision, or nil when it ships no `meta/exports.json`.
+    func exports(instance: String, revision: String, context: String) throws(StoreError) -> Manifest? {
+        let files = SystemFiles(system: store.system)
+        let root = settings.snapMountDir + "/" + instance + "/" + revision
+        let yamlPath = root + "/meta/snap.yaml"
+        let yaml: SnapYaml
+        do {
+            yaml = SnapYaml(parsing: try files.read(yamlPath))
+        } catch .noSuchFileOrDirectory {
+            throw StoreError(.missingInput, context, "revision is not mounted (no meta/snap.yaml)", path: root)
+        } catch {
+            throw .system("open", error, path: yamlPath, context)
+        }
+        let path = root + "/" + SnapExports.path
+        let bytes: [UInt8]
+        do {
+            bytes = try files.read(path)
+        } catch .noSuchFileOrDirectory {
+            return nil
+        } catch {
+            throw .system("open", error, path: path, context)
+        }
+        let exports = try SnapExports.decode(bytes, path: path, context: context)
+        let manifest = exports.manifest(
+            instance: instance, revision: revision, version: yaml.version, snapMountDir: settings.snapMountDir)
+        try manifest.validate(context: context + " (\(path))")
+        return manifest
+    }
+
+    /// Publishes the revision's exports (if it has any) and switches `<instance>/current` to it. With nothing
+    /// to do it writes nothing. Any bad entry fails the whole link: nothing is published for the snap.
+    public func link(instance: String, revision: String, wait: Bool = true) throws -> Report {
+        let context = "cannot link \(instance) \(revision)"
+        try SnapNames.validate(instance: instance, revision: revision, context: context)
+        var report = Report(
+            instance: instance, revision: revision, published: false, previousCurrent: nil, current: nil,
+            entries: 0, note: "")
+        report.previousCurrent = try store.link("current", of: instance)
+        report.current = report.previousCurrent
+        guard let manifest = try exports(instance: instance, revision: revision, context: context) else {
+            report.note = "\(instance) \(revision) ships no \(SnapExports.path); nothing to export"
+            return report
+        }
+        report.entries = manifest.entryCount
+        let stored = try? store.manifest(name: instance, generation: revision)
+        if stored?.hasSameContent(as: manifest) == true && report.previousCurrent == revision {
+            report.note = "\(instance)/current already is \(revision); nothing changed"
+            return report
+        }
+        return try store.withWriter(wait: wait) { writer in
+            report.published =
+                try writer.publish(name: instance, generation: revision, manifest: manifest) == .published
+            if case .switched = try writer.switchCurrent(name: instance, to: revision) { report.current = revision }
+            report.note = "\(instance)/current -> \(revision)"
+            return report
+        }
+    }
+
+    /// After snapd unlinked `revision`: if `<instance>/current` names it, switches to the snap's current
+    /// revision (per the snap mount dir) when that one is another mounted revision with exports; otherwise
+    /// leaves `current` as it is and says so (there is nothing else to point at).
+    public func unlink(instance: String, revision: String, wait: Bool = true) throws -> Report {
+        let context = "cannot unlink \(instance) \(revision)"
+        try SnapNames.validate(instance: instance, revision: revision, context: context)
+        let current = try store.link("current", of: instance)
+        var report = Report(
+            instance: instance, revision: revision, published: false, previousCurrent: current, current: current,
+            entries: 0, note: "")
+        guard current == revision else {
+            report.note = "\(instance)/current does not name \(revision); nothing to do"
+            return report
+        }
+        let files = SystemFiles(system: store.system)
+        let link = settings.snapMountDir + "/" + instance + "/current"
+        let snapCurrent = (try? files.readlink(link))??.split(separator: "/").last.map(String.init)
+        guard let next = snapCurrent, next != revision,
+            let manifest = try? exports(instance: instance, revision: next, context: context)
+        else {
+            report.note =
+                "no other revision of \(instance) exports anything; \(instance)/current still names "
+                + "\(revision)"
+            return report
+        }
+        report.entries = manifest.entryCount
+        return try store.withWriter(wait: wait) { writer in
+            report.published = try writer.publish(name: instance, generation: next, manifest: manifest) == .published
+            if case .switched = try writer.switchCurrent(name: instance, to: next) { report.current = next }
+            report.note = "\(instance)/current -> \(next)"
+            return report
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import CExportShims
+import GenerationStore
+import Glibc
+
+/// Read-only access to the system's files (snap mount dir, host tools, os-release) through `SystemCalls`,
+/// so that tests can observe that reading never writes and can make any read fail.
+struct SystemFiles: Sendable {
+    let system: any SystemCalls
+
+    /// The largest file read (snap.yaml, info, os-release, exports.json are all small).
+    static let sizeLimit = 1 << 20
+
+    /// The whole content of a file (following symlinks).
+    func read(_ path: String) throws(Errno) -> [UInt8] {
+        let fd = try system.openat(AT_FDCWD, path, O_RDONLY, 0)
+        defer { system.close(fd) }
+        let status = try system.fstatat(fd, "", CX_AT_EMPTY_PATH)
+        guard status.kind == .regular else { throw status.kind == .directory ? .isDirectory : .invalidArgument }
+        guard status.size <= Int64(Self.sizeLimit) else { throw .invalidArgument }
+        return try system.read(fd)
+    }
+
+    /// `lstat`, or nil when nothing is there (also when a parent is not a directory).
+    func lstat(_ path: String) throws(Errno) -> FileStatus? {
+        do {
+            return try system.fstatat(AT_FDCWD, path, CX_AT_SYMLINK_NOFOLLOW)
+        } catch .noSuchFileOrDirectory, .notDirectory {
+            return nil
+        }
+    }
+
+    /// `stat` (following symlinks), or nil when nothing is there.
+    func stat(_ path: String) throws(Errno) -> FileStatus? {
+        do {
+            return try system.fstatat(AT_FDCWD, path, 0)
+        } catch .noSuchFileOrDirectory, .notDirectory {
+            return nil
+        }
+    }
+
+    /// The target of a symlink, or nil when nothing is there.
+    func readlink(_ path: String) throws(Errno) -> String? {
+        do {
+            return try system.readlinkat(AT_FDCWD, path)
+        } catch .noSuchFileOrDirectory, .notDirectory {
+            return nil
+        }
+    }
+
+    /// The names in a directory, or nil when it does not exist.
+    func list(_ path: String) throws(Errno) -> [String]? {
+        let fd: Int32
+        do {
+            fd = try system.openat(AT_FDCWD, path, O_RDONLY | CX_O_DIRECTORY, 0)
+        } catch .noSuchFileOrDirectory {
+            return nil
+        }
+        defer { system.close(fd) }
+        return try system.listDirectory(fd)
+    }
+}

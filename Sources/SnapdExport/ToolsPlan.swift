@@ -1,0 +1,92 @@
+import GenerationStore
+
+/// What a refresh would do, worked out by reading only (no lock, no write): which generations are missing,
+/// which provider the rule chooses, and whether `snapd/current` must move.
+public struct ToolsPlan: Sendable, Equatable {
+    /// The system as read.
+    public var survey: SystemSurvey
+    /// The provider rule's decision, with generation names resolved against the store.
+    public var decision: ProviderDecision
+    /// Sources whose generation does not exist yet, in the order they would be published.
+    public var publications: [ToolsSource]
+    /// What `snapd/current` names now.
+    public var current: String?
+    /// The generation `snapd/current` should name; nil when there is no provider.
+    public var target: String?
+    /// The survey's warnings and those about the store (a generation with unexpected content).
+    public var warnings: [SnapdWarning]
+
+    /// True when nothing is to be published and `current` already names the target (or there is none).
+    public var isNoop: Bool { publications.isEmpty && (target == nil || target == current) }
+
+    /// Resolves the survey against the store: existing generations with the same content are reused, the
+    /// host's generation is named (`host`, else the first free `host-<n>`), conflicts become warnings.
+    static func make(_ survey: SystemSurvey, store: ExportStore) throws(StoreError) -> ToolsPlan {
+        let name = SnapdSettings.exportName
+        var existing: [String: GenerationSummary] = [:]
+        var current: String?
+        do {
+            if let status = try store.status(only: name).first {
+                current = status.current
+                for generation in status.generations { existing[generation.name] = generation }
+            }
+        } catch  where error.kind == .missingInput {
+            // No export root or no snapd name yet: everything is missing.
+        }
+        func stored(_ generation: String) -> Manifest? {
+            try? store.manifest(name: name, generation: generation)
+        }
+        var warnings = survey.warnings
+        var candidates = survey.candidates
+        var sources: [ToolsSource] = []
+        var publications: [ToolsSource] = []
+        for var source in survey.sources {
+            let libexec = survey.settings.libexecDir
+            let manifest = source.manifest(libexecDir: libexec)
+            if source.kind == .host {
+                let hostGenerations = existing.values.filter { $0.source == "host" }.map(\.name).sorted()
+                if let same = hostGenerations.first(where: { stored($0)?.hasSameContent(as: manifest) == true }) {
+                    source.generation = same
+                } else if existing["host"] != nil {
+                    var number = 2
+                    while existing["host-\(number)"] != nil { number += 1 }
+                    source.generation = "host-\(number)"
+                }
+            }
+            var usable = true
+            if existing[source.generation] != nil {
+                if stored(source.generation)?.hasSameContent(as: manifest) != true {
+                    usable = false
+                    warnings.append(
+                        SnapdWarning(
+                            path: store.path(name, source.generation),
+                            message: "generation exists with other content than the \(source.label) "
+                                + "(published generations never change), so the \(source.label) is no candidate"))
+                }
+            } else {
+                publications.append(source)
+            }
+            for index in candidates.indices where candidates[index].source?.manifestSource == source.manifestSource {
+                candidates[index] =
+                    usable
+                    ? ProviderCandidate(kind: source.kind, source: source)
+                    : ProviderCandidate(
+                        kind: source.kind,
+                        unavailable: "generation \(name)/\(source.generation) exists with other content")
+            }
+            if usable { sources.append(source) } else { publications.removeAll { $0 == source } }
+        }
+        var resolved = survey
+        resolved.sources = sources
+        resolved.candidates = candidates
+        resolved.warnings = warnings
+        let settings = survey.settings
+        let decision = ProviderRule.decide(
+            ubuntuCore: settings.isUbuntuCore, debianLike: settings.osRelease?.isDebianLike ?? false,
+            distribution: settings.osRelease?.id ?? "unknown", reexec: settings.reexec,
+            snapd: resolved.candidate(.snapd), core: resolved.candidate(.core), host: resolved.candidate(.host))
+        return ToolsPlan(
+            survey: resolved, decision: decision, publications: publications, current: current,
+            target: decision.chosen?.generation, warnings: warnings)
+    }
+}

@@ -23,7 +23,7 @@ extension StoreWriter {
     /// One garbage-collection pass under this writer's lock (docs/gc.md).
     ///
     /// Finishes `.trash/*`, reads every name's generations, links and retirement markers, scans the live mount
-    /// namespaces, decides (`GCPolicy`), removes each unneeded generation with `removeGeneration` (one
+    /// namespaces (only when some generation would otherwise be removed), decides (`GCPolicy`), removes each unneeded generation with `removeGeneration` (one
     /// `renameat` into `.trash`, fsync, then a delete that never follows a symlink or crosses a mount), and
     /// prunes retirement markers that are superseded or name a removed generation. `current`, `previous`, a
     /// generation within the grace period and a generation any namespace has mounted are never removed.
@@ -51,9 +51,16 @@ extension StoreWriter {
         for name in try store.exportedNames(rootFd, context) {
             histories.append(try history(of: name, context))
         }
-        let location = try ExportLocation.locate(root: store.root, system: system, procRoot: procRoot)
-        report.scan = try MountNamespaceScan.scan(location, system: system, procRoot: procRoot)
         let now = options.now ?? Clock.wallNanoseconds()
+        // The namespace scan reads every process's mountinfo: do it only when some generation would otherwise go.
+        let wouldRemove = histories.contains { history in
+            GCPolicy.decide(history, scan: report.scan, options: options, now: now, sourceGone: sourceGone)
+                .contains(where: \.remove)
+        }
+        if wouldRemove {
+            let location = try ExportLocation.locate(root: store.root, system: system, procRoot: procRoot)
+            report.scan = try MountNamespaceScan.scan(location, system: system, procRoot: procRoot)
+        }
         for history in histories {
             let decisions = GCPolicy.decide(
                 history, scan: report.scan, options: options, now: now, sourceGone: sourceGone)

@@ -35,17 +35,18 @@ enum GCCommand: Command {
             options.graceNanoseconds = try parseDuration(grace)
         }
         if let extra = try arguments.positionals().first { throw UsageError("unexpected argument '\(extra)'") }
-        let report = try context.withWriter { writer in
-            try GenerationSources.collectGarbage(
-                with: writer, snapMountDir: context.options.snapMountDir, options: options)
-        }
-        context.console.out(json ? render(json: report) : render(text: report))
+        let report = try context.withWriter { writer in try pass(writer, options, context) }
+        context.console.out(json ? self.json(report).rendered() : render(text: report))
         return report.leftovers.isEmpty ? .success : .failure
     }
 
-    /// The gc pass `refresh` ends with: default options, snapd's sources, under `writer`'s lock.
-    static func defaultPass(_ writer: StoreWriter, _ context: CommandContext) throws(StoreError) -> GCReport {
-        try GenerationSources.collectGarbage(with: writer, snapMountDir: context.options.snapMountDir)
+    /// One gc pass with snapd's sources under `writer`'s lock, the snap mount dir resolved as `refresh` resolves it
+    /// (the option, else the distribution's default).
+    static func pass(_ writer: StoreWriter, _ options: GCOptions, _ context: CommandContext) throws(StoreError)
+        -> GCReport
+    {
+        try GenerationSources.collectGarbage(
+            with: writer, snapMountDir: context.snapdSettings().settings.snapMountDir, options: options)
     }
 
     /// `90` (seconds), `90s`, `15m`, `2h`, `7d` → nanoseconds.
@@ -88,7 +89,7 @@ enum GCCommand: Command {
         reasons.isEmpty ? "not a candidate" : reasons.map(\.description).joined(separator: "; ")
     }
 
-    static func render(json report: GCReport) -> String {
+    static func json(_ report: GCReport) -> JSONValue {
         func entry(_ decision: GCDecision) -> JSONValue {
             .object([
                 ("name", .string(decision.name)), ("generation", .string(decision.generation)),
@@ -108,7 +109,7 @@ enum GCCommand: Command {
             ),
             ("namespaces_read", .int(report.scan.namespacesRead)),
             ("unreadable_pids", .array(report.scan.unreadable.map { .int(Int64($0)) })),
-        ]).rendered()
+        ])
     }
 
     static func reason(_ reason: GCReason) -> JSONValue {

@@ -5,29 +5,40 @@ import SnapdExport
 enum RefreshCommand: Command {
     static let name = "refresh"
     static let summary = "export the tools of the provider snapd would run (snapd, core or host), atomically"
-    static let usage = "refresh [--dry-run] [--json]"
+    static let usage = "refresh [--dry-run] [--no-gc] [--json]"
     static let details = """
         Reads the snap mount dir (mounted revisions of the snapd and core snaps, their current links, meta/snap.yaml
         and usr/lib/snapd/info) and the host's libexec dir, publishes every missing generation (snapd/<rev>,
         snapd/core_<rev>, snapd/host), and switches snapd/current to the provider snapd's re-exec rule chooses
         (see 'explain'), in one renameat2. With nothing changed it writes nothing at all. Unusable sources are
         skipped with a warning naming the file. Exits 66, snapd/current unchanged, when no provider exists.
-        SNAP_REEXEC in the environment is honoured as snapd honours it.
-          --dry-run   only say what would be published and switched
+        SNAP_REEXEC in the environment is honoured as snapd honours it. Ends with a gc pass with the default
+        options (see 'gc'), so a snap refresh needs one call; the pass writes nothing when nothing is to go.
+          --dry-run   only say what would be published, switched and collected
+          --no-gc     skip the gc pass
           --json      {"dry_run", "changed", "published": [{"generation", "source", "version", "tools"}],
-                       "previous_current", "current", "provider", "candidates", "warnings": [{"path", "message"}]}
+                       "previous_current", "current", "provider", "candidates", "warnings": [{"path", "message"}],
+                       "gc": the gc report (see 'gc --help') or null}
         """
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let dryRun = arguments.flag("--dry-run")
+        let noGC = arguments.flag("--no-gc")
         let json = arguments.flag("--json")
         _ = try arguments.positionals()
         let report = try context.toolsExporter().refresh(dryRun: dryRun, wait: !context.options.noWait)
-        return render(report, json: json, context)
+        var collected: GCReport?
+        // The gc pass needs an export root: a provider was chosen (so refresh wrote or found one).
+        if !noGC, report.decision.chosen != nil, try !context.store.names().isEmpty {
+            collected = try context.withWriter { writer in
+                try GCCommand.pass(writer, GCOptions(dryRun: dryRun), context)
+            }
+        }
+        return render(report, gc: collected, json: json, context)
     }
 
     /// Prints a refresh (or tools link/unlink) report; exit 66 when there is no provider.
-    static func render(_ report: RefreshReport, json: Bool, _ context: CommandContext) -> ExitCode {
+    static func render(_ report: RefreshReport, gc: GCReport? = nil, json: Bool, _ context: CommandContext) -> ExitCode {
         let name = SnapdSettings.exportName
         if json {
             context.console.out(
@@ -47,6 +58,7 @@ enum RefreshCommand: Command {
                     ("provider", ExplainCommand.json(provider: report.decision)),
                     ("candidates", ExplainCommand.json(verdicts: report.decision)),
                     ("warnings", warningsJSON(report.warnings)),
+                    ("gc", gc.map(GCCommand.json) ?? .null),
                 ]).rendered())
         } else {
             for warning in report.warnings { context.err("warning: \(warning)") }
@@ -67,6 +79,15 @@ enum RefreshCommand: Command {
                 context.out(
                     "\(report.dryRun ? "would change nothing else" : "nothing changed"): \(name)/current already is "
                         + "\(report.current ?? "?") (\(report.decision.chosen?.label ?? "?"))")
+            }
+            if let gc {
+                // Quiet unless the pass removed (or would remove) something.
+                let remove = gc.dryRun ? "would remove" : "removed"
+                for decision in gc.decisions where decision.remove {
+                    context.out("gc: \(remove) \(decision.name)/\(decision.generation): "
+                        + GCCommand.describe(decision.reasons))
+                }
+                for leftover in gc.leftovers { context.err("gc: left \(leftover)") }
             }
         }
         return report.decision.chosen == nil ? .missingInput : .success

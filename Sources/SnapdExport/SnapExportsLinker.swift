@@ -63,6 +63,7 @@ public struct SnapExportsLinker: Sendable {
 
     /// Publishes the revision's exports (if it has any) and switches `<instance>/current` to it. With nothing
     /// to do it writes nothing. Any bad entry fails the whole link: nothing is published for the snap.
+    @discardableResult
     public func link(instance: String, revision: String, wait: Bool = true) throws -> Report {
         let context = "cannot link \(instance) \(revision)"
         try SnapNames.validate(instance: instance, revision: revision, context: context)
@@ -93,6 +94,7 @@ public struct SnapExportsLinker: Sendable {
     /// After snapd unlinked `revision`: if `<instance>/current` names it, switches to the snap's current
     /// revision (per the snap mount dir) when that one is another mounted revision with exports; otherwise
     /// leaves `current` as it is and says so (there is nothing else to point at).
+    @discardableResult
     public func unlink(instance: String, revision: String, wait: Bool = true) throws -> Report {
         let context = "cannot unlink \(instance) \(revision)"
         try SnapNames.validate(instance: instance, revision: revision, context: context)

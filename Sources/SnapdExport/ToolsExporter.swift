@@ -31,6 +31,7 @@ public struct ToolsExporter: Sendable {
     /// to the provider the rule chooses if it changed. With nothing to do it writes nothing; with
     /// `dryRun` it only reports what it would do. When no provider exists, `current` is left as it is
     /// (`report.decision.chosen` is nil).
+    @discardableResult
     public func refresh(
         dryRun: Bool = false, wait: Bool = true, adjustment: SystemSurvey.Adjustment? = nil
     ) throws -> RefreshReport {
@@ -61,6 +62,7 @@ public struct ToolsExporter: Sendable {
     /// The hook for after snapd mounted `revision` of the snapd or core snap and before it links it: publishes
     /// its generation (and anything else missing) and switches `snapd/current` as if `revision` were current.
     /// Fails, changing nothing, when the revision is not usable.
+    @discardableResult
     public func link(instance: String, revision: String, dryRun: Bool = false, wait: Bool = true) throws
         -> RefreshReport
     {
@@ -83,6 +85,7 @@ public struct ToolsExporter: Sendable {
     /// The hook for after snapd unlinked `revision` of the snapd or core snap: if `snapd/current` names its
     /// generation, switches first to the next provider by the same rule (the revision no longer counts), so
     /// there is never a moment without tools. The generation itself stays until garbage collection.
+    @discardableResult
     public func unlink(instance: String, revision: String, dryRun: Bool = false, wait: Bool = true) throws
         -> RefreshReport
     {

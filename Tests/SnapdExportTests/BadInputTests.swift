@@ -84,7 +84,7 @@ struct BadInputTests {
     @Test func aGenerationWithOtherContentUnderASnapRevisionNameIsNotUsed() throws {
         let world = try worldOnHost()
         defer { world.remove() }
-        try world.store().withWriter { writer in
+        _ = try world.store().withWriter { writer in
             try writer.publish(
                 name: "snapd", generation: "70",
                 manifest: Manifest(source: "by hand", sets: ["tools": ["x": "/nowhere"]]))

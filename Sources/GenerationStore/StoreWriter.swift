@@ -14,6 +14,9 @@ public final class StoreWriter {
     /// Temporary names are `<random base + sequence>` in hex: one `getrandom` per writer, not one per name.
     private let temporaryBase = UInt64.random(in: .min ... .max)
     private var temporarySequence: UInt64 = 0
+    /// `name/generation` of generations this writer saw as directories (or published). Only a writer holding the
+    /// lock removes generations, so within this writer's lifetime they stay: the check need not be repeated.
+    private var knownGenerations: Set<String> = []
 
     init(store: ExportStore, wait: Bool) throws(StoreError) {
         self.store = store
@@ -102,6 +105,7 @@ public final class StoreWriter {
 
     /// A generation directory of `name` exists (as a directory, not a link).
     func requireGeneration(_ nameFd: Int32, _ name: String, _ generation: String, _ context: String) throws(StoreError) {
+        if knownGenerations.contains(name + "/" + generation) { return }
         let path = store.path(name, generation)
         guard let status = try system.status(nameFd, generation, at: path, context) else {
             throw StoreError(.missingInput, context, "generation does not exist", path: path)
@@ -109,6 +113,12 @@ public final class StoreWriter {
         guard status.kind == .directory else {
             throw StoreError(.badData, context, "not a generation directory", path: path)
         }
+        knownGenerations.insert(name + "/" + generation)
+    }
+
+    /// Forgets a generation this writer is removing.
+    func forgetGeneration(_ name: String, _ generation: String) {
+        knownGenerations.remove(name + "/" + generation)
     }
 
     // MARK: publish
@@ -171,6 +181,7 @@ public final class StoreWriter {
         }
         store.faults.hit("publish.renamed")
         try system.sync(nameFd, at: store.path(name), context)
+        knownGenerations.insert(name + "/" + generation)
         return .published
     }
 

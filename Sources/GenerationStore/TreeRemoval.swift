@@ -146,6 +146,7 @@ extension StoreWriter {
             throw StoreError(.badData, context, "it is \(link)", path: store.path(name, generation))
         }
         try requireGeneration(nameFd, name, generation, context)
+        forgetGeneration(name, generation)
         try system.makeDirectory(rootFd, Layout.trash, at: store.path(Layout.trash), context)
         let trashFd = try system.openDirectory(rootFd, Layout.trash, at: store.path(Layout.trash), context)
         let trashName = temporaryName()

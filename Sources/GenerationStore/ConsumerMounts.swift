@@ -115,18 +115,7 @@ public struct ConsumerMounts: Sendable {
                 "this is the host's mount namespace (the same as pid 1's); run inside a new one "
                     + "(unshare -m) or pass --allow-host-namespace")
         }
-        guard let resolved = realpath(directory, nil) else {
-            throw .system("realpath", Errno.current, path: directory, context)
-        }
-        let real = String(cString: resolved)
-        free(resolved)
-        let file = procRoot + "/self/mountinfo"
-        let mountsHere = MountInfo.parse(try system.readFile(AT_FDCWD, file, at: file, context))
-        var best: MountInfo?
-        for mount in mountsHere where ExportLocation.contains(mount.mountPoint, real) {
-            if let current = best, current.mountPoint.count > mount.mountPoint.count { continue }
-            best = mount
-        }
+        let best = try MountInfo.containing(directory, system: system, procRoot: procRoot, context).mount
         if let best, best.isShared {
             let group = best.optionalFields.first { $0.hasPrefix("shared:") } ?? "shared"
             throw StoreError(

@@ -21,18 +21,7 @@ public struct ExportLocation: Sendable, Equatable {
         root: String, system: any SystemCalls = LinuxSystemCalls(), procRoot: String = "/proc"
     ) throws(StoreError) -> ExportLocation {
         let context = "cannot locate the export root's filesystem"
-        guard let resolved = realpath(root, nil) else {
-            throw .system("realpath", Errno.current, path: root, context)
-        }
-        let real = String(cString: resolved)
-        free(resolved)
-        let file = procRoot + "/self/mountinfo"
-        let mounts = MountInfo.parse(try system.readFile(AT_FDCWD, file, at: file, context))
-        var best: MountInfo?
-        for mount in mounts where contains(mount.mountPoint, real) {
-            if let current = best, current.mountPoint.count > mount.mountPoint.count { continue }
-            best = mount
-        }
+        let (best, real, file) = try MountInfo.containing(root, system: system, procRoot: procRoot, context)
         guard let best else {
             throw StoreError(.other, context, "no mount in \(file) contains it", path: real)
         }

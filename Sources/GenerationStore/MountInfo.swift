@@ -1,3 +1,5 @@
+import Glibc
+
 /// One line of `/proc/<pid>/mountinfo` (proc(5)): the fields the store needs to find who holds what.
 public struct MountInfo: Sendable, Equatable {
     /// The mount's unique id in its namespace.
@@ -31,6 +33,26 @@ public struct MountInfo: Sendable, Equatable {
         self.mountPoint = Self.unescape(fields[4])
         self.optionalFields = fields[6..<separator].map(String.init)
         self.fileSystemType = String(fields[separator + 1])
+    }
+
+    /// The mount of the calling process (`procRoot`/self/mountinfo) that contains `path` (the deepest one),
+    /// with `path` resolved by `realpath`; the mount is nil when no line contains it.
+    static func containing(
+        _ path: String, system: any SystemCalls, procRoot: String, _ context: String
+    ) throws(StoreError) -> (mount: MountInfo?, realPath: String, file: String) {
+        guard let resolved = realpath(path, nil) else {
+            throw .system("realpath", Errno.current, path: path, context)
+        }
+        let real = String(cString: resolved)
+        free(resolved)
+        let file = procRoot + "/self/mountinfo"
+        var best: MountInfo?
+        for mount in parse(try system.readFile(AT_FDCWD, file, at: file, context))
+        where ExportLocation.contains(mount.mountPoint, real) {
+            if let current = best, current.mountPoint.count > mount.mountPoint.count { continue }
+            best = mount
+        }
+        return (best, real, file)
     }
 
     /// Every parseable line of a mountinfo file.

@@ -17,6 +17,25 @@ public final class StoreWriter {
     /// `name/generation` of generations this writer saw as directories (or published). Only a writer holding the
     /// lock removes generations, so within this writer's lifetime they stay: the check need not be repeated.
     private var knownGenerations: Set<String> = []
+    /// What `current` and `previous` of a name point to, as this writer last read or wrote them: the same argument
+    /// (only a lock holder changes them) lets a long-lived writer flip with exactly the raw flip's system calls.
+    /// Cleared before each change and set again once it is complete, so a failure makes the next call re-read.
+    private var linkCache: [String: Links] = [:]
+
+    struct Links {
+        var current: String?
+        var previous: String?
+    }
+
+    /// `current` and `previous` of `name`, read once per writer.
+    func links(of name: String, _ nameFd: Int32, _ context: String) throws(StoreError) -> Links {
+        if let cached = linkCache[name] { return cached }
+        let links = Links(
+            current: try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context),
+            previous: try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context))
+        linkCache[name] = links
+        return links
+    }
 
     init(store: ExportStore, wait: Bool) throws(StoreError) {
         self.store = store
@@ -269,8 +288,10 @@ public final class StoreWriter {
         try NameRules.validateComponent(generation, what: "generation", context: context)
         let nameFd = try nameDirectory(name, create: false, context)
         try requireGeneration(nameFd, name, generation, context)
-        let old = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context)
+        let links = try self.links(of: name, nameFd, context)
+        let old = links.current
         if old == generation { return .unchanged }
+        linkCache[name] = nil
         let next = Layout.nextPrefix + temporaryName()
         let nextPath = store.path(name, next)
         do {
@@ -288,12 +309,13 @@ public final class StoreWriter {
             }
             store.faults.hit("switch.previous-set")
             if durable { try system.sync(nameFd, at: store.path(name), context) }
+            linkCache[name] = Links(current: generation, previous: links.previous)
             return .switched(from: nil)
         }
         // The generation leaving `previous` leaves the protected pair now: record durably when it stopped being
         // current, which is when its link became `previous` (the link's ctime; rename sets it). Switching back to
         // `previous` (the common flip) retires nothing beyond the pair and writes no marker.
-        let leaving = try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
+        let leaving = links.previous
         var marker: String?
         if let leaving, leaving != generation, leaving != old {
             let since = try system.status(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
@@ -326,6 +348,7 @@ public final class StoreWriter {
         }
         store.faults.hit("switch.previous-set")
         if durable { try system.sync(nameFd, at: store.path(name), context) }
+        linkCache[name] = Links(current: generation, previous: old)
         return .switched(from: old)
     }
 
@@ -336,15 +359,16 @@ public final class StoreWriter {
         let context = "cannot roll back \(name)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
         let nameFd = try nameDirectory(name, create: false, context)
-        guard let previous = try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
-        else {
+        let links = try self.links(of: name, nameFd, context)
+        guard let previous = links.previous else {
             throw StoreError(.missingInput, context, "there is no previous generation", path: store.path(name, Layout.previous))
         }
-        guard let current = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context) else {
+        guard let current = links.current else {
             throw StoreError(.missingInput, context, "there is no current generation", path: store.path(name, Layout.current))
         }
         try NameRules.validateComponent(previous, what: "generation named by previous", context: context)
         try requireGeneration(nameFd, name, previous, context)
+        linkCache[name] = nil
         // Nothing leaves the current/previous pair, so no marker: the exchange sets the ctime of the link that
         // becomes `previous`, which is when its generation stopped being current.
         do {
@@ -362,6 +386,7 @@ public final class StoreWriter {
         }
         store.faults.hit("rollback.exchanged")
         try system.sync(nameFd, at: store.path(name), context)
+        linkCache[name] = Links(current: previous, previous: current)
         return (from: current, to: previous)
     }
 

@@ -69,7 +69,8 @@ public struct ExportStore: Sendable {
         let nameFd = try system.openDirectory(rootFd.raw, name, at: path(name), context)
         let genFd = try system.openDirectory(nameFd.raw, generation, at: path(name, generation), context)
         let file = path(name, generation, Manifest.fileName)
-        return try Manifest.decode(try system.readFile(genFd.raw, Manifest.fileName, at: file, context), path: file, context: context)
+        return try Manifest.decode(
+            try system.readFile(genFd.raw, Manifest.fileName, at: file, context), path: file, context: context)
     }
 
     /// Current, previous and every generation of each exported name (all names, or only `only`).

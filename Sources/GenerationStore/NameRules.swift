@@ -22,7 +22,8 @@ public enum NameRules {
     public static func validateSetPath(_ value: String, context: String) throws(StoreError) {
         if value.isEmpty { throw StoreError(.badData, context, "set name must not be empty") }
         for part in value.split(separator: "/", omittingEmptySubsequences: false) {
-            try validateComponent(String(part), what: "set path part", context: context + " (set '\(printable(value))')")
+            try validateComponent(
+                String(part), what: "set path part", context: context + " (set '\(printable(value))')")
         }
     }
 

@@ -49,7 +49,9 @@ public final class RecordingSystemCalls: SystemCalls {
     public func inject(
         _ errno: Errno, into call: String, times: Int = .max, where matching: (@Sendable (Call) -> Bool)? = nil
     ) {
-        state.withLock { $0.injections.append(Injection(call: call, errno: errno, remaining: times, matching: matching)) }
+        state.withLock {
+            $0.injections.append(Injection(call: call, errno: errno, remaining: times, matching: matching))
+        }
     }
 
     private func enter(_ name: String, _ arguments: [String]) throws(Errno) {
@@ -58,7 +60,9 @@ public final class RecordingSystemCalls: SystemCalls {
             state.log.append(call)
             for index in state.injections.indices {
                 let injection = state.injections[index]
-                guard injection.call == name, injection.remaining > 0, injection.matching?(call) ?? true else { continue }
+                guard injection.call == name, injection.remaining > 0, injection.matching?(call) ?? true else {
+                    continue
+                }
                 state.injections[index].remaining -= 1
                 return injection.errno
             }

@@ -20,7 +20,9 @@ extension StoreWriter {
         let context = "cannot repair"
         for name in try store.exportedNames(rootFd, context) {
             let nameFd = try nameDirectory(name, create: false, context)
-            let stray = try system.names(nameFd, at: store.path(name), context).filter { $0.hasPrefix(Layout.nextPrefix) }
+            let stray = try system.names(nameFd, at: store.path(name), context).filter {
+                $0.hasPrefix(Layout.nextPrefix)
+            }
             for entry in stray.sorted() {
                 let path = store.path(name, entry)
                 guard try system.status(nameFd, entry, at: path, context)?.kind == .symlink else {

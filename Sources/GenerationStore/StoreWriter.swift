@@ -123,7 +123,8 @@ public final class StoreWriter {
     }
 
     /// A generation directory of `name` exists (as a directory, not a link).
-    func requireGeneration(_ nameFd: Int32, _ name: String, _ generation: String, _ context: String) throws(StoreError) {
+    func requireGeneration(_ nameFd: Int32, _ name: String, _ generation: String, _ context: String) throws(StoreError)
+    {
         if knownGenerations.contains(name + "/" + generation) { return }
         let path = store.path(name, generation)
         guard let status = try system.status(nameFd, generation, at: path, context) else {
@@ -155,7 +156,8 @@ public final class StoreWriter {
     /// `<name>/` fsynced. The same content again is a no-op; other content under an existing name fails
     /// (`.cannotCreate`) and changes nothing.
     @discardableResult
-    public func publish(name: String, generation: String, manifest input: Manifest) throws(StoreError) -> PublishOutcome {
+    public func publish(name: String, generation: String, manifest input: Manifest) throws(StoreError) -> PublishOutcome
+    {
         let context = "cannot publish \(name)/\(generation)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
         try NameRules.validateComponent(generation, what: "generation", context: context)
@@ -361,10 +363,12 @@ public final class StoreWriter {
         let nameFd = try nameDirectory(name, create: false, context)
         let links = try self.links(of: name, nameFd, context)
         guard let previous = links.previous else {
-            throw StoreError(.missingInput, context, "there is no previous generation", path: store.path(name, Layout.previous))
+            throw StoreError(
+                .missingInput, context, "there is no previous generation", path: store.path(name, Layout.previous))
         }
         guard let current = links.current else {
-            throw StoreError(.missingInput, context, "there is no current generation", path: store.path(name, Layout.current))
+            throw StoreError(
+                .missingInput, context, "there is no current generation", path: store.path(name, Layout.current))
         }
         try NameRules.validateComponent(previous, what: "generation named by previous", context: context)
         try requireGeneration(nameFd, name, previous, context)

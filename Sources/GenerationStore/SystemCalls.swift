@@ -119,7 +119,11 @@ public struct LinuxSystemCalls: SystemCalls {
         var offset = 0
         while offset < bytes.count {
             let written = try valueOrErrno {
-                bytes.withUnsafeBytes { buffer in Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset) }
+                bytes.withUnsafeBytes { buffer in
+                    // Non-empty here (offset < count), so the buffer has a base address.
+                    guard let base = buffer.baseAddress else { return 0 }
+                    return Glibc.write(fd, base + offset, buffer.count - offset)
+                }
             }
             offset += written
         }

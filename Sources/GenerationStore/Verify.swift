@@ -59,12 +59,14 @@ extension ExportStore {
                     continue
                 }
                 if (try? NameRules.validateComponent(target, what: "target", context: "")) == nil {
-                    problems.append(Problem(path: entryPath, message: "points to '\(target)', not to a generation of \(name)"))
+                    problems.append(
+                        Problem(path: entryPath, message: "points to '\(target)', not to a generation of \(name)"))
                 } else if try system.status(nameFd, target, at: path(name, target), context)?.kind != .directory {
                     problems.append(Problem(path: entryPath, message: "points to missing generation '\(target)'"))
                 }
             } else if entry.hasPrefix(Layout.nextPrefix) {
-                problems.append(Problem(path: entryPath, message: "leftover link of an interrupted switch (run repair)"))
+                problems.append(
+                    Problem(path: entryPath, message: "leftover link of an interrupted switch (run repair)"))
             } else if entry.hasPrefix(Layout.retiredPrefix) {
                 if status.kind != .symlink {
                     problems.append(Problem(path: entryPath, message: "retirement marker is not a symlink"))
@@ -113,7 +115,8 @@ extension ExportStore {
         return problems
     }
 
-    private static func insert(_ parts: [String], _ links: [String: Node], into tree: [String: Node]) -> [String: Node] {
+    private static func insert(_ parts: [String], _ links: [String: Node], into tree: [String: Node]) -> [String: Node]
+    {
         guard let first = parts.first else { return tree }
         var tree = tree
         if parts.count == 1 {
@@ -144,7 +147,9 @@ extension ExportStore {
             case .link(let target):
                 if status.kind != .symlink {
                     problems.append(Problem(path: childPath, message: "is not a symlink"))
-                } else if let actualTarget = try system.link(dirFd, child, at: childPath, context), actualTarget != target {
+                } else if let actualTarget = try system.link(dirFd, child, at: childPath, context),
+                    actualTarget != target
+                {
                     problems.append(
                         Problem(path: childPath, message: "points to '\(actualTarget)', manifest says '\(target)'"))
                 }

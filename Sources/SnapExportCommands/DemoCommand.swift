@@ -41,7 +41,10 @@ enum DemoCommand: Command {
         let sources: [(generation: String, source: String, version: String, directory: String)] =
             [("host", "host", "2.61.3", system + "/host/usr/lib/snapd")]
             + ["21184", "21465", "21759"].enumerated().map { index, revision in
-                (revision, "snap:snapd/\(revision)", "2.6\(2 + index)", system + "/snap/snapd/\(revision)/usr/lib/snapd")
+                (
+                    revision, "snap:snapd/\(revision)", "2.6\(2 + index)",
+                    system + "/snap/snapd/\(revision)/usr/lib/snapd"
+                )
             }
         for source in sources { try makeToolFiles(in: source.directory, context) }
 
@@ -135,7 +138,8 @@ enum DemoCommand: Command {
         let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         var template = Array("\(base)/snap-export-demo.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
-            throw StoreError(.cannotCreate, "cannot create the demo directory", "mkdtemp: \(Errno(rawValue: errno))",
+            throw StoreError(
+                .cannotCreate, "cannot create the demo directory", "mkdtemp: \(Errno(rawValue: errno))",
                 path: base)
         }
         return String(cString: made)

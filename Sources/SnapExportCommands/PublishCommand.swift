@@ -4,7 +4,8 @@ import GenerationStore
 enum PublishCommand: Command {
     static let name = "publish"
     static let summary = "publish an immutable generation of entries under NAME/GENERATION"
-    static let usage = "publish NAME GENERATION (--manifest FILE | --entry SET/ENTRY=TARGET ...) [--source S] [--version V] [--json]"
+    static let usage =
+        "publish NAME GENERATION (--manifest FILE | --entry SET/ENTRY=TARGET ...) [--source S] [--version V] [--json]"
     static let details = """
         Builds NAME/GENERATION in .staging, syncs it, and makes it visible with one renameat2(RENAME_NOREPLACE).
         Publishing the same content again changes nothing; other content under an existing generation fails (73).

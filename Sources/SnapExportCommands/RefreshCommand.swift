@@ -38,7 +38,8 @@ enum RefreshCommand: Command {
     }
 
     /// Prints a refresh (or tools link/unlink) report; exit 66 when there is no provider.
-    static func render(_ report: RefreshReport, gc: GCReport? = nil, json: Bool, _ context: CommandContext) -> ExitCode {
+    static func render(_ report: RefreshReport, gc: GCReport? = nil, json: Bool, _ context: CommandContext) -> ExitCode
+    {
         let name = SnapdSettings.exportName
         if json {
             context.console.out(
@@ -84,8 +85,9 @@ enum RefreshCommand: Command {
                 // Quiet unless the pass removed (or would remove) something.
                 let remove = gc.dryRun ? "would remove" : "removed"
                 for decision in gc.decisions where decision.remove {
-                    context.out("gc: \(remove) \(decision.name)/\(decision.generation): "
-                        + GCCommand.describe(decision.reasons))
+                    context.out(
+                        "gc: \(remove) \(decision.name)/\(decision.generation): "
+                            + GCCommand.describe(decision.reasons))
                 }
                 for leftover in gc.leftovers { context.err("gc: left \(leftover)") }
             }

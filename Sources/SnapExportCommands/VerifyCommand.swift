@@ -22,7 +22,8 @@ enum VerifyCommand: Command {
                     ("clean", .bool(problems.isEmpty)),
                     (
                         "problems",
-                        .array(problems.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) })
+                        .array(
+                            problems.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) })
                     ),
                 ]).rendered())
         } else if problems.isEmpty {
@@ -54,7 +55,10 @@ enum RepairCommand: Command {
                     ("removed", .array(report.removed.map { .string($0) })),
                     (
                         "left",
-                        .array(report.leftovers.map { .object([("path", .string($0.path)), ("reason", .string($0.reason))]) })
+                        .array(
+                            report.leftovers.map {
+                                .object([("path", .string($0.path)), ("reason", .string($0.reason))])
+                            })
                     ),
                 ]).rendered())
         } else {

@@ -68,7 +68,9 @@ struct VersionPairs {
         case 1: return version + word()
         case 2: return version.replacingOccurrences(of: ".", with: ".0", options: [], range: nil)
         case 3: return version.contains(":") ? String(version.split(separator: ":", maxSplits: 1)[1]) : "0:" + version
-        case 4: return version.contains("-") ? String(version[..<version.lastIndex(of: "-")!]) : version + "-0"
+        case 4:
+            if let dash = version.lastIndex(of: "-") { return String(version[..<dash]) }
+            return version + "-0"
         case 5: return version + (version.contains("-") ? "" : "-") + digits()
         case 6: return version
         case 7: return version + "." + digits()

@@ -27,6 +27,7 @@ public struct GlobalOptions: Sendable {
                                 default /usr/lib/snapd, /usr/libexec/snapd on Fedora-like hosts)
           --os-release FILE     (env SNAP_EXPORT_OS_RELEASE; default /etc/os-release)
           -h, --help            show help
+          --version             print the version
         """
 
     /// Takes the global options out of `arguments`; the environment fills what was not given.

@@ -18,6 +18,10 @@ public enum SnapExportTool {
         }
         let context = CommandContext(options: options, environment: environment, console: console, system: system)
         var words = arguments.items
+        if words == ["--version"] {
+            console.out("snap-export \(version)\n")
+            return ExitCode.success.rawValue
+        }
         guard let word = words.first(where: { !$0.hasPrefix("-") }) else {
             if options.help {
                 console.out(mainHelp)
@@ -62,6 +66,9 @@ public enum SnapExportTool {
             return ExitCode.failure.rawValue
         }
     }
+
+    /// The version `--version` prints.
+    public static let version = "0.1.0"
 
     static var mainUsage: String { "usage: snap-export [--root DIR] [--no-wait] COMMAND [ARGS...] (try --help)" }
 

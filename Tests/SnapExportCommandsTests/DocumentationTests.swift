@@ -36,6 +36,12 @@ struct DocumentationTests {
         }
     }
 
+    @Test func versionPrintsTheVersionAndExitsZero() {
+        let console = CapturedConsole()
+        #expect(SnapExportTool.run(["--version"], environment: [:], console: console) == 0)
+        #expect(console.output == "snap-export \(SnapExportTool.version)\n")
+    }
+
     @Test(.enabled(if: TestEnvironment.has("groff"), "needs groff to check the man page"))
     func theManPageFormatsWithoutWarnings() throws {
         let result = try run(["/bin/sh", "-c", "groff -man -ww -z \(repository)/dist/man/snap-export.8 2>&1"])

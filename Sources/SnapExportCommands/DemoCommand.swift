@@ -29,7 +29,9 @@ enum DemoCommand: Command {
         let readers = try count(arguments.value("--readers"), default: 2, option: "--readers")
         _ = try arguments.positionals()
         let explicitRoot = context.options.root != GlobalOptions.defaultRoot
-        let base = explicitRoot ? context.options.root : try makeTemporaryDirectory()
+        let base =
+            explicitRoot
+            ? context.options.root : try makeTemporaryDirectory(in: context.environment["TMPDIR"] ?? "/tmp")
         let root = base + (explicitRoot ? "" : "/export")
         let system = base + (explicitRoot ? "/.demo-system" : "/system")
         if explicitRoot, let existing = try? ExportStore(root: root).names(), !existing.isEmpty {
@@ -78,12 +80,13 @@ enum DemoCommand: Command {
                 }
             }
             var rollbacks = 0
+            let rollbackEvery = max(1, min(1000, switches / 3))
             for index in 0..<switches {
                 let target = sources[1 + index % (sources.count - 1)].generation
                 let start = Clock.monotonicNanoseconds()
                 try writer.switchCurrent(name: "snapd", to: target)
                 latencies.append(Clock.monotonicNanoseconds() - start)
-                if index % 1000 == 999 {
+                if index % rollbackEvery == rollbackEvery - 1 {
                     try writer.rollback(name: "snapd")
                     rollbacks += 1
                 }
@@ -134,8 +137,8 @@ enum DemoCommand: Command {
         return number
     }
 
-    private static func makeTemporaryDirectory() throws -> String {
-        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+    /// A fresh `snap-export-demo.XXXXXX` directory in `base` (`$TMPDIR`, else `/tmp`).
+    private static func makeTemporaryDirectory(in base: String) throws -> String {
         var template = Array("\(base)/snap-export-demo.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             throw StoreError(

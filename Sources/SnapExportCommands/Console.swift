@@ -1,3 +1,4 @@
+import GenerationStore
 import Glibc
 import Synchronization
 
@@ -13,19 +14,9 @@ public struct StandardConsole: Console {
     public func out(_ text: String) { Self.write(1, text) }
     public func err(_ text: String) { Self.write(2, text) }
 
+    /// Everything or, on an error such as a closed pipe, as much as the kernel took: output never fails a command.
     private static func write(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                guard let base = buffer.baseAddress else { return 0 }
-                return Glibc.write(fd, base + offset, buffer.count - offset)
-            }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return }
-            offset += count
-        }
-        bytes.removeAll()
+        try? LinuxSystemCalls().write(fd, Array(text.utf8))
     }
 }
 

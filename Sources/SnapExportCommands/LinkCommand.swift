@@ -17,15 +17,29 @@ enum LinkCommand: Command {
         """
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
+        try runHook(linking: true, &arguments, context)
+    }
+
+    /// `link` and `unlink`: the tools exporter for the snapd and core snaps, `meta/exports.json` for the others.
+    static func runHook(linking: Bool, _ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         let names = try arguments.positionals("INSTANCE", "REVISION")
+        let (instance, revision) = (names[0], names[1])
         let wait = !context.options.noWait
-        if ToolsExporter.provider(names[0]) != nil {
-            let report = try context.toolsExporter().link(instance: names[0], revision: names[1], wait: wait)
+        if ToolsExporter.provider(instance) != nil {
+            let exporter = context.toolsExporter()
+            let report =
+                linking
+                ? try exporter.link(instance: instance, revision: revision, wait: wait)
+                : try exporter.unlink(instance: instance, revision: revision, wait: wait)
             return RefreshCommand.render(report, json: json, context)
         }
         let linker = SnapExportsLinker(store: context.store, settings: context.snapdSettings().settings)
-        return render(try linker.link(instance: names[0], revision: names[1], wait: wait), json: json, context)
+        let report =
+            linking
+            ? try linker.link(instance: instance, revision: revision, wait: wait)
+            : try linker.unlink(instance: instance, revision: revision, wait: wait)
+        return render(report, json: json, context)
     }
 
     /// Prints a generic snap's link or unlink report.
@@ -63,15 +77,6 @@ enum UnlinkCommand: Command {
         """
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
-        let json = arguments.flag("--json")
-        let names = try arguments.positionals("INSTANCE", "REVISION")
-        let wait = !context.options.noWait
-        if ToolsExporter.provider(names[0]) != nil {
-            let report = try context.toolsExporter().unlink(instance: names[0], revision: names[1], wait: wait)
-            return RefreshCommand.render(report, json: json, context)
-        }
-        let linker = SnapExportsLinker(store: context.store, settings: context.snapdSettings().settings)
-        return LinkCommand.render(
-            try linker.unlink(instance: names[0], revision: names[1], wait: wait), json: json, context)
+        try LinkCommand.runHook(linking: false, &arguments, context)
     }
 }

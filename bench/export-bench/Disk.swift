@@ -1,4 +1,5 @@
 import CExportShims
+import GenerationStore
 import Glibc
 
 /// Plain file-system helpers for setting up scratch trees (not the store: the store is what is measured).
@@ -19,22 +20,15 @@ enum Disk {
         if Glibc.symlink(target, path) != 0 { throw failure("symlink", path) }
     }
 
+    /// Creates or truncates `path` with `text`, through the store's one write loop.
     static func write(_ path: String, _ text: String) throws(BenchError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | CX_O_CLOEXEC, 0o644)
-        if fd < 0 { throw failure("open", path) }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                guard let base = buffer.baseAddress else { return 0 }
-                return Glibc.write(fd, base + offset, buffer.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw failure("write", path)
-            }
-            offset += written
+        let system = LinuxSystemCalls()
+        do {
+            let fd = try system.openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            defer { system.close(fd) }
+            try system.write(fd, Array(text.utf8))
+        } catch {
+            throw BenchError("write \(path): \(error)")
         }
     }
 

@@ -92,4 +92,32 @@ extension SystemCalls {
             throw .system("fsync", error, path: path, context)
         }
     }
+
+    /// The manifest of the generation directory `directory` below `dirfd` (or of `dirfd` itself when
+    /// `directory` is empty); `directoryPath` is that generation's absolute path, for messages.
+    func readManifest(
+        _ dirfd: Int32, below directory: String = "", at directoryPath: String, _ context: String
+    ) throws(StoreError) -> Manifest {
+        let relative = directory.isEmpty ? Manifest.fileName : directory + "/" + Manifest.fileName
+        let file = directoryPath + "/" + Manifest.fileName
+        return try Manifest.decode(try readFile(dirfd, relative, at: file, context), path: file, context: context)
+    }
+}
+
+extension SystemCalls {
+    /// `mkdir -p path` with mode 0755: every missing component of `path` (absolute, or relative to the working
+    /// directory) is created; components that exist are left as they are.
+    public func makeDirectories(_ path: String, _ context: String) throws(StoreError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            do {
+                try mkdirat(AT_FDCWD, prefix, 0o755)
+            } catch .fileExists {
+                continue
+            } catch {
+                throw .system("mkdir", error, path: prefix, context)
+            }
+        }
+    }
 }

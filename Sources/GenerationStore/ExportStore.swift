@@ -68,9 +68,20 @@ public struct ExportStore: Sendable {
         }
         let nameFd = try system.openDirectory(rootFd.raw, name, at: path(name), context)
         let genFd = try system.openDirectory(nameFd.raw, generation, at: path(name, generation), context)
-        let file = path(name, generation, Manifest.fileName)
-        return try Manifest.decode(
-            try system.readFile(genFd.raw, Manifest.fileName, at: file, context), path: file, context: context)
+        return try system.readManifest(genFd.raw, at: path(name, generation), context)
+    }
+
+    /// The generation directories of `name` (sorted by name) with their manifests, nil where a manifest cannot
+    /// be read (`verify` says why).
+    func generations(of name: String, _ nameFd: Int32, _ context: String) throws(StoreError)
+        -> [(generation: String, manifest: Manifest?)]
+    {
+        var result: [(generation: String, manifest: Manifest?)] = []
+        for entry in try system.names(nameFd, at: path(name), context).sorted() where Layout.isGenerationName(entry) {
+            guard try system.status(nameFd, entry, at: path(name, entry), context)?.kind == .directory else { continue }
+            result.append((entry, try? system.readManifest(nameFd, below: entry, at: path(name, entry), context)))
+        }
+        return result
     }
 
     /// Current, previous and every generation of each exported name (all names, or only `only`).
@@ -96,17 +107,10 @@ public struct ExportStore: Sendable {
     }
 
     func nameStatus(_ name: String, _ nameFd: Int32, _ context: String) throws(StoreError) -> NameStatus {
-        var generations: [GenerationSummary] = []
-        for entry in try system.names(nameFd, at: path(name), context) where Layout.isGenerationName(entry) {
-            guard try system.status(nameFd, entry, at: path(name, entry), context)?.kind == .directory else { continue }
-            let file = path(name, entry, Manifest.fileName)
-            let manifest = try? Manifest.decode(
-                try system.readFile(nameFd, entry + "/" + Manifest.fileName, at: file, context), path: file,
-                context: context)
-            generations.append(
-                GenerationSummary(
-                    name: entry, entries: manifest?.entryCount, published: manifest?.published,
-                    source: manifest?.source, version: manifest?.version))
+        var generations = try self.generations(of: name, nameFd, context).map { generation, manifest in
+            GenerationSummary(
+                name: generation, entries: manifest?.entryCount, published: manifest?.published,
+                source: manifest?.source, version: manifest?.version)
         }
         generations.sort { ($0.published ?? 0, $0.name) < ($1.published ?? 0, $1.name) }
         return NameStatus(

@@ -81,18 +81,7 @@ extension StoreWriter {
     /// Links, generations with their manifests, and retirement times of one name.
     private func history(of name: String, _ context: String) throws(StoreError) -> NameHistory {
         let nameFd = try nameDirectory(name, create: false, context)
-        var generations: [(generation: String, manifest: Manifest?)] = []
-        for entry in try system.names(nameFd, at: store.path(name), context).sorted()
-        where Layout.isGenerationName(entry) {
-            guard try system.status(nameFd, entry, at: store.path(name, entry), context)?.kind == .directory else {
-                continue
-            }
-            let file = store.path(name, entry, Manifest.fileName)
-            let manifest = try? Manifest.decode(
-                try system.readFile(nameFd, entry + "/" + Manifest.fileName, at: file, context), path: file,
-                context: context)
-            generations.append((entry, manifest))
-        }
+        let generations = try store.generations(of: name, nameFd, context)
         return NameHistory(
             name: name,
             current: try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context),

@@ -45,7 +45,7 @@ public final class StoreWriter {
             rootFd = try system.openat(AT_FDCWD, store.root, O_RDONLY | CX_O_DIRECTORY, 0)
         } catch .noSuchFileOrDirectory {
             // First write: create the root (mode 0755), then open it.
-            try Self.makeRoot(store.root, system, context)
+            try system.makeDirectories(store.root, context)
             do {
                 rootFd = try system.openat(AT_FDCWD, store.root, O_RDONLY | CX_O_DIRECTORY, 0)
             } catch {
@@ -84,22 +84,6 @@ public final class StoreWriter {
         temporarySequence &+= 1
         let hex = String(temporaryBase &+ temporarySequence, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
-    }
-
-    /// `mkdir -p` of the root with mode 0755.
-    private static func makeRoot(_ root: String, _ system: any SystemCalls, _ context: String) throws(StoreError) {
-        var prefix = ""
-        for part in root.split(separator: "/") {
-            prefix += "/" + part
-            if !root.hasPrefix("/") && prefix.count == part.count + 1 { prefix = String(part) }
-            do {
-                try system.mkdirat(AT_FDCWD, prefix, 0o755)
-            } catch .fileExists {
-                continue
-            } catch {
-                throw .system("mkdir", error, path: prefix, context)
-            }
-        }
     }
 
     /// The directory of an exported name, opened once per writer; created (and the root synced) if asked.
@@ -168,10 +152,7 @@ public final class StoreWriter {
             guard existing.kind == .directory else {
                 throw StoreError(.cannotCreate, context, "exists and is not a generation directory", path: finalPath)
             }
-            let file = finalPath + "/" + Manifest.fileName
-            let stored = try Manifest.decode(
-                try system.readFile(nameFd, generation + "/" + Manifest.fileName, at: file, context), path: file,
-                context: context)
+            let stored = try system.readManifest(nameFd, below: generation, at: finalPath, context)
             if stored.hasSameContent(as: input) { return .unchanged }
             throw StoreError(
                 .cannotCreate, context,

@@ -96,9 +96,7 @@ extension ExportStore {
         let manifestPath = genPath + "/" + Manifest.fileName
         let manifest: Manifest
         do {
-            manifest = try Manifest.decode(
-                try system.readFile(genFd.raw, Manifest.fileName, at: manifestPath, context), path: manifestPath,
-                context: context)
+            manifest = try system.readManifest(genFd.raw, at: genPath, context)
             try manifest.validate(context: "")
         } catch {
             let reason = error.kind == .missingInput ? "generation has no manifest" : error.reason

@@ -152,17 +152,7 @@ enum DemoCommand: Command {
     private static func makeToolFiles(in directory: String, _ context: CommandContext) throws {
         let system = context.system
         let why = "cannot create the demo system"
-        var prefix = ""
-        for part in directory.split(separator: "/") {
-            prefix += "/" + part
-            do {
-                try system.mkdirat(AT_FDCWD, prefix, 0o755)
-            } catch .fileExists {
-                continue
-            } catch {
-                throw StoreError.system("mkdir", error, path: prefix, why)
-            }
-        }
+        try system.makeDirectories(directory, why)
         for tool in tools {
             let path = directory + "/" + tool
             do {

@@ -36,7 +36,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "export-bench",
-            dependencies: ["GenerationStore", "CExportShims"],
+            dependencies: ["GenerationStore", "SnapExportCommands", "CExportShims"],
             path: "bench/export-bench"
         ),
         // Helpers shared by the test targets: temporary directories, child processes, skip conditions.

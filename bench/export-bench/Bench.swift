@@ -36,7 +36,7 @@ enum Bench {
         do {
             let report = try run(options)
             print(report.table(markdown: false))
-            if let path = options.jsonPath { try Disk.write(path, report.json().rendered() + "\n") }
+            if let path = options.jsonPath { try Disk.write(path, report.json().rendered()) }
             if let path = options.svgPath { try Disk.write(path, Chart.svg(report)) }
             if let path = options.markdownPath { try Disk.write(path, report.table(markdown: true)) }
         } catch {

@@ -9,10 +9,10 @@ enum Disk {
     }
 
     static func makeDirectories(_ path: String) throws(BenchError) {
-        var prefix = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            prefix += "/" + part
-            try makeDirectory(prefix)
+        do {
+            try LinuxSystemCalls().makeDirectories(path, "cannot create the benchmark's tree")
+        } catch {
+            throw BenchError("\(error)")
         }
     }
 

@@ -217,10 +217,10 @@ struct Report {
 
     static func distribution(_ samples: Samples) -> JSON {
         .object([
-            ("samples", .int(samples.count)), ("min_ns", .int(samples.minimum)),
-            ("p25_ns", .int(samples.percentile(0.25))),
-            ("p50_ns", .int(samples.median)), ("p75_ns", .int(samples.percentile(0.75))),
-            ("p99_ns", .int(samples.p99)), ("max_ns", .int(samples.maximum)),
+            ("samples", .count(samples.count)), ("min_ns", .count(samples.minimum)),
+            ("p25_ns", .count(samples.percentile(0.25))),
+            ("p50_ns", .count(samples.median)), ("p75_ns", .count(samples.percentile(0.75))),
+            ("p99_ns", .count(samples.p99)), ("max_ns", .count(samples.maximum)),
         ])
     }
 
@@ -230,10 +230,10 @@ struct Report {
             members.append(("unavailable", .string(reason)))
         } else {
             members += [
-                ("runs", .int(cost.wall.count)), ("median_ms", .number(Double(cost.wall.median) / 1e6)),
+                ("runs", .count(cost.wall.count)), ("median_ms", .number(Double(cost.wall.median) / 1e6)),
                 ("p99_ms", .number(Double(cost.wall.p99) / 1e6)),
-                ("peak_rss_kib_median", .int(cost.peakRSSKiB.median)),
-                ("peak_rss_kib_max", .int(cost.peakRSSKiB.maximum)),
+                ("peak_rss_kib_median", .count(cost.peakRSSKiB.median)),
+                ("peak_rss_kib_max", .count(cost.peakRSSKiB.maximum)),
                 ("peak_rss_from", .string(cost.rssSource)),
             ]
         }
@@ -247,8 +247,8 @@ struct Report {
                 return (
                     method,
                     .object([
-                        ("lookups", .int(r.lookups)), ("failures", .int(r.failures)), ("mixed", .int(r.mixed)),
-                        ("passes", .int(r.passes)), ("flips", .int(r.flips)),
+                        ("lookups", .count(r.lookups)), ("failures", .count(r.failures)), ("mixed", .count(r.mixed)),
+                        ("passes", .count(r.passes)), ("flips", .count(r.flips)),
                         ("seconds", .number(Double(r.nanoseconds) / 1e9)),
                     ])
                 )
@@ -260,14 +260,14 @@ struct Report {
         var members: [(String, JSON)] = [
             ("switch_ratio_nosync", Self.number(switchRatio(""))),
             ("switch_ratio_fsync", Self.number(switchRatio(" fsync"))),
-            ("switch_p50_ns", headline?["store"].map { .int($0.median) } ?? .null),
-            ("switch_p99_ns", headline?["store"].map { .int($0.p99) } ?? .null),
-            ("switch_fsync_p50_ns", headline?["store fsync"].map { .int($0.median) } ?? .null),
-            ("switch_fsync_p99_ns", headline?["store fsync"].map { .int($0.p99) } ?? .null),
+            ("switch_p50_ns", headline?["store"].map { .count($0.median) } ?? .null),
+            ("switch_p99_ns", headline?["store"].map { .count($0.p99) } ?? .null),
+            ("switch_fsync_p50_ns", headline?["store fsync"].map { .count($0.median) } ?? .null),
+            ("switch_fsync_p99_ns", headline?["store fsync"].map { .count($0.p99) } ?? .null),
             ("switch_marker_ratio_nosync", Self.number(switchRatio("", over: "raw+marker"))),
             ("switch_marker_ratio_fsync", Self.number(switchRatio(" fsync", over: "raw+marker"))),
             ("scaling_ratio", Self.number(scalingRatio)),
-            ("scaling_largest_entries", scaling.keys.max().map { .int($0) } ?? .null),
+            ("scaling_largest_entries", scaling.keys.max().map { .count($0) } ?? .null),
             ("scaling_control_ratio", Self.number(scalingControlRatio)),
             ("publish_ratio", Self.number(publishRatio)),
             (
@@ -281,7 +281,7 @@ struct Report {
             ("cli_refresh_noop_ms", Self.number(Self.milliseconds(cost("snap-export refresh")))),
             ("cli_switch_ms", Self.number(Self.milliseconds(cost("snap-export switch")))),
             ("cli_true_ms", Self.number(Self.milliseconds(cost("/bin/true")))),
-            ("cli_peak_rss_kib", peakRSS.map { .int($0) } ?? .null),
+            ("cli_peak_rss_kib", peakRSS.map { .count($0) } ?? .null),
             ("gc_dry_run_ms", Self.number(Self.milliseconds(gc?.plain))),
             ("gc_dry_run_namespaces_ms", Self.number(Self.milliseconds(gc?.withNamespaces))),
             ("readers", Self.readers(readerTotals)),
@@ -290,8 +290,8 @@ struct Report {
             (
                 "machine",
                 .object([
-                    ("cores", .int(machine.cores)), ("cpu", .string(machine.cpu)), ("kernel", .string(machine.kernel)),
-                    ("memory_mib", .int(machine.memoryMiB)), ("root", .bool(machine.root)),
+                    ("cores", .count(machine.cores)), ("cpu", .string(machine.cpu)), ("kernel", .string(machine.kernel)),
+                    ("memory_mib", .count(machine.memoryMiB)), ("root", .bool(machine.root)),
                     ("working_filesystem", .string(workingFilesystem)),
                     (
                         "filesystems",
@@ -318,7 +318,7 @@ struct Report {
                     scaling.keys.sorted().compactMap { size in
                         scaling[size].map {
                             .object([
-                                ("entries", .int(size)), ("switch", Self.distribution($0)),
+                                ("entries", .count(size)), ("switch", Self.distribution($0)),
                                 ("raw_marker_control", scalingControl[size].map(Self.distribution) ?? .null),
                             ])
                         }
@@ -328,7 +328,7 @@ struct Report {
                 "publish",
                 publish.map {
                     .object([
-                        ("entries", .int(counts.publishEntries)), ("store", Self.distribution($0.store)),
+                        ("entries", .count(counts.publishEntries)), ("store", Self.distribution($0.store)),
                         ("raw", Self.distribution($0.raw)),
                     ])
                 } ?? .null
@@ -345,10 +345,10 @@ struct Report {
                 "gc",
                 gc.map { gc in
                     .object([
-                        ("generations", .int(gc.generations)), ("setup_ms", .number(gc.setupMilliseconds)),
+                        ("generations", .count(gc.generations)), ("setup_ms", .number(gc.setupMilliseconds)),
                         ("plain", Self.command(gc.plain)),
                         ("with_namespaces", gc.withNamespaces.map(Self.command) ?? .null),
-                        ("namespaces", .int(gc.namespaces)), ("processes", .int(gc.processes)),
+                        ("namespaces", .count(gc.namespaces)), ("processes", .count(gc.processes)),
                         ("namespace_note", gc.namespaceNote.map(JSON.string) ?? .null),
                     ])
                 } ?? .null

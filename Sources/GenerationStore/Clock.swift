@@ -1,6 +1,6 @@
 import Glibc
 
-/// Wall-clock and monotonic time, and the random suffixes of temporary names.
+/// Wall-clock and monotonic time.
 public enum Clock {
     /// Nanoseconds since the Unix epoch (`CLOCK_REALTIME`).
     public static func wallNanoseconds() -> Int64 {
@@ -14,12 +14,5 @@ public enum Clock {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-    }
-
-    /// Sixteen random hex digits, for `.staging/<random>`, `.next-<random>` and `.trash/<random>`.
-    public static func randomSuffix() -> String {
-        let value = UInt64.random(in: .min ... .max)
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

@@ -27,7 +27,9 @@ enum GCFixtures {
     /// Writes a retirement marker `<name>/.retired-<time>-<random> -> generation`, as switch does.
     static func retire(_ store: ExportStore, _ name: String, _ generation: String, at time: Int64) throws {
         let digits = String(time)
-        let entry = ".retired-" + String(repeating: "0", count: 19 - digits.count) + digits + "-" + Clock.randomSuffix()
+        let entry =
+            ".retired-" + String(repeating: "0", count: 19 - digits.count) + digits + "-"
+            + String(UInt64.random(in: .min ... .max), radix: 16)
         try FileManager.default.createSymbolicLink(atPath: store.path(name, entry), withDestinationPath: generation)
     }
 

@@ -290,7 +290,8 @@ struct Report {
             (
                 "machine",
                 .object([
-                    ("cores", .count(machine.cores)), ("cpu", .string(machine.cpu)), ("kernel", .string(machine.kernel)),
+                    ("cores", .count(machine.cores)), ("cpu", .string(machine.cpu)),
+                    ("kernel", .string(machine.kernel)),
                     ("memory_mib", .count(machine.memoryMiB)), ("root", .bool(machine.root)),
                     ("working_filesystem", .string(workingFilesystem)),
                     (

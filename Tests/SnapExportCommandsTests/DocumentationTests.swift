@@ -48,4 +48,42 @@ struct DocumentationTests {
         #expect(result.status == 0)
         #expect(result.stdout.isEmpty, "\(result.stdout)")
     }
+    /// GitHub's anchor of a Markdown heading: lower case, spaces to `-`, punctuation other than `-`/`_` dropped.
+    static func anchor(_ heading: String) -> String {
+        String(
+            heading.lowercased().compactMap { c -> Character? in
+                if c == " " { return "-" }
+                return c.isLetter || c.isNumber || c == "-" || c == "_" ? c : nil
+            })
+    }
+
+    /// Links between the docs point at files and headings that exist, so an account kept in one place and
+    /// linked from the others cannot silently lose its target.
+    @Test func everyRelativeLinkInTheDocsResolves() throws {
+        let docs = try FileManager.default.contentsOfDirectory(atPath: repository + "/docs")
+            .filter { $0.hasSuffix(".md") }.map { "docs/" + $0 } + ["README.md"]
+        var checked = 0
+        for file in docs {
+            let text = try String(contentsOfFile: repository + "/" + file, encoding: .utf8)
+            let directory = (file as NSString).deletingLastPathComponent
+            var rest = Substring(text)
+            while let open = rest.range(of: "](") {
+                rest = rest[open.upperBound...]
+                guard let close = rest.firstIndex(of: ")") else { break }
+                let link = String(rest[..<close])
+                if link.contains("://") || link.hasPrefix("mailto:") || link.contains(" ") { continue }
+                let parts = link.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)
+                let target = parts[0].isEmpty ? file : (directory.isEmpty ? "" : directory + "/") + parts[0]
+                let path = (repository + "/" + target as NSString).standardizingPath
+                #expect(FileManager.default.fileExists(atPath: path), "\(file): link to \(link) names no file")
+                if parts.count == 2, target.hasSuffix(".md"), let body = try? String(contentsOfFile: path, encoding: .utf8) {
+                    let anchors = body.split(separator: "\n").filter { $0.hasPrefix("#") }
+                        .map { Self.anchor($0.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)) }
+                    #expect(anchors.contains(String(parts[1])), "\(file): link to \(link) names no heading")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked > 10, "found only \(checked) links: the scan itself is broken")
+    }
 }

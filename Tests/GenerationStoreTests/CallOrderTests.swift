@@ -86,9 +86,7 @@ struct CallOrderTests {
         defer { fixture.remove() }
         let recording = RecordingSystemCalls()
         try fixture.write(recording) { writer in
-            try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
-            try writer.publish(name: "demo", generation: "g2", manifest: manifest("b"))
-            try writer.switchCurrent(name: "demo", to: "g1")
+            try writer.publishG1AndG2(thenSwitchTo: "g1")
             recording.reset()
             #expect(try writer.switchCurrent(name: "demo", to: "g2") == .switched(from: "g1"))
         }
@@ -140,10 +138,7 @@ struct CallOrderTests {
         defer { fixture.remove() }
         let recording = RecordingSystemCalls()
         try fixture.write(recording) { writer in
-            try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
-            try writer.publish(name: "demo", generation: "g2", manifest: manifest("b"))
-            try writer.switchCurrent(name: "demo", to: "g1")
-            try writer.switchCurrent(name: "demo", to: "g2")
+            try writer.publishG1AndG2(thenSwitchTo: "g1", "g2")
             recording.reset()
             let result = try writer.rollback(name: "demo")
             #expect(result.from == "g2" && result.to == "g1")
@@ -176,9 +171,7 @@ struct CallOrderTests {
         defer { fixture.remove() }
         let recording = RecordingSystemCalls()
         try fixture.write(recording) { writer in
-            try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
-            try writer.publish(name: "demo", generation: "g2", manifest: manifest("b"))
-            try writer.switchCurrent(name: "demo", to: "g1")
+            try writer.publishG1AndG2(thenSwitchTo: "g1")
             recording.reset()
             try writer.switchCurrent(name: "demo", to: "g2", durable: false)
         }

@@ -2,6 +2,7 @@ import Foundation
 import GenerationStore
 import Glibc
 import Testing
+import TestSupport
 
 /// Two generations of 8 tools each, pointing at real files, with `current -> g1`; readers look up
 /// `<root>/demo/current/tools/<tool>` and follow every link down to a regular file.
@@ -25,7 +26,7 @@ private func makeFlippingRoot(_ fixture: StoreFixture) throws -> [String] {
 }
 
 /// Flips `demo/current` between g1 and g2 through the store until the harness stops.
-private func storeFlipper(_ store: ExportStore, durable: Bool) -> @Sendable (FlipCounters) throws -> Void {
+private func storeFlipper(_ store: ExportStore, durable: Bool) -> (ReaderCounters) throws -> Void {
     { counters in
         try store.withWriter { writer in
             var index = 0
@@ -47,17 +48,14 @@ struct ConcurrentReadersTests {
         let paths = try makeFlippingRoot(fixture)
         let counters = ReaderHarness.run(
             readers: 3, paths: paths,
-            until: { $0.flips.load(ordering: .relaxed) >= 10_000 && $0.lookups.load(ordering: .relaxed) >= 1_000_000 },
+            until: { $0.totals.flips >= 10_000 && $0.totals.lookups >= 1_000_000 },
             flipper: storeFlipper(fixture.store(), durable: false))
-        let (lookups, failures, flips) = (
-            counters.lookups.load(ordering: .relaxed),
-            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
-        )
-        print("atomic switch: \(flips) switches, \(lookups) lookups, \(failures) failed")
+        let totals = counters.totals
+        print("atomic switch: \(totals)")
         #expect(counters.error.withLock { $0 } == nil)
-        #expect(flips >= 10_000)
-        #expect(lookups >= 1_000_000)
-        #expect(failures == 0)
+        #expect(totals.flips >= 10_000)
+        #expect(totals.lookups >= 1_000_000)
+        #expect(totals.failures == 0)
         #expect(try fixture.store().verify() == [])
     }
 
@@ -68,16 +66,13 @@ struct ConcurrentReadersTests {
         let paths = try makeFlippingRoot(fixture)
         let counters = ReaderHarness.run(
             readers: 2, paths: paths,
-            until: { $0.flips.load(ordering: .relaxed) >= 500 && $0.lookups.load(ordering: .relaxed) >= 100_000 },
+            until: { $0.totals.flips >= 500 && $0.totals.lookups >= 100_000 },
             flipper: storeFlipper(fixture.store(), durable: true))
-        let (lookups, failures, flips) = (
-            counters.lookups.load(ordering: .relaxed),
-            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
-        )
-        print("durable switch: \(flips) switches, \(lookups) lookups, \(failures) failed")
+        let totals = counters.totals
+        print("durable switch: \(totals)")
         #expect(counters.error.withLock { $0 } == nil)
-        #expect(flips >= 500)
-        #expect(failures == 0)
+        #expect(totals.flips >= 500)
+        #expect(totals.failures == 0)
     }
 
     @Test("switches through the renameat fallback (renameat2 refused with EINVAL) are atomic for readers")
@@ -89,17 +84,14 @@ struct ConcurrentReadersTests {
         recording.inject(.invalidArgument, into: "renameat2")
         let counters = ReaderHarness.run(
             readers: 2, paths: paths,
-            until: { $0.flips.load(ordering: .relaxed) >= 1_000 && $0.lookups.load(ordering: .relaxed) >= 200_000 },
+            until: { $0.totals.flips >= 1_000 && $0.totals.lookups >= 200_000 },
             flipper: storeFlipper(fixture.store(recording), durable: false))
-        let (lookups, failures, flips) = (
-            counters.lookups.load(ordering: .relaxed),
-            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
-        )
-        print("fallback switch: \(flips) switches, \(lookups) lookups, \(failures) failed")
+        let totals = counters.totals
+        print("fallback switch: \(totals)")
         #expect(counters.error.withLock { $0 } == nil)
         #expect(recording.names.contains("renameat"))
-        #expect(flips >= 1_000)
-        #expect(failures == 0)
+        #expect(totals.flips >= 1_000)
+        #expect(totals.failures == 0)
     }
 
     @Test("the same harness sees failed lookups when current is flipped by unlink then symlink")
@@ -112,8 +104,8 @@ struct ConcurrentReadersTests {
         let counters = ReaderHarness.run(
             readers: 3, paths: paths,
             until: {
-                ($0.failures.load(ordering: .relaxed) >= 100 && $0.lookups.load(ordering: .relaxed) >= 100_000)
-                    || $0.flips.load(ordering: .relaxed) >= bound
+                ($0.totals.failures >= 100 && $0.totals.lookups >= 100_000)
+                    || $0.totals.flips >= bound
             },
             flipper: { counters in
                 let nameFd = open(nameDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -128,12 +120,10 @@ struct ConcurrentReadersTests {
                     counters.flips.add(1, ordering: .relaxed)
                 }
             })
-        let (lookups, failures, flips) = (
-            counters.lookups.load(ordering: .relaxed),
-            counters.failures.load(ordering: .relaxed), counters.flips.load(ordering: .relaxed)
-        )
-        print("non-atomic flip: \(flips) flips, \(lookups) lookups, \(failures) failed")
+        let totals = counters.totals
+        print("non-atomic flip: \(totals)")
         #expect(counters.error.withLock { $0 } == nil)
-        #expect(failures > 0, "no failed lookup in \(flips) non-atomic flips: the harness cannot see a window")
+        #expect(
+            totals.failures > 0, "no failed lookup in \(totals.flips) non-atomic flips: the harness cannot see a window")
     }
 }

@@ -61,9 +61,7 @@ struct RenameFallbackTests {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
         try fixture.write { writer in
-            try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
-            try writer.publish(name: "demo", generation: "g2", manifest: manifest("b"))
-            try writer.switchCurrent(name: "demo", to: "g1")
+            try writer.publishG1AndG2(thenSwitchTo: "g1")
         }
         let recording = RecordingSystemCalls()
         recording.inject(.ioError, into: "renameat2")
@@ -98,10 +96,7 @@ struct RenameFallbackTests {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
         try fixture.write { writer in
-            try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
-            try writer.publish(name: "demo", generation: "g2", manifest: manifest("b"))
-            try writer.switchCurrent(name: "demo", to: "g1")
-            try writer.switchCurrent(name: "demo", to: "g2")
+            try writer.publishG1AndG2(thenSwitchTo: "g1", "g2")
         }
         let before = fixture.names("demo")
         let recording = RecordingSystemCalls()
@@ -119,9 +114,7 @@ struct RenameFallbackTests {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
         try fixture.write { writer in
-            try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
-            try writer.publish(name: "demo", generation: "g2", manifest: manifest("b"))
-            try writer.switchCurrent(name: "demo", to: "g1")
+            try writer.publishG1AndG2(thenSwitchTo: "g1")
         }
         // Once only: a store that took this for a refused flag would redo the flip with the old link and undo it.
         let recording = RecordingSystemCalls()

@@ -59,6 +59,17 @@ func manifest(_ tag: String, entries count: Int = 3, set: String = "tools") -> M
     return Manifest(source: "test:\(tag)", version: "1.\(count)", sets: [set: entries])
 }
 
+extension StoreWriter {
+    /// The common starting point: publishes demo/g1 (`manifest("a")`) and demo/g2 (`manifest("b")`), then switches
+    /// current to each of `switches` in turn. After `"g1"`, g1 is current and there is no previous; after
+    /// `"g1", "g2"`, g2 is current and g1 previous.
+    func publishG1AndG2(thenSwitchTo switches: String...) throws {
+        try publish(name: "demo", generation: "g1", manifest: manifest("a"))
+        try publish(name: "demo", generation: "g2", manifest: manifest("b"))
+        for generation in switches { try switchCurrent(name: "demo", to: generation) }
+    }
+}
+
 /// True in debug builds, where the executable honours SNAP_EXPORT_FAULT.
 let isDebugBuild: Bool = {
     #if DEBUG

@@ -55,10 +55,7 @@ struct VerifyTests {
     private func populated() throws -> StoreFixture {
         let fixture = try StoreFixture()
         try fixture.write { writer in
-            try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
-            try writer.publish(name: "demo", generation: "g2", manifest: manifest("b"))
-            try writer.switchCurrent(name: "demo", to: "g1")
-            try writer.switchCurrent(name: "demo", to: "g2")
+            try writer.publishG1AndG2(thenSwitchTo: "g1", "g2")
         }
         return fixture
     }

@@ -57,20 +57,34 @@ struct CLILockTests {
         defer { fixture.remove() }
         try fixture.populate()
         let lock = try HeldLock(root: fixture.root)
-        let result = Mutex<CLIResult?>(nil)
-        let finished = DispatchSemaphore(value: 0)
         let root = fixture.root
-        Thread {
-            let child = try? snapExport(["--root", root, "publish", "demo", "g9", "--entry", "tools/a=/x"])
+        // The probe sees the holder, not a waiter, before the writer starts.
+        #expect(FileLocks.flockWaiters(on: root + "/.lock") == [])
+        let pid = Atomic<Int32>(0)
+        let result = Mutex<CLIResult?>(nil)
+        let writer = JoinableThread {
+            let child = try? snapExport(
+                ["--root", root, "publish", "demo", "g9", "--entry", "tools/a=/x"],
+                started: { pid.store($0, ordering: .releasing) })
             result.withLock { $0 = child.map { CLIResult(status: $0.status, stdout: $0.stdout, stderr: $0.stderr) } }
-            finished.signal()
-        }.start()
-        usleep(300_000)
+        }
+        defer {
+            lock.release()
+            writer.join()
+        }
+        // The kernel's lock table lists the writer as queued for the lock: it is blocked in flock, not on its way.
+        let queued = waitUntil(seconds: 30) {
+            let child = pid.load(ordering: .acquiring)
+            return (child != 0 && FileLocks.flockWaiters(on: root + "/.lock").contains(child))
+                || result.withLock { $0 } != nil
+        }
+        #expect(queued, "the writer never queued for \(root)/.lock")
+        #expect(FileLocks.flockWaiters(on: root + "/.lock") == [pid.load(ordering: .acquiring)])
         // Still waiting: nothing published while the lock is held.
+        #expect(result.withLock { $0 } == nil, "\(String(describing: result.withLock { $0 }))")
         #expect(!FileManager.default.fileExists(atPath: root + "/demo/g9"))
-        #expect(result.withLock { $0 } == nil)
         lock.release()
-        finished.wait()
+        writer.join()
         let child = try #require(result.withLock { $0 })
         #expect(child.status == 0, "\(child.stderr)")
         #expect(FileManager.default.fileExists(atPath: root + "/demo/g9"))

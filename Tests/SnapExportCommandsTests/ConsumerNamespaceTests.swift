@@ -1,34 +1,55 @@
 import Foundation
 import GenerationStore
 import Glibc
+import Synchronization
 import Testing
 import TestSupport
 
 /// The consumer side with real mount namespaces: pin held through gc, follow through thousands of flips.
 @Suite(.serialized, .enabled(if: TestEnvironment.isRoot && TestEnvironment.has("unshare"), "needs root and unshare(1)"))
 struct ConsumerNamespaceTests {
-    /// Starts `script` with /bin/sh in a new private mount namespace, without waiting for it.
-    static func startInNamespace(_ script: String, _ environment: [String: String]) throws -> Process {
+    /// A script started with /bin/sh in a new private mount namespace, not waited for. It says it is ready by
+    /// writing a line `ready` to its standard output, which is a pipe to the test.
+    final class NamespaceScript {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["-m", "--propagation", "private", "/bin/sh", "-c", script]
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardOutput = FileHandle(forWritingAtPath: environment["OUT"] ?? "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: environment["ERR"] ?? "/dev/null")
-        try process.run()
-        return process
-    }
+        private let output = Pipe()
 
-    /// Waits up to 20 s for `path` to exist or `process` to end.
-    static func waitFor(_ path: String, _ process: Process) -> Bool {
-        for _ in 0..<2000 {
-            if FileManager.default.fileExists(atPath: path) { return true }
-            if !process.isRunning { return false }
-            usleep(10_000)
+        init(_ script: String, _ environment: [String: String]) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            process.arguments = ["-m", "--propagation", "private", "/bin/sh", "-c", script]
+            var env = ProcessInfo.processInfo.environment
+            for (key, value) in environment { env[key] = value }
+            process.environment = env
+            process.standardOutput = output
+            process.standardError = FileHandle(forWritingAtPath: environment["ERR"] ?? "/dev/null")
+            try process.run()
         }
-        return false
+
+        /// Blocks until the script writes the line `ready` (true), or ends or stays silent for 20 s (false).
+        /// Lines before it (what the commands it runs print) are passed over.
+        func ready() -> Bool {
+            let fd = output.fileHandleForReading.fileDescriptor
+            var line: [UInt8] = []
+            while true {
+                var request = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&request, 1, 20_000) == 1 else { return false }
+                var byte: UInt8 = 0
+                guard read(fd, &byte, 1) == 1 else { return false }  // end of file: the script ended
+                if byte != UInt8(ascii: "\n") {
+                    line.append(byte)
+                } else if String(decoding: line, as: UTF8.self) == "ready" {
+                    return true
+                } else {
+                    line = []
+                }
+            }
+        }
+
+        /// Kills the script if it still runs and waits for it.
+        func kill() {
+            if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
     }
 
     @Test func aPinnedGenerationIsKeptWhileItsNamespaceLivesAndRemovedAfter() throws {
@@ -38,16 +59,15 @@ struct ConsumerNamespaceTests {
         try world.switchTo("1")
         let into = world.base + "/usr-lib-snapd"
         try FileManager.default.createDirectory(atPath: into, withIntermediateDirectories: true)
-        let ready = world.base + "/ready"
         let err = world.base + "/err"
         _ = FileManager.default.createFile(atPath: err, contents: nil)
-        let holder = try Self.startInNamespace(
+        let holder = try NamespaceScript(
             "\"$BIN\" --root \"$ROOT\" mount-tools --into \"$INTO\" --mode pin && [ -e \"$INTO/snap-exec\" ] "
-                + "&& touch \"$READY\" && exec sleep 300",
-            ["BIN": TestEnvironment.snapExport, "ROOT": world.root, "INTO": into, "READY": ready, "ERR": err])
-        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
-        #expect(Self.waitFor(ready, holder), "\((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
-        let pid = Int(holder.processIdentifier)
+                + "&& echo ready && exec sleep 300",
+            ["BIN": TestEnvironment.snapExport, "ROOT": world.root, "INTO": into, "ERR": err])
+        defer { holder.kill() }
+        #expect(holder.ready(), "\((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
+        let pid = Int(holder.process.processIdentifier)
 
         // A refresh to a new provider, then another: 1 is neither current nor previous, and its snap is gone.
         try world.switchTo("2")
@@ -68,8 +88,7 @@ struct ConsumerNamespaceTests {
         #expect(text.contains("pid \(pid)"), "\(text)")
         #expect(world.generations() == ["1", "2", "3"])
 
-        kill(holder.processIdentifier, SIGKILL)
-        holder.waitUntilExit()
+        holder.kill()
         let removed = try parsedJSON(try world.cli(["gc", "--grace", "0", "--keep", "0", "--json"]).stdout)
         #expect(generations(removed, "removed") == ["snapd/1"])
         #expect(world.generations() == ["2", "3"])
@@ -91,15 +110,13 @@ struct ConsumerNamespaceTests {
 
         let into = world.base + "/usr-lib-snapd"
         try FileManager.default.createDirectory(atPath: into, withIntermediateDirectories: true)
-        let (ready, stop, out, err) = (
-            world.base + "/ready", world.base + "/stop", world.base + "/out", world.base + "/err"
-        )
+        let (stop, out, err) = (world.base + "/stop", world.base + "/out", world.base + "/err")
         for file in [out, err] { _ = FileManager.default.createFile(atPath: file, contents: nil) }
         let tools = GCWorld.tools.joined(separator: " ")
-        let reader = try Self.startInNamespace(
+        let reader = try NamespaceScript(
             """
             "$BIN" --root "$ROOT" mount-tools --into "$INTO" --mode follow || exit 3
-            touch "$READY"
+            echo ready
             n=0; f=0
             while [ ! -e "$STOP" ]; do
                 for t in \(tools); do
@@ -110,23 +127,24 @@ struct ConsumerNamespaceTests {
             echo "$n $f" > "$RESULT"
             """,
             [
-                "BIN": TestEnvironment.snapExport, "ROOT": world.root, "INTO": into, "READY": ready, "STOP": stop,
-                "RESULT": out, "ERR": err,
+                "BIN": TestEnvironment.snapExport, "ROOT": world.root, "INTO": into, "STOP": stop, "RESULT": out,
+                "ERR": err,
             ])
-        defer { if reader.isRunning { kill(reader.processIdentifier, SIGKILL) } }
-        #expect(Self.waitFor(ready, reader), "\((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
+        defer { reader.kill() }
+        #expect(reader.ready(), "\((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
 
-        // gc runs again and again while the flips go on.
-        let flipping = Flag()
-        let gcOutputs = Collected()
-        let gcThread = Thread {
-            while flipping.isSet {
-                if let result = try? world.cli(["gc", "--keep", "0", "--json"]) { gcOutputs.append(result) }
-                usleep(50_000)
+        // gc runs again and again while the flips go on: a pass as soon as 50 more flips were made since the last.
+        let flips = FlipCount()
+        let gcOutputs = Mutex<[ProcessResult]>([])
+        let gcThread = JoinableThread {
+            var seen = 0
+            while let count = flips.wait(until: seen + 50) {
+                seen = count
+                if let result = try? world.cli(["gc", "--keep", "0", "--json"]) {
+                    gcOutputs.withLock { $0.append(result) }
+                }
             }
         }
-        flipping.set(true)
-        gcThread.start()
         let store = ExportStore(root: world.root, faults: .none)
         var switchFailures: [String] = []
         let cycle = ["2", "3", "1"]
@@ -136,20 +154,21 @@ struct ConsumerNamespaceTests {
             } catch {
                 switchFailures.append("\(error)")
             }
+            flips.add()
         }
-        flipping.set(false)
-        while !gcOutputs.finished(after: gcThread) { usleep(10_000) }
+        flips.finish()
+        gcThread.join()
         _ = FileManager.default.createFile(atPath: stop, contents: nil)
-        reader.waitUntilExit()
+        reader.process.waitUntilExit()
 
         let counts = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace)
-        #expect(reader.terminationStatus == 0)
+        #expect(reader.process.terminationStatus == 0)
         #expect(
             counts.count == 2 && counts.last == "0",
             "reader: \(counts) \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
         #expect((counts.first.flatMap { Int($0) } ?? 0) > 0)
         #expect(switchFailures.isEmpty, "\(switchFailures.prefix(3))")
-        let results = gcOutputs.all
+        let results = gcOutputs.withLock { $0 }
         #expect(!results.isEmpty)
         print(
             "follow: \(counts.first ?? "?") reader rounds of \(GCWorld.tools.count) tools, 5000 flips, "
@@ -203,19 +222,28 @@ struct ConsumerNamespaceTests {
     }
 }
 
-/// A boolean shared between the test and a helper thread.
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set(_ newValue: Bool) { lock.withLock { value = newValue } }
-    var isSet: Bool { lock.withLock { value } }
-}
+/// The flips made so far, for a thread that waits for them (a condition variable, not a poll).
+final class FlipCount: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var count = 0
+    private var finished = false
 
-/// Results collected by a helper thread.
-final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [ProcessResult] = []
-    func append(_ result: ProcessResult) { lock.withLock { results.append(result) } }
-    var all: [ProcessResult] { lock.withLock { results } }
-    func finished(after thread: Thread) -> Bool { thread.isFinished }
+    func add() {
+        condition.withLock { count += 1 }
+        condition.broadcast()
+    }
+
+    /// No more flips: every waiter returns nil.
+    func finish() {
+        condition.withLock { finished = true }
+        condition.broadcast()
+    }
+
+    /// Blocks until `target` flips were made (returns how many there are) or flipping finished (nil).
+    func wait(until target: Int) -> Int? {
+        condition.withLock {
+            while count < target && !finished { condition.wait() }
+            return finished ? nil : count
+        }
+    }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import Glibc
 import SnapdExport
-import Synchronization
 import Testing
 import TestSupport
 
@@ -15,16 +14,12 @@ enum RealSnapd {
         return url.path
     }()
 
-    /// The unpacked package's `usr/lib/snapd`, fetched now if missing and possible.
-    static let packageTools: String? = {
-        let tools = repository + "/fixtures/snapd/usr/lib/snapd"
-        if FileManager.default.fileExists(atPath: tools + "/info") { return tools }
-        guard TestEnvironment.isRoot, TestEnvironment.has("apt-get"), TestEnvironment.has("dpkg-deb") else {
-            return nil
-        }
-        let result = try? run([repository + "/.ci/fetch-snapd.sh"])
-        return result?.status == 0 && FileManager.default.fileExists(atPath: tools + "/info") ? tools : nil
-    }()
+    /// Where .ci/fetch-snapd.sh (which .ci/run calls) unpacks the package's `usr/lib/snapd`.
+    static let fetchedTools = repository + "/fixtures/snapd/usr/lib/snapd"
+
+    /// The unpacked package's `usr/lib/snapd`, if it has been fetched. Tests never fetch it themselves.
+    static let packageTools: String? =
+        FileManager.default.fileExists(atPath: fetchedTools + "/info") ? fetchedTools : nil
 
     /// Everything the test needs: root (mounts, namespaces), squashfs-tools, util-linux, the snapd package.
     static let available: Bool = {
@@ -35,7 +30,7 @@ enum RealSnapd {
             return false
         }
         if packageTools == nil {
-            print("RealSnapdTests skipped: no snapd package (run .ci/fetch-snapd.sh: apt-get download snapd)")
+            print("RealSnapdTests skipped: no snapd package at \(fetchedTools) (.ci/run fetches it with .ci/fetch-snapd.sh)")
             return false
         }
         return true
@@ -182,50 +177,6 @@ final class MountedSnaps: @unchecked Sendable {
     }
 }
 
-/// Threads that resolve all nine `snapd/current/tools/<tool>` links continuously (lstat through the relative
-/// `current` link, then readlink), counting lookups and failures.
-final class ToolReaders: @unchecked Sendable {
-    let lookups = Atomic<Int>(0)
-    let failures = Atomic<Int>(0)
-    let stop = Atomic<Bool>(false)
-    private var threads: [Thread] = []
-    private let done = Atomic<Int>(0)
-    private let firstFailure = Mutex<String?>(nil)
-
-    func start(root: String, count: Int = 2) {
-        let paths = SnapdSettings.tools.map { root + "/snapd/current/tools/" + $0 }
-        for _ in 0..<count {
-            let thread = Thread { [self] in
-                var buffer = [CChar](repeating: 0, count: 4096)
-                var st = stat()
-                while !stop.load(ordering: .relaxed) {
-                    for path in paths {
-                        let ok =
-                            lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
-                            && readlink(path, &buffer, buffer.count) > 0
-                        lookups.add(1, ordering: .relaxed)
-                        if !ok {
-                            failures.add(1, ordering: .relaxed)
-                            let error = String(cString: strerror(errno))
-                            firstFailure.withLock { $0 = $0 ?? "\(path): \(error)" }
-                        }
-                    }
-                }
-                done.add(1, ordering: .releasing)
-            }
-            threads.append(thread)
-            thread.start()
-        }
-    }
-
-    /// Stops the readers and waits for them.
-    func finish() -> (lookups: Int, failures: Int, first: String?) {
-        stop.store(true, ordering: .relaxed)
-        while done.load(ordering: .acquiring) < threads.count { usleep(1000) }
-        return (lookups.load(ordering: .relaxed), failures.load(ordering: .relaxed), firstFailure.withLock { $0 })
-    }
-}
-
 @Suite("Real snapd package, squashfs snaps and mount namespaces", .serialized)
 struct RealSnapdTests {
     @Test(
@@ -237,10 +188,9 @@ struct RealSnapdTests {
         let hostVersion = try String(contentsOfFile: hostTools + "/info", encoding: .utf8)
         try #require(hostVersion.contains("VERSION="))
         let world = try MountedSnaps(hostTools: hostTools)
-        let readers = ToolReaders()
-        var readersStarted = false
+        var readers: ReaderHarness?
         defer {
-            if readersStarted { _ = readers.finish() }
+            readers?.finish()
             world.tearDown()
         }
         // The host package's VERSION (2.57.6-1+deb12u1+b2 when this was written) decides against older snaps.
@@ -265,8 +215,10 @@ struct RealSnapdTests {
         try world.mount("core", "100", version: "2.55")
         try world.setCurrent("core", "100")
         try expect("core 100 (older than the host)", "host", try world.snapExport(["refresh"]))
-        readers.start(root: world.root)
-        readersStarted = true
+        // Two threads resolve all nine `snapd/current/tools/<tool>` links (lstat through the relative `current`
+        // link, then readlink) from here to the end.
+        readers = ReaderHarness(
+            paths: SnapdSettings.tools.map { world.root + "/snapd/current/tools/" + $0 }, lookups: [.readLink, .readLink])
 
         try world.mount("snapd", "200", version: "2.58")
         try world.setCurrent("snapd", "200")
@@ -312,11 +264,12 @@ struct RealSnapdTests {
         try expect("remove core", "host", last)
         #expect(last["changed"] as? Bool == false)
 
-        let result = readers.finish()
-        readersStarted = false
-        print("RealSnapdTests: \(steps.count) steps, \(result.lookups) lookups, \(result.failures) failed")
-        #expect(result.lookups > 1_000)
-        #expect(result.failures == 0, "first failure: \(result.first ?? "-")")
+        let result = try #require(readers).finish()
+        readers = nil
+        let totals = result.totals
+        print("RealSnapdTests: \(steps.count) steps, \(totals.lookups) lookups, \(totals.failures) failed")
+        #expect(totals.lookups > 1_000)
+        #expect(totals.failures == 0, "first failure: \(result.firstFailure.withLock { $0 } ?? "-")")
 
         // Nothing changed: one more refresh writes nothing (same inodes, times and targets everywhere).
         let before = treeSnapshot(world.root)

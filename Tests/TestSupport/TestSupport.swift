@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// Facts about the machine a test runs on, for skipping with a visible reason.
 public enum TestEnvironment {
@@ -71,9 +72,11 @@ public struct ProcessResult: Sendable {
 
 /// Runs `arguments[0]` with the rest as arguments, waits, and returns its status and output.
 /// `environment` entries are added to (or, with nil values, removed from) the current environment.
+/// `started`, if given, is called with the child's process id once it runs (before it is waited for).
 @discardableResult
 public func run(
-    _ arguments: [String], environment: [String: String?] = [:], input: String? = nil
+    _ arguments: [String], environment: [String: String?] = [:], input: String? = nil,
+    started: ((Int32) -> Void)? = nil
 ) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: arguments[0])
@@ -88,30 +91,27 @@ public func run(
     let inPipe = Pipe()
     process.standardInput = inPipe
     try process.run()
+    started?(process.processIdentifier)
     if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
     try? inPipe.fileHandleForWriting.close()
     // Read both pipes concurrently so a chatty child never blocks on a full pipe.
-    let errData = LockedData()
-    let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-    reader.start()
+    let errText = Mutex("")
+    let reader = JoinableThread {
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        errText.withLock { $0 = String(decoding: data, as: UTF8.self) }
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    while !errData.isSet { usleep(1000) }
+    reader.join()
     return ProcessResult(
         status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
-        stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.value, as: UTF8.self))
+        stdout: String(decoding: outData, as: UTF8.self), stderr: errText.withLock { $0 })
 }
 
-/// Runs the built `snap-export` with `arguments`.
+/// Runs the built `snap-export` with `arguments`; `started` as for `run`.
 @discardableResult
-public func snapExport(_ arguments: [String], environment: [String: String?] = [:]) throws -> ProcessResult {
-    try run([TestEnvironment.snapExport] + arguments, environment: environment)
-}
-
-final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data: Data?
-    func set(_ value: Data) { lock.withLock { data = value } }
-    var isSet: Bool { lock.withLock { data != nil } }
-    var value: Data { lock.withLock { data ?? Data() } }
+public func snapExport(
+    _ arguments: [String], environment: [String: String?] = [:], started: ((Int32) -> Void)? = nil
+) throws -> ProcessResult {
+    try run([TestEnvironment.snapExport] + arguments, environment: environment, started: started)
 }

@@ -22,14 +22,11 @@ struct CallOrderTests {
     func publishSyncsEverythingBeforeTheRename() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let recording = RecordingSystemCalls()
         let content = Manifest(
             source: "t", sets: ["tools": ["a": "/opt/a", "b": "/opt/b"], "man/man1": ["x.1": "/opt/x.1"]])
-        try fixture.write(recording) { writer in
-            try writer.publish(name: "demo", generation: "g1", manifest: manifest("first"))
-            recording.reset()
-            try writer.publish(name: "demo", generation: "g2", manifest: content)
-        }
+        let (_, recording) = try fixture.recording(
+            after: { try $0.publish(name: "demo", generation: "g1", manifest: manifest("first")) },
+            { try $0.publish(name: "demo", generation: "g2", manifest: content) })
         let log = recording.log
         let rename = try #require(log.lastIndex { $0.name == "renameat2" })
         let staging = log[rename].arguments[0]
@@ -64,12 +61,10 @@ struct CallOrderTests {
     func firstSwitchOrder() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let recording = RecordingSystemCalls()
-        try fixture.write(recording) { writer in
-            try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
-            recording.reset()
-            #expect(try writer.switchCurrent(name: "demo", to: "g1") == .switched(from: nil))
-        }
+        let (outcome, recording) = try fixture.recording(
+            after: { try $0.publish(name: "demo", generation: "g1", manifest: manifest("a")) },
+            { try $0.switchCurrent(name: "demo", to: "g1") })
+        #expect(outcome == .switched(from: nil))
         let calls = recording.log.mutations
         try #require(calls.count == 3, "\(calls)")
         let next = calls[0].arguments[1]
@@ -84,12 +79,9 @@ struct CallOrderTests {
     func switchOrder() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let recording = RecordingSystemCalls()
-        try fixture.write(recording) { writer in
-            try writer.publishG1AndG2(thenSwitchTo: "g1")
-            recording.reset()
-            #expect(try writer.switchCurrent(name: "demo", to: "g2") == .switched(from: "g1"))
-        }
+        let (outcome, recording) = try fixture.recording(
+            after: { try $0.publishG1AndG2(thenSwitchTo: "g1") }, { try $0.switchCurrent(name: "demo", to: "g2") })
+        #expect(outcome == .switched(from: "g1"))
         let flip = recording.log.mutations
         // Nothing leaves the current/previous pair (g1 becomes previous), so there is no retirement marker.
         try #require(flip.count == 4, "\(flip)")
@@ -136,13 +128,9 @@ struct CallOrderTests {
     func rollbackOrder() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let recording = RecordingSystemCalls()
-        try fixture.write(recording) { writer in
-            try writer.publishG1AndG2(thenSwitchTo: "g1", "g2")
-            recording.reset()
-            let result = try writer.rollback(name: "demo")
-            #expect(result.from == "g2" && result.to == "g1")
-        }
+        let (result, recording) = try fixture.recording(
+            after: { try $0.publishG1AndG2(thenSwitchTo: "g1", "g2") }, { try $0.rollback(name: "demo") })
+        #expect(result.from == "g2" && result.to == "g1")
         let calls = recording.log.mutations.filter {
             !($0.name == "symlinkat" && $0.arguments[1].hasPrefix(".retired-"))
         }
@@ -155,13 +143,12 @@ struct CallOrderTests {
     func switchToCurrentWritesNothing() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let recording = RecordingSystemCalls()
-        try fixture.write(recording) { writer in
-            try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
-            try writer.switchCurrent(name: "demo", to: "g1")
-            recording.reset()
-            #expect(try writer.switchCurrent(name: "demo", to: "g1") == .unchanged)
-        }
+        let (outcome, recording) = try fixture.recording(
+            after: { writer in
+                try writer.publish(name: "demo", generation: "g1", manifest: manifest("a"))
+                try writer.switchCurrent(name: "demo", to: "g1")
+            }, { try $0.switchCurrent(name: "demo", to: "g1") })
+        #expect(outcome == .unchanged)
         #expect(recording.log.mutations == [])
     }
 
@@ -169,12 +156,9 @@ struct CallOrderTests {
     func nonDurableSwitchDoesNotSync() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let recording = RecordingSystemCalls()
-        try fixture.write(recording) { writer in
-            try writer.publishG1AndG2(thenSwitchTo: "g1")
-            recording.reset()
-            try writer.switchCurrent(name: "demo", to: "g2", durable: false)
-        }
+        let (_, recording) = try fixture.recording(
+            after: { try $0.publishG1AndG2(thenSwitchTo: "g1") },
+            { try $0.switchCurrent(name: "demo", to: "g2", durable: false) })
         #expect(!recording.names.contains("fsync"))
         #expect(recording.names.contains("renameat2"))
     }

@@ -60,9 +60,7 @@ struct RenameFallbackTests {
     func otherErrorsAreNotMistakenForARefusal() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        try fixture.write { writer in
-            try writer.publishG1AndG2(thenSwitchTo: "g1")
-        }
+        try fixture.publishG1AndG2(thenSwitchTo: "g1")
         let recording = RecordingSystemCalls()
         recording.inject(.ioError, into: "renameat2")
         let error = #expect(throws: StoreError.self) {
@@ -95,9 +93,7 @@ struct RenameFallbackTests {
     func failedFlipTakesBackItsMarker() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        try fixture.write { writer in
-            try writer.publishG1AndG2(thenSwitchTo: "g1", "g2")
-        }
+        try fixture.publishG1AndG2(thenSwitchTo: "g1", "g2")
         let before = fixture.names("demo")
         let recording = RecordingSystemCalls()
         recording.inject(.ioError, into: "renameat2")
@@ -113,9 +109,7 @@ struct RenameFallbackTests {
     func failureAfterTheExchangeKeepsTheNewCurrent() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        try fixture.write { writer in
-            try writer.publishG1AndG2(thenSwitchTo: "g1")
-        }
+        try fixture.publishG1AndG2(thenSwitchTo: "g1")
         // Once only: a store that took this for a refused flag would redo the flip with the old link and undo it.
         let recording = RecordingSystemCalls()
         recording.inject(.invalidArgument, into: "renameat", times: 1)

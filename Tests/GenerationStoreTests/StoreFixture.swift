@@ -28,6 +28,25 @@ struct StoreFixture {
         try store(system).withWriter(body)
     }
 
+    /// Runs `setUp` with a writer, then `step` with the same writer, recording only the system calls `step` makes.
+    /// Returns what `step` returned and the recording.
+    func recording<T>(
+        after setUp: (StoreWriter) throws -> Void, _ step: (StoreWriter) throws -> T
+    ) throws -> (T, RecordingSystemCalls) {
+        let recording = RecordingSystemCalls()
+        let result = try write(recording) { writer in
+            try setUp(writer)
+            recording.reset()
+            return try step(writer)
+        }
+        return (result, recording)
+    }
+
+    /// `publishG1AndG2(thenSwitchTo:)` with a writer of its own.
+    func publishG1AndG2(thenSwitchTo switches: String...) throws {
+        try write { try $0.publishG1AndG2(thenSwitchTo: switches) }
+    }
+
     /// `root/relative`.
     func path(_ relative: String) -> String { root + "/" + relative }
 
@@ -64,6 +83,10 @@ extension StoreWriter {
     /// current to each of `switches` in turn. After `"g1"`, g1 is current and there is no previous; after
     /// `"g1", "g2"`, g2 is current and g1 previous.
     func publishG1AndG2(thenSwitchTo switches: String...) throws {
+        try publishG1AndG2(thenSwitchTo: switches)
+    }
+
+    func publishG1AndG2(thenSwitchTo switches: [String]) throws {
         try publish(name: "demo", generation: "g1", manifest: manifest("a"))
         try publish(name: "demo", generation: "g2", manifest: manifest("b"))
         for generation in switches { try switchCurrent(name: "demo", to: generation) }

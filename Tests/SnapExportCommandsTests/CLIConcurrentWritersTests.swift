@@ -26,10 +26,9 @@ struct CLIConcurrentWritersTests {
         defer { fixture.remove() }
         let (workers, operations) = (4, 20)
         let failures = Mutex<[String]>([])
-        let finished = DispatchSemaphore(value: 0)
         let root = fixture.root
-        for worker in 0..<workers {
-            Thread {
+        let threads = (0..<workers).map { worker in
+            JoinableThread {
                 for index in 0..<operations {
                     let arguments = Self.operation(worker, index)
                     do {
@@ -41,10 +40,9 @@ struct CLIConcurrentWritersTests {
                         failures.withLock { $0.append("\(arguments): \(error)") }
                     }
                 }
-                finished.signal()
-            }.start()
+            }
         }
-        for _ in 0..<workers { finished.wait() }
+        for thread in threads { thread.join() }
         #expect(failures.withLock { $0 } == [])
 
         let verify = try fixture.run(["verify"], .child)

@@ -26,14 +26,20 @@ struct ConsumerMountsTests {
         var log: [String] { calls.withLock { $0 } }
     }
 
-    @Test(arguments: ConsumerMounts.Mode.allCases)
-    func aFailedRemountUnmountsWhatWasMounted(mode: ConsumerMounts.Mode) throws {
+    /// A root whose snapd has generation 1 current, and an empty directory `<base>/into` to mount the tools on.
+    private static func worldWithSnapd1Current() throws -> (GCWorld, into: String) {
         let world = try GCWorld()
-        defer { world.remove() }
         try world.publishSnap("snapd", "1")
         try world.switchTo("1")
         let into = world.base + "/into"
         try FileManager.default.createDirectory(atPath: into, withIntermediateDirectories: true)
+        return (world, into)
+    }
+
+    @Test(arguments: ConsumerMounts.Mode.allCases)
+    func aFailedRemountUnmountsWhatWasMounted(mode: ConsumerMounts.Mode) throws {
+        let (world, into) = try Self.worldWithSnapd1Current()
+        defer { world.remove() }
         let fake = FakeMounts(failing: CX_MS_REMOUNT)
         let consumer = ConsumerMounts(store: ExportStore(root: world.root), mounts: fake)
         let request = ConsumerMounts.Request(directory: into, mode: mode, allowHostNamespace: true)
@@ -43,12 +49,8 @@ struct ConsumerMountsTests {
     }
 
     @Test func aFailedFirstMountLeavesNothingToUndo() throws {
-        let world = try GCWorld()
+        let (world, into) = try Self.worldWithSnapd1Current()
         defer { world.remove() }
-        try world.publishSnap("snapd", "1")
-        try world.switchTo("1")
-        let into = world.base + "/into"
-        try FileManager.default.createDirectory(atPath: into, withIntermediateDirectories: true)
         let fake = FakeMounts(failing: CX_MS_BIND)
         let consumer = ConsumerMounts(store: ExportStore(root: world.root), mounts: fake)
         let error = #expect(throws: StoreError.self) {

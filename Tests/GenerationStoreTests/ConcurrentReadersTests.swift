@@ -25,18 +25,28 @@ private func makeFlippingRoot(_ fixture: StoreFixture) throws -> [String] {
     return (0..<8).map { fixture.path("demo/current/tools/tool\($0)") }
 }
 
-/// Flips `demo/current` between g1 and g2 through the store until the harness stops.
-private func storeFlipper(_ store: ExportStore, durable: Bool) -> (ReaderCounters) throws -> Void {
-    { counters in
-        try store.withWriter { writer in
-            var index = 0
-            while !counters.stopped {
-                try writer.switchCurrent(name: "demo", to: index % 2 == 0 ? "g2" : "g1", durable: durable)
-                index += 1
-                counters.flips.add(1, ordering: .relaxed)
+/// `readers` readers look up every tool of a flipping root (`makeFlippingRoot`) while `store` switches
+/// `demo/current` between g1 and g2, until there were at least `flips` switches and `lookups` lookups.
+/// Prints what the harness counted under `label` and returns it, with the switching thread's error if any.
+private func switchUnderReaders(
+    _ label: String, _ fixture: StoreFixture, readers: Int, flips: Int, lookups: Int, store: ExportStore,
+    durable: Bool = false
+) throws -> (totals: ReaderCounters.Totals, error: String?) {
+    let counters = ReaderHarness.run(
+        readers: readers, paths: try makeFlippingRoot(fixture),
+        until: { $0.totals.flips >= flips && $0.totals.lookups >= lookups },
+        flipper: { counters in
+            try store.withWriter { writer in
+                var index = 0
+                while !counters.stopped {
+                    try writer.switchCurrent(name: "demo", to: index % 2 == 0 ? "g2" : "g1", durable: durable)
+                    index += 1
+                    counters.flips.add(1, ordering: .relaxed)
+                }
             }
-        }
-    }
+        })
+    print("\(label): \(counters.totals)")
+    return (counters.totals, counters.error.withLock { $0 })
 }
 
 @Suite("Readers never miss an entry while current is switched", .serialized)
@@ -45,14 +55,9 @@ struct ConcurrentReadersTests {
     func switchesAreAtomicForReaders() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let paths = try makeFlippingRoot(fixture)
-        let counters = ReaderHarness.run(
-            readers: 3, paths: paths,
-            until: { $0.totals.flips >= 10_000 && $0.totals.lookups >= 1_000_000 },
-            flipper: storeFlipper(fixture.store(), durable: false))
-        let totals = counters.totals
-        print("atomic switch: \(totals)")
-        #expect(counters.error.withLock { $0 } == nil)
+        let (totals, error) = try switchUnderReaders(
+            "atomic switch", fixture, readers: 3, flips: 10_000, lookups: 1_000_000, store: fixture.store())
+        #expect(error == nil)
         #expect(totals.flips >= 10_000)
         #expect(totals.lookups >= 1_000_000)
         #expect(totals.failures == 0)
@@ -63,14 +68,9 @@ struct ConcurrentReadersTests {
     func durableSwitchesAreAtomicForReaders() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let paths = try makeFlippingRoot(fixture)
-        let counters = ReaderHarness.run(
-            readers: 2, paths: paths,
-            until: { $0.totals.flips >= 500 && $0.totals.lookups >= 100_000 },
-            flipper: storeFlipper(fixture.store(), durable: true))
-        let totals = counters.totals
-        print("durable switch: \(totals)")
-        #expect(counters.error.withLock { $0 } == nil)
+        let (totals, error) = try switchUnderReaders(
+            "durable switch", fixture, readers: 2, flips: 500, lookups: 100_000, store: fixture.store(), durable: true)
+        #expect(error == nil)
         #expect(totals.flips >= 500)
         #expect(totals.failures == 0)
     }
@@ -79,16 +79,11 @@ struct ConcurrentReadersTests {
     func fallbackSwitchesAreAtomicForReaders() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
-        let paths = try makeFlippingRoot(fixture)
         let recording = RecordingSystemCalls()
         recording.inject(.invalidArgument, into: "renameat2")
-        let counters = ReaderHarness.run(
-            readers: 2, paths: paths,
-            until: { $0.totals.flips >= 1_000 && $0.totals.lookups >= 200_000 },
-            flipper: storeFlipper(fixture.store(recording), durable: false))
-        let totals = counters.totals
-        print("fallback switch: \(totals)")
-        #expect(counters.error.withLock { $0 } == nil)
+        let (totals, error) = try switchUnderReaders(
+            "fallback switch", fixture, readers: 2, flips: 1_000, lookups: 200_000, store: fixture.store(recording))
+        #expect(error == nil)
         #expect(recording.names.contains("renameat"))
         #expect(totals.flips >= 1_000)
         #expect(totals.failures == 0)

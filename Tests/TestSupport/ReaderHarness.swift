@@ -93,20 +93,24 @@ public final class ReaderHarness: Sendable {
         return counters
     }
 
-    /// Runs `readers` threads (`lookups` in turn: by default even readers `stat`, odd ones `open`) on `paths` and,
-    /// on this thread, `flipper`, which must change the paths until `counters.stopped` and count each change in
+    /// Runs `readers` threads (`lookups` in turn: by default even readers `stat`, odd ones `open`) on `paths` and
+    /// one thread running `flipper`, which must change the paths until `counters.stopped` and count each change in
     /// `counters.flips`. Everything ends once `until` holds (or the flipper throws); returns the counters.
     public static func run(
         readers: Int, lookups: [PathLookup] = [.statRegularFile, .open], paths: [String],
         until stop: @escaping @Sendable (ReaderCounters) -> Bool,
-        flipper: (ReaderCounters) throws -> Void
+        flipper: @escaping @Sendable (ReaderCounters) throws -> Void
     ) -> ReaderCounters {
         let harness = ReaderHarness(paths: paths, lookups: (0..<readers).map { lookups[$0 % lookups.count] }, until: stop)
-        do {
-            try flipper(harness.counters)
-        } catch {
-            harness.counters.error.withLock { $0 = "\(error)" }
+        let counters = harness.counters
+        let flipping = JoinableThread {
+            do {
+                try flipper(counters)
+            } catch {
+                counters.error.withLock { $0 = "\(error)" }
+            }
         }
+        flipping.join()
         return harness.finish()
     }
 

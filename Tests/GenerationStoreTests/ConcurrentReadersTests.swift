@@ -119,6 +119,7 @@ struct ConcurrentReadersTests {
         print("non-atomic flip: \(totals)")
         #expect(counters.error.withLock { $0 } == nil)
         #expect(
-            totals.failures > 0, "no failed lookup in \(totals.flips) non-atomic flips: the harness cannot see a window")
+            totals.failures > 0,
+            "no failed lookup in \(totals.flips) non-atomic flips: the harness cannot see a window")
     }
 }

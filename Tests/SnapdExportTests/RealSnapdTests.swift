@@ -30,7 +30,7 @@ enum RealSnapd {
             return false
         }
         if packageTools == nil {
-            print("RealSnapdTests skipped: no snapd package at \(fetchedTools) (.ci/run fetches it with .ci/fetch-snapd.sh)")
+            print("RealSnapdTests skipped: no snapd package at \(fetchedTools) (.ci/run runs .ci/fetch-snapd.sh)")
             return false
         }
         return true
@@ -217,8 +217,8 @@ struct RealSnapdTests {
         try expect("core 100 (older than the host)", "host", try world.snapExport(["refresh"]))
         // Two threads resolve all nine `snapd/current/tools/<tool>` links (lstat through the relative `current`
         // link, then readlink) from here to the end.
-        readers = ReaderHarness(
-            paths: SnapdSettings.tools.map { world.root + "/snapd/current/tools/" + $0 }, lookups: [.readLink, .readLink])
+        let toolLinks = SnapdSettings.tools.map { world.root + "/snapd/current/tools/" + $0 }
+        readers = ReaderHarness(paths: toolLinks, lookups: [.readLink, .readLink])
 
         try world.mount("snapd", "200", version: "2.58")
         try world.setCurrent("snapd", "200")

@@ -11,7 +11,8 @@ public enum PathLookup: Sendable {
     case readLink
 
     /// Nil when `path` was found; otherwise why not.
-    fileprivate func failure(_ path: UnsafePointer<CChar>) -> String? {
+    fileprivate func failure(_ cPath: UnsafeBufferPointer<CChar>) -> String? {
+        guard let path = cPath.baseAddress else { return "empty path" }
         switch self {
         case .statRegularFile:
             var st = stat()
@@ -101,7 +102,8 @@ public final class ReaderHarness: Sendable {
         until stop: @escaping @Sendable (ReaderCounters) -> Bool,
         flipper: @escaping @Sendable (ReaderCounters) throws -> Void
     ) -> ReaderCounters {
-        let harness = ReaderHarness(paths: paths, lookups: (0..<readers).map { lookups[$0 % lookups.count] }, until: stop)
+        let harness = ReaderHarness(
+            paths: paths, lookups: (0..<readers).map { lookups[$0 % lookups.count] }, until: stop)
         let counters = harness.counters
         let flipping = JoinableThread {
             do {
@@ -122,7 +124,7 @@ public final class ReaderHarness: Sendable {
         while !counters.stopped {
             var (made, failed) = (0, 0)
             while made < 1000 && !counters.stopped {
-                let failure = cPaths[index % cPaths.count].withUnsafeBufferPointer { lookup.failure($0.baseAddress!) }
+                let failure = cPaths[index % cPaths.count].withUnsafeBufferPointer { lookup.failure($0) }
                 if let failure {
                     failed += 1
                     let path = paths[index % paths.count]

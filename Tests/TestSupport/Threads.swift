@@ -18,7 +18,8 @@ public final class JoinableThread: Sendable {
         let status = pthread_create(
             &thread, nil,
             { context in
-                Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
+                guard let context else { return nil }
+                Unmanaged<Body>.fromOpaque(context).takeRetainedValue().run()
                 return nil
             }, context)
         precondition(status == 0, "pthread_create: \(String(cString: strerror(status)))")

@@ -9,9 +9,15 @@ let package = Package(
         .library(name: "GenerationStore", targets: ["GenerationStore"]),
     ],
     targets: [
-        // What Swift's Glibc cannot reach: renameat2, RENAME_*, O_PATH, syncfs, raw C loops for the benchmark.
+        // What Swift's Glibc cannot reach: renameat2, RENAME_*, open/at/mount flags, syncfs, flock, statx mount ids.
         .target(
             name: "CExportShims",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // Raw C loops for the benchmark only (baselines, reader threads, whole processes); not in the product.
+        .target(
+            name: "CExportBenchLoops",
+            path: "bench/CExportBenchLoops",
             cSettings: [.define("_GNU_SOURCE")]
         ),
         // The generic generation store: syscalls, names, manifests, publish/switch/rollback/verify/repair/gc.
@@ -36,7 +42,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "export-bench",
-            dependencies: ["GenerationStore", "SnapExportCommands", "CExportShims"],
+            dependencies: ["GenerationStore", "SnapExportCommands", "CExportShims", "CExportBenchLoops"],
             path: "bench/export-bench"
         ),
         // Helpers shared by the test targets: temporary directories, child processes, skip conditions.

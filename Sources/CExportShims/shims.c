@@ -5,7 +5,6 @@
 #include "CExportShims.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <errno.h>
 #include <sys/mount.h>
@@ -28,7 +27,6 @@ int cx_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *ne
 const unsigned int CX_RENAME_NOREPLACE = RENAME_NOREPLACE;
 const unsigned int CX_RENAME_EXCHANGE = RENAME_EXCHANGE;
 
-const int CX_O_PATH = O_PATH;
 const int CX_O_DIRECTORY = O_DIRECTORY;
 const int CX_O_NOFOLLOW = O_NOFOLLOW;
 const int CX_O_CLOEXEC = O_CLOEXEC;
@@ -41,7 +39,6 @@ int cx_syncfs(int fd) { return syncfs(fd); }
 int cx_flock(int fd, int operation) { return flock(fd, operation); }
 const int CX_LOCK_EX = LOCK_EX;
 const int CX_LOCK_NB = LOCK_NB;
-const int CX_LOCK_UN = LOCK_UN;
 
 int cx_openat(int dirfd, const char *path, int flags, unsigned int mode) {
     return openat(dirfd, path, flags, (mode_t)mode);
@@ -64,15 +61,10 @@ int cx_mount(const char *source, const char *target, const char *fstype, unsigne
 
 int cx_umount2(const char *target, int flags) { return umount2(target, flags); }
 
-int cx_unshare(int flags) { return unshare(flags); }
-
 const unsigned long CX_MS_BIND = MS_BIND;
 const unsigned long CX_MS_REMOUNT = MS_REMOUNT;
 const unsigned long CX_MS_RDONLY = MS_RDONLY;
 const unsigned long CX_MS_NODEV = MS_NODEV;
 const unsigned long CX_MS_NOEXEC = MS_NOEXEC;
 const unsigned long CX_MS_NOSUID = MS_NOSUID;
-const unsigned long CX_MS_REC = MS_REC;
-const unsigned long CX_MS_PRIVATE = MS_PRIVATE;
 const int CX_MNT_DETACH = MNT_DETACH;
-const int CX_CLONE_NEWNS = CLONE_NEWNS;

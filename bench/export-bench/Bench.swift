@@ -1,4 +1,4 @@
-import CExportShims
+import CExportBenchLoops
 import Glibc
 
 /// export-bench: switch latency against the raw syscalls and against the peers' methods, in one run.

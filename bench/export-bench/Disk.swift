@@ -1,3 +1,4 @@
+import CExportBenchLoops
 import CExportShims
 import GenerationStore
 import Glibc

@@ -1,4 +1,4 @@
-import CExportShims
+import CExportBenchLoops
 import Glibc
 
 /// What the figures were measured on.

@@ -1,4 +1,4 @@
-import CExportShims
+import CExportBenchLoops
 import GenerationStore
 import Glibc
 

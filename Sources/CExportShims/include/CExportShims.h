@@ -12,7 +12,6 @@ extern const unsigned int CX_RENAME_NOREPLACE;
 extern const unsigned int CX_RENAME_EXCHANGE;
 
 /* open(2) flags and *at(2) flags, so Swift never guesses their values. */
-extern const int CX_O_PATH;
 extern const int CX_O_DIRECTORY;
 extern const int CX_O_NOFOLLOW;
 extern const int CX_O_CLOEXEC;
@@ -24,7 +23,6 @@ int cx_syncfs(int fd);
 int cx_flock(int fd, int operation);
 extern const int CX_LOCK_EX;
 extern const int CX_LOCK_NB;
-extern const int CX_LOCK_UN;
 int cx_openat(int dirfd, const char *path, int flags, unsigned int mode);
 
 /* statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID): the id of the mount fd is on (Linux 5.8+); -1 with errno
@@ -32,66 +30,15 @@ int cx_openat(int dirfd, const char *path, int flags, unsigned int mode);
    mount) have the same st_dev but different mount ids. */
 int cx_mount_id(int fd, uint64_t *id);
 
-/* Mount namespaces and mounts, for the consumer side (mount-tools) and tests. */
+/* Mounts, for the consumer side (mount-tools). */
 int cx_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
 int cx_umount2(const char *target, int flags);
-int cx_unshare(int flags);
 extern const unsigned long CX_MS_BIND;
 extern const unsigned long CX_MS_REMOUNT;
 extern const unsigned long CX_MS_RDONLY;
 extern const unsigned long CX_MS_NODEV;
 extern const unsigned long CX_MS_NOEXEC;
 extern const unsigned long CX_MS_NOSUID;
-extern const unsigned long CX_MS_REC;
-extern const unsigned long CX_MS_PRIVATE;
 extern const int CX_MNT_DETACH;
-extern const int CX_CLONE_NEWNS;
-
-/* Benchmark loops (bench_loops.c), for export-bench only: raw baselines, readers, whole processes. */
-
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t cx_bench_now(void);
-/* statfs(2)'s f_type of the filesystem holding `path`, or -1 and errno. */
-long long cx_bench_filesystem_type(const char *path);
-/* `iterations` flips of `dirfd/current` between `first` (its value at the start) and `second`: symlinkat of
-   `.next-bench`, [symlinkat of a retirement marker], renameat2(RENAME_EXCHANGE) with `current`, renameat over
-   `previous`, [fsync of the directory]. Per-iteration nanoseconds go to `nanoseconds`. 0, or -1 and errno. */
-int cx_bench_raw_switch(int dirfd, const char *first, const char *second, int iterations, int durable, int marker,
-                        uint64_t *nanoseconds);
-/* mkdirat `directory`, `entries` × symlinkat(`<target_prefix>/entry-<i>`), one fsync of it. Total nanoseconds. */
-int cx_bench_raw_publish(int parentfd, const char *directory, const char *target_prefix, int entries,
-                         uint64_t *nanoseconds);
-
-/* What the reader threads saw: lookups through `current`, failed ones, set passes and mixed passes. */
-typedef struct {
-    uint64_t lookups;
-    uint64_t failures;
-    uint64_t passes;
-    uint64_t mixed;
-} cx_bench_reader_result;
-typedef struct cx_bench_readers cx_bench_readers;
-/* Starts `threads` readers of `rootfd/<name>/current/<set>/<entry>` until they made `target_lookups` together:
-   each pass stats every entry by full path, then opens the set once and readlinks every entry relative to it,
-   a mixed pass being one that sees targets below both `source_a/` and `source_b/`. */
-cx_bench_readers *cx_bench_readers_start(int rootfd, const char *name, const char *set, const char *const *entries,
-                                         int entry_count, const char *source_a, const char *source_b, int threads,
-                                         uint64_t target_lookups);
-int cx_bench_readers_finished(const cx_bench_readers *readers);
-/* Joins the readers, sums their results into `total` and frees them. */
-void cx_bench_readers_join(cx_bench_readers *readers, cx_bench_reader_result *total);
-/* The snapd RFC's flip: each entry of `setfd` rewritten in place (symlinkat + renameat) to `<source>/<entry>`. */
-int cx_bench_flip_per_file(int setfd, const char *const *entries, int entry_count, const char *source);
-/* `rm -f current && ln -s <generation> current` relative to `namefd`. */
-int cx_bench_flip_unlink_symlink(int namefd, const char *generation);
-
-/* posix_spawn + wait4: wall time from spawn to reap, the child's peak RSS, its exit status (128 + signal).
-   stdout and stderr go to `output` (NULL: /dev/null). */
-int cx_bench_run(const char *path, char *const argv[], const char *output, uint64_t *wall_ns, long *max_rss_kib,
-                 int *status);
-/* Forks a process group leader that enters a new mount namespace (private), bind-mounts `source` on `target`
-   there and forks `processes - 1` members that sleep. Returns the leader's pid, or -1 and errno. */
-int cx_bench_namespace_spawn(const char *source, const char *target, int processes);
-/* SIGKILLs the group of a namespace leader and reaps all of it. */
-void cx_bench_namespace_kill(int leader);
 
 #endif

@@ -6,7 +6,7 @@
    look for gaps, the baselines' flips, whole-process runs and mount namespaces full of processes.
    Nothing in the product calls these. */
 
-#include "CExportShims.h"
+#include "CExportBenchLoops.h"
 
 #include <errno.h>
 #include <fcntl.h>

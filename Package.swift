@@ -26,6 +26,11 @@ let package = Package(
             name: "GenerationStore",
             dependencies: ["CExportShims"]
         ),
+        // Test doubles of the store's seams (RecordingSystemCalls); only test targets link it.
+        .target(
+            name: "GenerationStoreTesting",
+            dependencies: ["GenerationStore"]
+        ),
         // snapd's world: snap mount dir, host tools, provider rule, Debian versions, refresh/link/unlink.
         .target(
             name: "SnapdExport",
@@ -52,15 +57,15 @@ let package = Package(
         ),
         .testTarget(
             name: "GenerationStoreTests",
-            dependencies: ["GenerationStore", "CExportShims", "TestSupport", "snap-export"]
+            dependencies: ["GenerationStore", "CExportShims", "GenerationStoreTesting", "TestSupport", "snap-export"]
         ),
         .testTarget(
             name: "SnapdExportTests",
-            dependencies: ["SnapdExport", "GenerationStore", "TestSupport", "snap-export"]
+            dependencies: ["SnapdExport", "GenerationStore", "GenerationStoreTesting", "TestSupport", "snap-export"]
         ),
         .testTarget(
             name: "SnapExportCommandsTests",
-            dependencies: ["SnapExportCommands", "GenerationStore", "TestSupport", "snap-export", "export-bench"]
+            dependencies: ["SnapExportCommands", "GenerationStore", "GenerationStoreTesting", "TestSupport", "snap-export", "export-bench"]
         ),
     ],
     swiftLanguageModes: [.v6]

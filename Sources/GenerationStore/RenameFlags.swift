@@ -8,7 +8,7 @@ public enum RenameFlags {
     public static var exchange: UInt32 { CX_RENAME_EXCHANGE }
 
     /// `NOREPLACE`, `EXCHANGE` or the number, for logs and recorded calls.
-    static func describe(_ flags: UInt32) -> String {
+    public static func describe(_ flags: UInt32) -> String {
         switch flags {
         case noReplace: return "NOREPLACE"
         case exchange: return "EXCHANGE"

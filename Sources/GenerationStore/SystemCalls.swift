@@ -21,7 +21,7 @@ public struct FileStatus: Sendable, Equatable {
 
 /// The system calls the store makes, one requirement per call, each throwing the `Errno` it failed with.
 ///
-/// `LinuxSystemCalls` is the real implementation; tests wrap it in `RecordingSystemCalls` to observe the
+/// `LinuxSystemCalls` is the real implementation; tests wrap it in `RecordingSystemCalls` (target `GenerationStoreTesting`) to observe the
 /// order of calls or to inject an errno into any one of them. Every path is relative to a directory
 /// descriptor (`*at` calls); calls that can be interrupted are retried on `EINTR` (never `close`).
 public protocol SystemCalls: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import GenerationStore
+import GenerationStoreTesting
 import Testing
 
 /// The calls that change something on disk (or make it durable); reads and opens are left out.

@@ -1,4 +1,5 @@
 import GenerationStore
+import GenerationStoreTesting
 import Testing
 
 @Suite("Where renameat2 refuses its flags, publish, switch and rollback fall back without a gap")

@@ -1,4 +1,5 @@
 import GenerationStore
+import GenerationStoreTesting
 import SnapExportCommands
 import Testing
 

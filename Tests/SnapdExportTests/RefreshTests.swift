@@ -1,4 +1,5 @@
 import GenerationStore
+import GenerationStoreTesting
 import SnapdExport
 import Testing
 import TestSupport

@@ -1,3 +1,4 @@
+import GenerationStore
 import Synchronization
 
 /// A `SystemCalls` seam that records every call and can make any one fail with a chosen errno.

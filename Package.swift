@@ -65,7 +65,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SnapExportCommandsTests",
-            dependencies: ["SnapExportCommands", "GenerationStore", "GenerationStoreTesting", "TestSupport", "snap-export", "export-bench"]
+            dependencies: [
+                "SnapExportCommands", "GenerationStore", "GenerationStoreTesting", "TestSupport", "snap-export",
+                "export-bench",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -167,21 +167,21 @@ public final class StoreWriter {
         let stagingName = temporaryName()
         let stagingPath = store.path(Layout.staging, stagingName)
         try system.makeDirectory(stagingFd.raw, stagingName, at: stagingPath, context)
-        store.faults.hit("publish.staging-created")
+        store.faults.hit(.publishStagingCreated)
         do {
             try build(manifest, in: stagingFd.raw, stagingName, at: stagingPath, context)
         } catch {
             _ = try? removeTree(stagingFd.raw, stagingName, at: stagingPath)
             throw error
         }
-        store.faults.hit("publish.synced")
+        store.faults.hit(.publishSynced)
         do {
             try renameNoReplace(stagingFd.raw, stagingName, nameFd, generation)
         } catch {
             _ = try? removeTree(stagingFd.raw, stagingName, at: stagingPath)
             throw .system("renameat2", error, path: finalPath, context)
         }
-        store.faults.hit("publish.renamed")
+        store.faults.hit(.publishRenamed)
         try system.sync(nameFd, at: store.path(name), context)
         knownGenerations.insert(name + "/" + generation)
         return .published
@@ -230,7 +230,7 @@ public final class StoreWriter {
         } catch {
             throw .system("write", error, path: manifestPath, context)
         }
-        store.faults.hit("publish.entries-written")
+        store.faults.hit(.publishEntriesWritten)
         for relative in created.keys.sorted(by: { $0.count > $1.count }) {
             try system.sync(created[relative] ?? -1, at: path + "/" + relative, context)
         }
@@ -282,7 +282,7 @@ public final class StoreWriter {
         } catch {
             throw .system("symlinkat", error, path: nextPath, context)
         }
-        store.faults.hit("switch.linked")
+        store.faults.hit(.switchLinked)
         guard let old else {
             do {
                 try renameNoReplace(nameFd, next, nameFd, Layout.current)
@@ -290,7 +290,7 @@ public final class StoreWriter {
                 try? system.unlinkat(nameFd, next, 0)
                 throw .system("renameat2", error, path: store.path(name, Layout.current), context)
             }
-            store.faults.hit("switch.previous-set")
+            store.faults.hit(.switchPreviousSet)
             if durable { try system.sync(nameFd, at: store.path(name), context) }
             linkCache[name] = Links(current: generation, previous: links.previous)
             return .switched(from: nil)
@@ -318,7 +318,7 @@ public final class StoreWriter {
             throw .system("renameat2", error, path: store.path(name, Layout.current), context)
         }
         if exchanged {
-            store.faults.hit("switch.exchanged")
+            store.faults.hit(.switchExchanged)
             // current already names the new generation and `next` the old one: only previous is left to set.
             do {
                 try system.renameat(nameFd, next, nameFd, Layout.previous)
@@ -329,7 +329,7 @@ public final class StoreWriter {
         } else {
             try replaceWithoutFlags(nameFd, name, current: generation, previous: old, consuming: next, context)
         }
-        store.faults.hit("switch.previous-set")
+        store.faults.hit(.switchPreviousSet)
         if durable { try system.sync(nameFd, at: store.path(name), context) }
         linkCache[name] = Links(current: generation, previous: old)
         return .switched(from: old)
@@ -369,7 +369,7 @@ public final class StoreWriter {
         } catch {
             throw .system("renameat2", error, path: store.path(name, Layout.current), context)
         }
-        store.faults.hit("rollback.exchanged")
+        store.faults.hit(.rollbackExchanged)
         try system.sync(nameFd, at: store.path(name), context)
         linkCache[name] = Links(current: previous, previous: current)
         return (from: current, to: previous)

@@ -21,9 +21,9 @@ public struct FileStatus: Sendable, Equatable {
 
 /// The system calls the store makes, one requirement per call, each throwing the `Errno` it failed with.
 ///
-/// `LinuxSystemCalls` is the real implementation; tests wrap it in `RecordingSystemCalls` (target `GenerationStoreTesting`) to observe the
-/// order of calls or to inject an errno into any one of them. Every path is relative to a directory
-/// descriptor (`*at` calls); calls that can be interrupted are retried on `EINTR` (never `close`).
+/// `LinuxSystemCalls` is the real implementation; tests wrap it in `RecordingSystemCalls` (target
+/// `GenerationStoreTesting`) to observe the order of calls or to inject an errno into any one of them.
+/// Every path is relative to a directory descriptor (`*at` calls); calls that can be interrupted are retried on `EINTR` (never `close`).
 public protocol SystemCalls: Sendable {
     func openat(_ dirfd: Int32, _ path: String, _ flags: Int32, _ mode: UInt32) throws(Errno) -> Int32
     func close(_ fd: Int32)

@@ -15,7 +15,7 @@ extension StoreWriter {
     /// another device or another mount (a mount point, a bind mount of the same filesystem) is neither entered
     /// nor removed and is reported as a leftover. `fault` is hit after the first entry is removed.
     @discardableResult
-    func removeTree(_ parentFd: Int32, _ name: String, at path: String, fault: String? = nil) throws(StoreError)
+    func removeTree(_ parentFd: Int32, _ name: String, at path: String, fault: FaultPoint? = nil) throws(StoreError)
         -> [Leftover]
     {
         let context = "cannot remove \(path)"
@@ -55,7 +55,7 @@ extension StoreWriter {
 
     private func removeDirectory(
         _ parentFd: Int32, _ name: String, at path: String, place: Place, leftovers: inout [Leftover],
-        fault: inout String?, _ context: String
+        fault: inout FaultPoint?, _ context: String
     ) throws(StoreError) {
         let dir: Descriptor
         do {
@@ -157,7 +157,7 @@ extension StoreWriter {
         }
         try system.sync(nameFd, at: store.path(name), context)
         try system.sync(trashFd.raw, at: store.path(Layout.trash), context)
-        store.faults.hit("gc.trashed")
-        return try removeTree(trashFd.raw, trashName, at: store.path(Layout.trash, trashName), fault: "gc.deleting")
+        store.faults.hit(.gcTrashed)
+        return try removeTree(trashFd.raw, trashName, at: store.path(Layout.trash, trashName), fault: .gcDeleting)
     }
 }

@@ -5,14 +5,14 @@ import TestSupport
 
 /// One fault point, the command the child runs to reach it, and what the root may look like after the kill.
 struct CrashScenario: Sendable, CustomTestStringConvertible {
-    var point: String
+    var point: FaultPoint
     var command: [String]
     /// What `demo/current` (or `fresh/current`) may name after the crash: before or after the operation.
     var name: String
     var currentAfter: Set<String?>
     /// True when the kill leaves something for `repair` (`.staging/*` or a `.next-*` link).
     var leavesLeftover: Bool
-    var testDescription: String { "\(point) during \(command.prefix(3).joined(separator: " "))" }
+    var testDescription: String { "\(point.rawValue) during \(command.prefix(3).joined(separator: " "))" }
 }
 
 private let publishCommand = [
@@ -21,33 +21,33 @@ private let publishCommand = [
 
 let crashScenarios: [CrashScenario] = [
     CrashScenario(
-        point: "publish.staging-created", command: publishCommand, name: "demo", currentAfter: ["g2"],
+        point: .publishStagingCreated, command: publishCommand, name: "demo", currentAfter: ["g2"],
         leavesLeftover: true),
     CrashScenario(
-        point: "publish.entries-written", command: publishCommand, name: "demo", currentAfter: ["g2"],
+        point: .publishEntriesWritten, command: publishCommand, name: "demo", currentAfter: ["g2"],
         leavesLeftover: true),
     CrashScenario(
-        point: "publish.synced", command: publishCommand, name: "demo", currentAfter: ["g2"], leavesLeftover: true),
+        point: .publishSynced, command: publishCommand, name: "demo", currentAfter: ["g2"], leavesLeftover: true),
     CrashScenario(
-        point: "publish.renamed", command: publishCommand, name: "demo", currentAfter: ["g2"], leavesLeftover: false),
+        point: .publishRenamed, command: publishCommand, name: "demo", currentAfter: ["g2"], leavesLeftover: false),
     CrashScenario(
-        point: "switch.linked", command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g2"],
+        point: .switchLinked, command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g2"],
         leavesLeftover: true),
     CrashScenario(
-        point: "switch.exchanged", command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g3"],
+        point: .switchExchanged, command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g3"],
         leavesLeftover: true),
     CrashScenario(
-        point: "switch.previous-set", command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g3"],
+        point: .switchPreviousSet, command: ["switch", "demo", "g3"], name: "demo", currentAfter: ["g3"],
         leavesLeftover: false),
     // The first switch of a name (no current yet) takes the RENAME_NOREPLACE path.
     CrashScenario(
-        point: "switch.linked", command: ["switch", "fresh", "g1"], name: "fresh", currentAfter: [nil],
+        point: .switchLinked, command: ["switch", "fresh", "g1"], name: "fresh", currentAfter: [nil],
         leavesLeftover: true),
     CrashScenario(
-        point: "switch.previous-set", command: ["switch", "fresh", "g1"], name: "fresh", currentAfter: ["g1"],
+        point: .switchPreviousSet, command: ["switch", "fresh", "g1"], name: "fresh", currentAfter: ["g1"],
         leavesLeftover: false),
     CrashScenario(
-        point: "rollback.exchanged", command: ["rollback", "demo"], name: "demo", currentAfter: ["g1"],
+        point: .rollbackExchanged, command: ["rollback", "demo"], name: "demo", currentAfter: ["g1"],
         leavesLeftover: false),
 ]
 
@@ -63,7 +63,7 @@ private func isLeftover(_ problem: ExportStore.Problem) -> Bool {
 struct CrashTests {
     @Test("every fault point of publish, switch and rollback has a crash scenario")
     func everyFaultPointIsCovered() {
-        let points = FaultPoints.all.filter { !$0.hasPrefix("gc.") }
+        let points = FaultPoint.allCases.filter { !$0.rawValue.hasPrefix("gc.") }
         #expect(Set(crashScenarios.map(\.point)) == Set(points))
     }
 
@@ -84,7 +84,8 @@ struct CrashTests {
         #expect(try fixture.store().verify() == [])
 
         let killed = try snapExport(
-            ["--root", fixture.root] + scenario.command, environment: ["SNAP_EXPORT_FAULT": scenario.point])
+            ["--root", fixture.root] + scenario.command,
+            environment: ["SNAP_EXPORT_FAULT": scenario.point.rawValue])
         #expect(killed.signaled && killed.status == SIGKILL, "exit \(killed.status): \(killed.stderr)")
 
         // Invariants 1-2: current names a complete generation; every generation matches its manifest.

@@ -89,14 +89,14 @@ import TestSupport
         #expect(world.generations() == ["1", "2", "3"])
     }
 
-    @Test(arguments: ["gc.trashed", "gc.deleting"])
-    func aGCKilledBetweenTheRenameAndTheEndOfTheDeleteIsFinishedByTheNext(point: String) throws {
+    @Test(arguments: [FaultPoint.gcTrashed, .gcDeleting])
+    func aGCKilledBetweenTheRenameAndTheEndOfTheDeleteIsFinishedByTheNext(point: FaultPoint) throws {
         let world = try GCWorld()
         defer { world.remove() }
         for revision in ["1", "2", "3"] { try world.publishSnap("snapd", revision) }
         for revision in ["1", "2", "3"] { try world.switchTo(revision) }
         try world.removeSnap("snapd", "1")
-        let crashed = try world.cli(["gc", "--grace", "0"], fault: point)
+        let crashed = try world.cli(["gc", "--grace", "0"], fault: point.rawValue)
         #expect(crashed.signaled && crashed.status == SIGKILL)
         #expect(world.generations() == ["2", "3"], "the generation disappeared in one rename")
         let verify = try parsedJSON(try world.cli(["verify", "--json"]).stdout)

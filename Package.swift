@@ -47,7 +47,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "export-bench",
-            dependencies: ["GenerationStore", "SnapExportCommands", "CExportShims", "CExportBenchLoops"],
+            dependencies: [
+                "GenerationStore", "SnapdExport", "SnapExportCommands", "CExportShims", "CExportBenchLoops",
+            ],
             path: "bench/export-bench"
         ),
         // Helpers shared by the test targets: temporary directories, child processes, skip conditions.

@@ -14,7 +14,8 @@ public struct ConsumerMounts: Sendable {
         case pin, follow
     }
 
-    /// What to mount where.
+    /// What to mount where: the set `set` of exported name `name` on `directory` (the snapd layer's defaults,
+    /// `snapd` and `tools`, are the command's, not the store's).
     public struct Request: Sendable {
         public var directory: String
         public var name: String
@@ -24,7 +25,7 @@ public struct ConsumerMounts: Sendable {
         public var allowHostNamespace: Bool
 
         public init(
-            directory: String, name: String = "snapd", set: String = "tools", mode: Mode = .pin,
+            directory: String, name: String, set: String, mode: Mode = .pin,
             allowHostNamespace: Bool = false
         ) {
             self.directory = directory

@@ -1,4 +1,5 @@
 import GenerationStore
+import SnapdExport
 import Glibc
 import Synchronization
 
@@ -18,10 +19,9 @@ enum DemoCommand: Command {
           --json         print the figures as JSON
         """
 
-    static let tools = [
-        "etelpmoc.sh", "info", "snap-confine", "snap-discard-ns", "snap-exec", "snap-gdb-shim",
-        "snap-gdbserver-shim", "snap-update-ns", "snapctl",
-    ]
+    static let tools = SnapdSettings.tools
+    static let exportName = SnapdSettings.exportName
+    static let toolsSet = SnapdSettings.toolsSet
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
@@ -41,11 +41,11 @@ enum DemoCommand: Command {
 
         // Simulated sources: the host's packaged snapd and three snapd snap revisions, each a directory of tools.
         let sources: [(generation: String, source: String, version: String, directory: String)] =
-            [("host", "host", "2.61.3", system + "/host/usr/lib/snapd")]
+            [(ToolsSource.hostGeneration, SnapSource.host.manifestSource, "2.61.3", system + "/host/usr/lib/snapd")]
             + ["21184", "21465", "21759"].enumerated().map { index, revision in
-                (
-                    revision, "snap:snapd/\(revision)", "2.6\(2 + index)",
-                    system + "/snap/snapd/\(revision)/usr/lib/snapd"
+                let snap = SnapSource.snap(instance: ProviderSnap.snapd.instance, revision: revision)
+                return (
+                    revision, snap.manifestSource, "2.6\(2 + index)", system + "/snap/snapd/\(revision)/usr/lib/snapd"
                 )
             }
         for source in sources { try makeToolFiles(in: source.directory, context) }
@@ -59,11 +59,11 @@ enum DemoCommand: Command {
             for source in sources {
                 let entries = Dictionary(uniqueKeysWithValues: tools.map { ($0, source.directory + "/" + $0) })
                 try writer.publish(
-                    name: "snapd", generation: source.generation,
-                    manifest: Manifest(source: source.source, version: source.version, sets: ["tools": entries]))
+                    name: exportName, generation: source.generation,
+                    manifest: Manifest(source: source.source, version: source.version, sets: [toolsSet: entries]))
             }
-            try writer.switchCurrent(name: "snapd", to: "host")
-            let paths = tools.map { root + "/snapd/current/tools/" + $0 }
+            try writer.switchCurrent(name: exportName, to: ToolsSource.hostGeneration)
+            let paths = tools.map { [root, exportName, Layout.current, toolsSet, $0].joined(separator: "/") }
             let threads = (0..<readers).map { _ in
                 JoinableThread {
                     var info = stat()
@@ -84,17 +84,17 @@ enum DemoCommand: Command {
             for index in 0..<switches {
                 let target = sources[1 + index % (sources.count - 1)].generation
                 let start = Clock.monotonicNanoseconds()
-                try writer.switchCurrent(name: "snapd", to: target)
+                try writer.switchCurrent(name: exportName, to: target)
                 latencies.append(Clock.monotonicNanoseconds() - start)
                 if index % rollbackEvery == rollbackEvery - 1 {
-                    try writer.rollback(name: "snapd")
+                    try writer.rollback(name: exportName)
                     rollbacks += 1
                 }
             }
             stop.store(true, ordering: .relaxed)
             for thread in threads { thread.join() }
             // Leave the newest revision current, as a refresh would.
-            try writer.switchCurrent(name: "snapd", to: sources[sources.count - 1].generation)
+            try writer.switchCurrent(name: exportName, to: sources[sources.count - 1].generation)
             return (rollbacks, sources[sources.count - 1].generation)
         }
         latencies.sort()

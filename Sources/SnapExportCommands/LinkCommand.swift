@@ -26,7 +26,7 @@ enum LinkCommand: Command {
         let names = try arguments.positionals("INSTANCE", "REVISION")
         let (instance, revision) = (names[0], names[1])
         let wait = !context.options.noWait
-        if ToolsExporter.provider(instance) != nil {
+        if ProviderSnap.named(instance) != nil {
             let exporter = context.toolsExporter()
             let report =
                 linking

@@ -1,4 +1,5 @@
 import GenerationStore
+import SnapdExport
 
 /// `snap-export mount-tools --into DIR [--name snapd] [--set tools] [--mode pin|follow]`
 enum MountToolsCommand: Command {
@@ -25,8 +26,8 @@ enum MountToolsCommand: Command {
         let json = arguments.flag("--json")
         let allow = arguments.flag("--allow-host-namespace")
         guard let directory = try arguments.value("--into") else { throw UsageError("missing --into DIR") }
-        let name = try arguments.value("--name") ?? "snapd"
-        let set = try arguments.value("--set") ?? "tools"
+        let name = try arguments.value("--name") ?? SnapdSettings.exportName
+        let set = try arguments.value("--set") ?? SnapdSettings.toolsSet
         let modeWord = try arguments.value("--mode") ?? "pin"
         guard let mode = ConsumerMounts.Mode(rawValue: modeWord) else {
             throw UsageError("--mode must be pin or follow, not '\(modeWord)'")

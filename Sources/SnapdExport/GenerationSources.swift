@@ -1,7 +1,8 @@
 import GenerationStore
 import Glibc
 
-/// When the source of a generation is gone, for gc: the snapd meaning of the sources `refresh` records.
+/// When the source of a generation is gone, for gc: the snapd meaning of the sources `refresh` records
+/// (their form is `SnapSource`'s).
 ///
 /// - `snap:<instance>/<revision>` is gone when `<snap mount dir>/<instance>/<revision>/meta/snap.yaml` does
 ///   not exist (the revision was removed), provided the snap mount dir itself exists (a missing or wrong
@@ -13,25 +14,6 @@ public enum GenerationSources {
     /// Where snaps are mounted unless told otherwise.
     public static let defaultSnapMountDir = "/snap"
 
-    /// The source string of a snap revision's generation.
-    public static func snapSource(instance: String, revision: String) -> String { "snap:\(instance)/\(revision)" }
-
-    /// The source string of the host's generation.
-    public static let hostSource = "host"
-
-    /// The instance and revision of a `snap:<instance>/<revision>` source; nil for anything else.
-    public static func parseSnapSource(_ source: String) -> (instance: String, revision: String)? {
-        guard source.hasPrefix("snap:") else { return nil }
-        let parts = source.dropFirst(5).split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return nil }
-        let instance = String(parts[0])
-        let revision = String(parts[1])
-        for part in [instance, revision] {
-            guard (try? NameRules.validateComponent(part, what: "", context: "")) != nil else { return nil }
-        }
-        return (instance, revision)
-    }
-
     /// The predicate gc takes, for snaps mounted under `snapMountDir`.
     public static func sourceGone(
         snapMountDir: String = defaultSnapMountDir, system: any SystemCalls = LinuxSystemCalls()
@@ -39,24 +21,32 @@ public enum GenerationSources {
         let mountDir =
             snapMountDir.count > 1 && snapMountDir.hasSuffix("/") ? String(snapMountDir.dropLast()) : snapMountDir
         return { record, siblings in
-            let source = record.manifest.source
-            if source == hostSource {
+            switch SnapSource(manifestSource: record.manifest.source) {
+            case .host:
                 guard let index = siblings.firstIndex(where: { $0.generation == record.generation }) else {
                     return false
                 }
-                return siblings[(index + 1)...].contains { $0.manifest.source == hostSource }
-            }
-            guard let snap = parseSnapSource(source) else { return false }
-            guard (try? system.fstatat(AT_FDCWD, mountDir, 0))?.kind == .directory else { return false }
-            let yaml = [mountDir, snap.instance, snap.revision, "meta", "snap.yaml"].joined(separator: "/")
-            do throws(Errno) {
-                _ = try system.fstatat(AT_FDCWD, yaml, 0)
+                let later = siblings[(index + 1)...]
+                return later.contains { SnapSource(manifestSource: $0.manifest.source) == .host }
+            case .snap(let instance, let revision):
+                return snapRevisionGone(instance: instance, revision: revision, mountDir: mountDir, system: system)
+            case nil:
                 return false
-            } catch .noSuchFileOrDirectory, .notDirectory {
-                return true
-            } catch {
-                return false  // cannot tell: keep it
             }
+        }
+    }
+
+    /// True when `<mountDir>/<instance>/<revision>/meta/snap.yaml` is known not to exist while `mountDir` does.
+    static func snapRevisionGone(instance: String, revision: String, mountDir: String, system: any SystemCalls) -> Bool {
+        guard (try? system.fstatat(AT_FDCWD, mountDir, 0))?.kind == .directory else { return false }
+        let yaml = [mountDir, instance, revision, "meta", "snap.yaml"].joined(separator: "/")
+        do throws(Errno) {
+            _ = try system.fstatat(AT_FDCWD, yaml, 0)
+            return false
+        } catch .noSuchFileOrDirectory, .notDirectory {
+            return true
+        } catch {
+            return false  // cannot tell: keep it
         }
     }
 

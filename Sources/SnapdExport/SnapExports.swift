@@ -94,6 +94,8 @@ public struct SnapExports: Sendable, Equatable, Decodable {
             for (entry, relative) in entries { targets[entry] = "\(base)/\(instance)/\(revision)/\(relative)" }
             result[set] = targets
         }
-        return Manifest(source: "snap:\(instance)/\(revision)", version: version, sets: result)
+        return Manifest(
+            source: SnapSource.snap(instance: instance, revision: revision).manifestSource, version: version,
+            sets: result)
     }
 }

@@ -70,7 +70,7 @@ public struct SnapExportsLinker: Sendable {
         var report = Report(
             instance: instance, revision: revision, published: false, previousCurrent: nil, current: nil,
             entries: 0, note: "")
-        report.previousCurrent = try store.link("current", of: instance)
+        report.previousCurrent = try store.link(Layout.current, of: instance)
         report.current = report.previousCurrent
         guard let manifest = try exports(instance: instance, revision: revision, context: context) else {
             report.note = "\(instance) \(revision) ships no \(SnapExports.path); nothing to export"
@@ -98,7 +98,7 @@ public struct SnapExportsLinker: Sendable {
     public func unlink(instance: String, revision: String, wait: Bool = true) throws -> Report {
         let context = "cannot unlink \(instance) \(revision)"
         try SnapNames.validate(instance: instance, revision: revision, context: context)
-        let current = try store.link("current", of: instance)
+        let current = try store.link(Layout.current, of: instance)
         var report = Report(
             instance: instance, revision: revision, published: false, previousCurrent: current, current: current,
             entries: 0, note: "")

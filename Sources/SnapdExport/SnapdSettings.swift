@@ -25,6 +25,8 @@ public struct SnapdSettings: Sendable, Equatable {
         "etelpmoc.sh", "info", "snap-confine", "snap-discard-ns", "snap-exec", "snap-gdb-shim",
         "snap-gdbserver-shim", "snap-update-ns", "snapctl",
     ]
+    /// snapd's link in `<snap mount dir>/<instance>/` that names the snap's current revision.
+    public static let currentRevisionLink = "current"
     /// Where consumers inside a snap's mount namespace see the host's root.
     public static let hostfs = "/var/lib/snapd/hostfs"
     /// Where consumers inside a snap's mount namespace see mounted snaps, whatever the host uses.

@@ -31,25 +31,25 @@ public struct SystemSurvey: Sendable, Equatable {
         _ settings: SnapdSettings, system: any SystemCalls, adjustment: Adjustment? = nil
     ) -> SystemSurvey {
         var reader = Reader(settings: settings, files: SystemFiles(system: system), adjustment: adjustment)
-        let snapd = reader.snap(kind: .snapd, instance: "snapd", type: "snapd")
-        let core = reader.snap(kind: .core, instance: "core", type: "os")
+        let snaps = ProviderSnap.all.map { reader.snap($0) }
         let host = reader.host()
         var sources = reader.sources
         if let source = host.source { sources.append(source) }
         var seen = Set<SnapdWarning>()
         let warnings = reader.warnings.filter { seen.insert($0).inserted }
         return SystemSurvey(
-            settings: settings, sources: sources, candidates: [snapd, core, host], warnings: warnings)
+            settings: settings, sources: sources, candidates: snaps + [host], warnings: warnings)
     }
 
     /// Reads one snap revision (mounted, of the right type, with an info file with a valid VERSION): its
     /// source, or why it is none (the warnings name the files).
     static func readRevision(
-        _ settings: SnapdSettings, system: any SystemCalls, kind: ToolsSource.Kind, instance: String, type: String,
-        revision: String
+        _ settings: SnapdSettings, system: any SystemCalls, _ provider: ProviderSnap, revision: String
     ) -> (source: ToolsSource?, reason: String?, warnings: [SnapdWarning]) {
         var reader = Reader(settings: settings, files: SystemFiles(system: system), adjustment: nil)
-        switch reader.revision(kind: kind, instance: instance, type: type, revision: revision) {
+        switch reader.revision(
+            kind: provider.kind, instance: provider.instance, type: provider.type, revision: revision)
+        {
         case .success(let source): return (source, nil, reader.warnings)
         case .failure(let problem): return (nil, problem.reason, reader.warnings)
         }
@@ -72,7 +72,8 @@ public struct SystemSurvey: Sendable, Equatable {
         }
 
         /// Every usable mounted revision of `instance` goes to `sources`; its current one is the candidate.
-        mutating func snap(kind: ToolsSource.Kind, instance: String, type: String) -> ProviderCandidate {
+        mutating func snap(_ provider: ProviderSnap) -> ProviderCandidate {
+            let (kind, instance, type) = (provider.kind, provider.instance, provider.type)
             let directory = settings.snapMountDir + "/" + instance
             let names: [String]
             do {
@@ -85,7 +86,8 @@ public struct SystemSurvey: Sendable, Equatable {
                 return ProviderCandidate(kind: kind, unavailable: problem.reason)
             }
             var revisions: [String] = []
-            for name in names.sorted() where name != "current" && !name.hasPrefix(".") {
+            let link = directory + "/" + SnapdSettings.currentRevisionLink
+            for name in names.sorted() where name != SnapdSettings.currentRevisionLink && !name.hasPrefix(".") {
                 if (try? files.lstat(directory + "/" + name))??.kind == .directory { revisions.append(name) }
             }
             var excluded: String?
@@ -100,7 +102,6 @@ public struct SystemSurvey: Sendable, Equatable {
                 break
             }
             if current == nil {
-                let link = directory + "/current"
                 do {
                     if let target = try files.readlink(link) {
                         let name = String(target.split(separator: "/").last ?? "")

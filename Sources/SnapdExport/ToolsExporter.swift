@@ -68,11 +68,10 @@ public struct ToolsExporter: Sendable {
     {
         let context = "cannot link \(instance) \(revision)"
         try SnapNames.validate(instance: instance, revision: revision, context: context)
-        guard let (kind, type) = Self.provider(instance) else {
+        guard let provider = ProviderSnap.named(instance) else {
             throw StoreError(.badData, context, "'\(instance)' is not the snapd or core snap")
         }
-        let checked = SystemSurvey.readRevision(
-            settings, system: store.system, kind: kind, instance: instance, type: type, revision: revision)
+        let checked = SystemSurvey.readRevision(settings, system: store.system, provider, revision: revision)
         if checked.source == nil {
             let path = settings.snapMountDir + "/" + instance + "/" + revision
             throw StoreError(
@@ -91,18 +90,9 @@ public struct ToolsExporter: Sendable {
     {
         let context = "cannot unlink \(instance) \(revision)"
         try SnapNames.validate(instance: instance, revision: revision, context: context)
-        guard Self.provider(instance) != nil else {
+        guard ProviderSnap.named(instance) != nil else {
             throw StoreError(.badData, context, "'\(instance)' is not the snapd or core snap")
         }
         return try refresh(dryRun: dryRun, wait: wait, adjustment: .unlinking(instance: instance, revision: revision))
-    }
-
-    /// The instances that provide tools: `snapd` (type snapd) and `core` (type os).
-    public static func provider(_ instance: String) -> (kind: ToolsSource.Kind, type: String)? {
-        switch instance {
-        case "snapd": return (.snapd, "snapd")
-        case "core": return (.core, "os")
-        default: return nil
-        }
     }
 }

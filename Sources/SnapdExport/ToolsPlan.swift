@@ -44,13 +44,14 @@ public struct ToolsPlan: Sendable, Equatable {
             let libexec = survey.settings.libexecDir
             let manifest = source.manifest(libexecDir: libexec)
             if source.kind == .host {
-                let hostGenerations = existing.values.filter { $0.source == "host" }.map(\.name).sorted()
+                let hostGenerations = existing.values
+                    .filter { $0.source.flatMap(SnapSource.init(manifestSource:)) == .host }.map(\.name).sorted()
                 if let same = hostGenerations.first(where: { stored($0)?.hasSameContent(as: manifest) == true }) {
                     source.generation = same
-                } else if existing["host"] != nil {
+                } else if existing[ToolsSource.hostGeneration] != nil {
                     var number = 2
-                    while existing["host-\(number)"] != nil { number += 1 }
-                    source.generation = "host-\(number)"
+                    while existing["\(ToolsSource.hostGeneration)-\(number)"] != nil { number += 1 }
+                    source.generation = "\(ToolsSource.hostGeneration)-\(number)"
                 }
             }
             var usable = true
@@ -66,7 +67,7 @@ public struct ToolsPlan: Sendable, Equatable {
             } else {
                 publications.append(source)
             }
-            for index in candidates.indices where candidates[index].source?.manifestSource == source.manifestSource {
+            for index in candidates.indices where candidates[index].source?.source == source.source {
                 candidates[index] =
                     usable
                     ? ProviderCandidate(kind: source.kind, source: source)

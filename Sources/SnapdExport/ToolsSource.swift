@@ -45,21 +45,30 @@ public struct ToolsSource: Sendable, Equatable {
             generation: kind == .core ? "core_\(revision)" : revision)
     }
 
+    /// The name the host's generation gets first (`host-2`, `host-3`, … when it is taken by other content).
+    public static let hostGeneration = "host"
+
     /// The host's source, first named `host`.
     public static func host(version: DebianVersion, tools: [String]) -> ToolsSource {
-        ToolsSource(kind: .host, instance: nil, revision: nil, version: version, tools: tools, generation: "host")
+        ToolsSource(
+            kind: .host, instance: nil, revision: nil, version: version, tools: tools, generation: hostGeneration)
+    }
+
+    /// Where the tools come from, as the manifest records it.
+    public var source: SnapSource {
+        if let instance, let revision { return .snap(instance: instance, revision: revision) }
+        return .host
     }
 
     /// The manifest `source` field: `snap:<instance>/<revision>` or `host` (gc relies on this form).
-    public var manifestSource: String {
-        if let instance, let revision { return "snap:\(instance)/\(revision)" }
-        return "host"
-    }
+    public var manifestSource: String { source.manifestSource }
 
     /// For people: `snapd snap revision 21759`, `core snap revision 16928`, `host`.
     public var label: String {
-        if let instance, let revision { return "\(instance) snap revision \(revision)" }
-        return "host"
+        switch source {
+        case .snap(let instance, let revision): "\(instance) snap revision \(revision)"
+        case .host: "host"
+        }
     }
 
     /// The link target of `tool` for consumers inside snap namespaces.

@@ -42,7 +42,8 @@ struct ConsumerMountsTests {
         defer { world.remove() }
         let fake = FakeMounts(failing: CX_MS_REMOUNT)
         let consumer = ConsumerMounts(store: ExportStore(root: world.root), mounts: fake)
-        let request = ConsumerMounts.Request(directory: into, mode: mode, allowHostNamespace: true)
+        let request = ConsumerMounts.Request(
+            directory: into, name: "snapd", set: "tools", mode: mode, allowHostNamespace: true)
         #expect(throws: StoreError.self) { try consumer.mountTools(request) }
         #expect(fake.log.count == 3)
         #expect(fake.log.last == "unmount \(into)")
@@ -54,7 +55,8 @@ struct ConsumerMountsTests {
         let fake = FakeMounts(failing: CX_MS_BIND)
         let consumer = ConsumerMounts(store: ExportStore(root: world.root), mounts: fake)
         let error = #expect(throws: StoreError.self) {
-            try consumer.mountTools(.init(directory: into, mode: .pin, allowHostNamespace: true))
+            try consumer.mountTools(
+                .init(directory: into, name: "snapd", set: "tools", mode: .pin, allowHostNamespace: true))
         }
         #expect(error?.syscall == "mount(MS_BIND)")
         #expect(fake.log == ["mount - \(CX_MS_BIND)"])

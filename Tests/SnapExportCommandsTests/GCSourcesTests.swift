@@ -48,11 +48,20 @@ import TestSupport
     }
 
     @Test func theSourceStringsAreTheContract() {
-        #expect(GenerationSources.snapSource(instance: "snapd", revision: "21759") == "snap:snapd/21759")
-        #expect(
-            GenerationSources.parseSnapSource("snap:core_x/16928").map { [$0.instance, $0.revision] } == [
-                "core_x", "16928",
-            ])
-        #expect(GenerationSources.hostSource == "host")
+        #expect(SnapSource.snap(instance: "snapd", revision: "21759").manifestSource == "snap:snapd/21759")
+        #expect(SnapSource(manifestSource: "snap:core_x/16928") == .snap(instance: "core_x", revision: "16928"))
+        #expect(SnapSource.host.manifestSource == "host")
+        #expect(SnapSource(manifestSource: "host") == .host)
+    }
+
+    @Test(arguments: ["", "snap:", "snap:snapd", "snap:snapd/1/2", "snap:../1", "snap:snapd/", "Host", "other"])
+    func aSourceOutsideTheContractIsNoSnapSource(source: String) {
+        #expect(SnapSource(manifestSource: source) == nil)
+    }
+
+    @Test func everySnapSourceParsesBackToItself() {
+        for source in [SnapSource.host, .snap(instance: "snapd", revision: "x1"), .snap(instance: "core", revision: "7")] {
+            #expect(SnapSource(manifestSource: source.manifestSource) == source)
+        }
     }
 }

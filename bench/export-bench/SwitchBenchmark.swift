@@ -1,12 +1,10 @@
 import CExportBenchLoops
 import GenerationStore
+import SnapdExport
 import Glibc
 
 /// The nine tools of snapd's `tools` set, the entries every fixture exports.
-let toolNames = [
-    "etelpmoc.sh", "info", "snap-confine", "snap-discard-ns", "snap-exec", "snap-gdb-shim", "snap-gdbserver-shim",
-    "snap-update-ns", "snapctl",
-]
+let toolNames = SnapdSettings.tools
 
 /// A manifest of `entries` links in set `tools`, pointing below `source` (tool names first, then `e<i>`).
 func benchManifest(source: String, entries: Int = toolNames.count, label: String) -> Manifest {
@@ -16,7 +14,7 @@ func benchManifest(source: String, entries: Int = toolNames.count, label: String
         let entry = index < toolNames.count ? toolNames[index] : "e\(index)"
         set[entry] = source + "/" + entry
     }
-    return Manifest(source: label, version: "1", sets: ["tools": set])
+    return Manifest(source: label, version: "1", sets: [SnapdSettings.toolsSet: set])
 }
 
 /// Item 1: the store's switch against the raw C loop, with and without fsync, on one filesystem.

@@ -1,0 +1,115 @@
+import CExportShims
+import Glibc
+
+/// Publishing a generation: built in `.staging/`, made visible in one rename.
+extension StoreWriter {
+    /// The result of `publish`.
+    public enum PublishOutcome: Sendable, Equatable {
+        /// The generation was built and made visible.
+        case published
+        /// A generation with the same content already exists under that name; nothing was written.
+        case unchanged
+    }
+
+    /// Publishes `manifest` as `<name>/<generation>`: built in `.staging/<random>` with `mkdirat`/`symlinkat`,
+    /// every directory and the manifest fsynced, then made visible in one `renameat2(RENAME_NOREPLACE)` and
+    /// `<name>/` fsynced. The same content again is a no-op; other content under an existing name fails
+    /// (`.cannotCreate`) and changes nothing.
+    @discardableResult
+    public func publish(name: String, generation: String, manifest input: Manifest) throws(StoreError) -> PublishOutcome
+    {
+        let context = "cannot publish \(name)/\(generation)"
+        try NameRules.validateComponent(name, what: "exported name", context: context)
+        try NameRules.validateComponent(generation, what: "generation", context: context)
+        try input.validate(context: context)
+        let nameFd = try nameDirectory(name, create: true, context)
+        let finalPath = store.path(name, generation)
+        if let existing = try system.status(nameFd, generation, at: finalPath, context) {
+            guard existing.kind == .directory else {
+                throw StoreError(.cannotCreate, context, "exists and is not a generation directory", path: finalPath)
+            }
+            let stored = try system.readManifest(nameFd, below: generation, at: finalPath, context)
+            if stored.hasSameContent(as: input) { return .unchanged }
+            throw StoreError(
+                .cannotCreate, context,
+                "generation exists with different content (published generations never change; use a new name)",
+                path: finalPath)
+        }
+        var manifest = input
+        manifest.published = Clock.wallNanoseconds()
+
+        try system.makeDirectory(rootFd, Layout.staging, at: store.path(Layout.staging), context)
+        let stagingFd = try system.openDirectory(rootFd, Layout.staging, at: store.path(Layout.staging), context)
+        let stagingName = temporaryName()
+        let stagingPath = store.path(Layout.staging, stagingName)
+        try system.makeDirectory(stagingFd.raw, stagingName, at: stagingPath, context)
+        store.faults.hit(.publishStagingCreated)
+        do {
+            try build(manifest, in: stagingFd.raw, stagingName, at: stagingPath, context)
+        } catch {
+            _ = try? removeTree(stagingFd.raw, stagingName, at: stagingPath)
+            throw error
+        }
+        store.faults.hit(.publishSynced)
+        do {
+            try renameNoReplace(stagingFd.raw, stagingName, nameFd, generation)
+        } catch {
+            _ = try? removeTree(stagingFd.raw, stagingName, at: stagingPath)
+            throw .system("renameat2", error, path: finalPath, context)
+        }
+        store.faults.hit(.publishRenamed)
+        try system.sync(nameFd, at: store.path(name), context)
+        knownGenerations.insert(name + "/" + generation)
+        return .published
+    }
+
+    /// Lays out the sets, entries and manifest under `.staging/<stagingName>` and fsyncs all of it.
+    private func build(
+        _ manifest: Manifest, in stagingFd: Int32, _ stagingName: String, at path: String, _ context: String
+    ) throws(StoreError) {
+        let genFd = try system.openDirectory(stagingFd, stagingName, at: path, context)
+        var created: [String: Int32] = [:]  // relative directory path → descriptor
+        defer { for fd in created.values { system.close(fd) } }
+        func directory(_ relative: String) throws(StoreError) -> Int32 {
+            if let fd = created[relative] { return fd }
+            let parts = relative.split(separator: "/")
+            let parentPath = parts.dropLast().joined(separator: "/")
+            let parent = parentPath.isEmpty ? genFd.raw : try directory(parentPath)
+            let last = String(parts.last ?? "")
+            try system.makeDirectory(parent, last, at: path + "/" + relative, context)
+            let fd: Int32
+            do {
+                fd = try system.openat(parent, last, O_RDONLY | CX_O_DIRECTORY | CX_O_NOFOLLOW, 0)
+            } catch {
+                throw .system("open", error, path: path + "/" + relative, context)
+            }
+            created[relative] = fd
+            return fd
+        }
+        for set in manifest.sets.keys.sorted() {
+            let setFd = try directory(set)
+            for (entry, target) in manifest.sets[set, default: [:]].sorted(by: { $0.key < $1.key }) {
+                do {
+                    try system.symlinkat(target, setFd, entry)
+                } catch {
+                    throw .system("symlinkat", error, path: path + "/" + set + "/" + entry, context)
+                }
+            }
+        }
+        let manifestPath = path + "/" + Manifest.fileName
+        do {
+            let file = Descriptor(
+                try system.openat(genFd.raw, Manifest.fileName, O_WRONLY | O_CREAT | O_EXCL | CX_O_NOFOLLOW, 0o644),
+                system)
+            try system.write(file.raw, manifest.encoded())
+            try system.fsync(file.raw)
+        } catch {
+            throw .system("write", error, path: manifestPath, context)
+        }
+        store.faults.hit(.publishEntriesWritten)
+        for (relative, fd) in created.sorted(by: { $0.key.count > $1.key.count }) {
+            try system.sync(fd, at: path + "/" + relative, context)
+        }
+        try system.sync(genFd.raw, at: path, context)
+    }
+}

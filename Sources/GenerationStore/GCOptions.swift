@@ -1,0 +1,26 @@
+/// The garbage collector's options: how many generations to keep beyond `current` and `previous`, and the
+/// grace period during which a generation that stopped being current (or was just published) stays.
+public struct GCOptions: Sendable, Equatable {
+    /// Generations kept per name among those that are neither current, previous nor gone (newest first).
+    public var keep: Int
+    /// The grace period in nanoseconds; 0 disables it.
+    public var graceNanoseconds: Int64
+    /// Decide and report, change nothing.
+    public var dryRun: Bool
+    /// The time decisions are made at (nanoseconds since the epoch); nil means now.
+    public var now: Int64?
+
+    /// The defaults `refresh` uses: keep 2, grace 10 minutes.
+    public static let defaultKeep = 2
+    public static let defaultGraceNanoseconds: Int64 = 10 * 60 * 1_000_000_000
+
+    public init(
+        keep: Int = GCOptions.defaultKeep, graceNanoseconds: Int64 = GCOptions.defaultGraceNanoseconds,
+        dryRun: Bool = false, now: Int64? = nil
+    ) {
+        self.keep = keep
+        self.graceNanoseconds = graceNanoseconds
+        self.dryRun = dryRun
+        self.now = now
+    }
+}

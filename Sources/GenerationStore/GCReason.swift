@@ -1,0 +1,63 @@
+/// Why a generation is kept or removed.
+public enum GCReason: Sendable, Equatable, CustomStringConvertible {
+    /// `current` names it.
+    case current
+    /// `previous` names it.
+    case previous
+    /// It stopped being current less than the grace period ago (nanoseconds ago).
+    case retiredRecently(agoNanoseconds: Int64)
+    /// It was published less than the grace period ago and may be about to become current.
+    case publishedRecently(agoNanoseconds: Int64)
+    /// A live mount namespace has it mounted.
+    case inUse([MountNamespaceScan.Holder])
+    /// Some processes could not be read, so whether it is in use is unknown.
+    case inUseUnknown(unreadablePids: [Int32])
+    /// Its manifest cannot be read, so neither its source nor its publication order is known.
+    case unreadableManifest
+    /// Among the `keep` newest of the rest (rank 1 is the newest).
+    case withinKeep(rank: Int, keep: Int)
+    /// A candidate: its source is gone.
+    case sourceGone
+    /// A candidate: older than the `keep` newest of the rest.
+    case beyondKeep(rank: Int, keep: Int)
+
+    /// A stable word for JSON output.
+    public var code: String {
+        switch self {
+        case .current: "current"
+        case .previous: "previous"
+        case .retiredRecently: "grace"
+        case .publishedRecently: "grace"
+        case .inUse: "in-use"
+        case .inUseUnknown: "in-use-unknown"
+        case .unreadableManifest: "unreadable-manifest"
+        case .withinKeep: "keep-n"
+        case .sourceGone: "source-gone"
+        case .beyondKeep: "beyond-keep-n"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .current: "current"
+        case .previous: "previous"
+        case .retiredRecently(let ago): "grace: stopped being current \(Self.duration(ago)) ago"
+        case .publishedRecently(let ago): "grace: published \(Self.duration(ago)) ago"
+        case .inUse(let holders): "in use by " + holders.map(\.description).joined(separator: "; ")
+        case .inUseUnknown(let pids): "in-use check incomplete: \(pids.count) process(es) unreadable"
+        case .unreadableManifest: "manifest unreadable (run verify)"
+        case .withinKeep(let rank, let keep): "keep-n: #\(rank) newest of the rest, keeping \(keep)"
+        case .sourceGone: "source gone"
+        case .beyondKeep(let rank, let keep): "beyond keep-n: #\(rank) newest of the rest, keeping \(keep)"
+        }
+    }
+
+    /// `90s`, `12m30s`, `3h5m`, `2d4h`.
+    static func duration(_ nanoseconds: Int64) -> String {
+        let seconds = max(0, nanoseconds / 1_000_000_000)
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return "\(seconds / 60)m\(seconds % 60)s" }
+        if seconds < 86400 { return "\(seconds / 3600)h\(seconds % 3600 / 60)m" }
+        return "\(seconds / 86400)d\(seconds % 86400 / 3600)h"
+    }
+}

@@ -1,0 +1,21 @@
+/// One exported name's history as gc reads it under the lock.
+public struct NameHistory: Sendable {
+    public var name: String
+    public var current: String?
+    public var previous: String?
+    /// Every generation directory with its manifest (nil when unreadable).
+    public var generations: [(generation: String, manifest: Manifest?)]
+    /// Generation → when it last stopped being current (retirement markers).
+    public var retired: [String: Int64]
+
+    public init(
+        name: String, current: String?, previous: String?, generations: [(generation: String, manifest: Manifest?)],
+        retired: [String: Int64]
+    ) {
+        self.name = name
+        self.current = current
+        self.previous = previous
+        self.generations = generations
+        self.retired = retired
+    }
+}

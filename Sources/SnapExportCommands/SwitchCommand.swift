@@ -34,28 +34,3 @@ enum SwitchCommand: Command {
         return .success
     }
 }
-
-/// `snap-export rollback NAME`
-enum RollbackCommand: Command {
-    static let name = "rollback"
-    static let summary = "swap NAME/current and NAME/previous in one renameat2(RENAME_EXCHANGE)"
-    static let usage = "rollback NAME [--json]"
-    static let details = """
-        Fails (66) and changes nothing when NAME has no previous generation.
-          --json   print the outcome as JSON
-        """
-
-    static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
-        let json = arguments.flag("--json")
-        let name = try arguments.positionals("NAME")[0]
-        let (from, to) = try context.withWriter { try $0.rollback(name: name) }
-        if json {
-            context.console.out(
-                JSONValue.object([("name", .string(name)), ("current", .string(to)), ("previous", .string(from))])
-                    .rendered())
-        } else {
-            context.out("\(name)/current: \(from) -> \(to) (rolled back)")
-        }
-        return .success
-    }
-}

@@ -51,7 +51,7 @@ extension StoreWriter {
         for name in try store.exportedNames(rootFd, context) {
             histories.append(try history(of: name, context))
         }
-        let now = options.now ?? Clock.wallNanoseconds()
+        let now = options.now ?? SystemClock.wallNanoseconds()
         // The namespace scan reads every process's mountinfo: do it only when some generation would otherwise go.
         let wouldRemove = histories.contains { history in
             GCPolicy.decide(history, scan: report.scan, options: options, now: now, sourceGone: sourceGone)

@@ -36,7 +36,7 @@ extension StoreWriter {
                 path: finalPath)
         }
         var manifest = input
-        manifest.published = Clock.wallNanoseconds()
+        manifest.published = SystemClock.wallNanoseconds()
 
         try system.makeDirectory(rootFd, Layout.staging, at: store.path(Layout.staging), context)
         let stagingFd = try system.openDirectory(rootFd, Layout.staging, at: store.path(Layout.staging), context)

@@ -56,7 +56,7 @@ extension StoreWriter {
         if let leaving, leaving != generation, leaving != old {
             let since = try system.status(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
             marker = try writeMarker(
-                nameFd, name, retiring: leaving, since: since?.changedNanoseconds ?? Clock.wallNanoseconds(), context
+                nameFd, name, retiring: leaving, since: since?.changedNanoseconds ?? SystemClock.wallNanoseconds(), context
             ) { try? self.system.unlinkat(nameFd, next, 0) }
         }
         var exchanged = true

@@ -83,9 +83,9 @@ enum DemoCommand: Command {
             let rollbackEvery = max(1, min(1000, switches / 3))
             for index in 0..<switches {
                 let target = sources[1 + index % (sources.count - 1)].generation
-                let start = Clock.monotonicNanoseconds()
+                let start = SystemClock.monotonicNanoseconds()
                 try writer.switchCurrent(name: exportName, to: target)
-                latencies.append(Clock.monotonicNanoseconds() - start)
+                latencies.append(SystemClock.monotonicNanoseconds() - start)
                 if index % rollbackEvery == rollbackEvery - 1 {
                     try writer.rollback(name: exportName)
                     rollbacks += 1

@@ -16,7 +16,7 @@ import TestSupport
         }
         try GCFixtures.switchTo(store, "snapd", "g5")
         try GCFixtures.switchTo(store, "snapd", "g6")
-        let now = Clock.wallNanoseconds() + 60 * minute
+        let now = SystemClock.wallNanoseconds() + 60 * minute
         try GCFixtures.retire(store, "snapd", "g4", at: now - 5 * minute)
         try GCFixtures.retire(store, "snapd", "g3", at: now - 40 * minute)
         try GCFixtures.retire(store, "snapd", "g3", at: now - 30 * minute)

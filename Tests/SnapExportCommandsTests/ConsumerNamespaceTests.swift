@@ -104,7 +104,7 @@ struct ConsumerNamespaceTests {
         var manifest =
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath)))
             as? [String: Any] ?? [:]
-        manifest["published"] = Clock.wallNanoseconds() - 3_600_000_000_000
+        manifest["published"] = SystemClock.wallNanoseconds() - 3_600_000_000_000
         try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: manifestPath))
         try world.switchTo("1")
 

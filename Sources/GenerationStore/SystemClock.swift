@@ -1,7 +1,7 @@
 import Glibc
 
-/// Wall-clock and monotonic time.
-public enum Clock {
+/// Wall-clock and monotonic time (`clock_gettime`); named so as not to shadow the standard library's `Clock`.
+public enum SystemClock {
     /// Nanoseconds since the Unix epoch (`CLOCK_REALTIME`).
     public static func wallNanoseconds() -> Int64 {
         var now = timespec()

@@ -174,7 +174,7 @@ public struct ConsumerMounts: Sendable {
         }
         let system = store.system
         do {
-            let top = Descriptor(try system.openat(AT_FDCWD, directory, O_RDONLY | CX_O_DIRECTORY, 0), system)
+            let top = try system.openDescriptor(AT_FDCWD, directory, .directory)
             for entry in entries { try system.symlinkat(target + "/" + entry, top.raw, entry) }
         } catch {
             undo(directory)

@@ -8,7 +8,7 @@ extension SystemCalls {
         _ dirfd: Int32, _ name: String, at path: String, _ context: String
     ) throws(StoreError) -> Descriptor {
         do {
-            return Descriptor(try openat(dirfd, name, O_RDONLY | CX_O_DIRECTORY | CX_O_NOFOLLOW, 0), self)
+            return try openDescriptor(dirfd, name, [.directory, .noFollow])
         } catch {
             throw .system("open", error, path: path, context)
         }
@@ -19,7 +19,7 @@ extension SystemCalls {
         _ dirfd: Int32, _ name: String, at path: String, _ context: String
     ) throws(StoreError) -> Descriptor? {
         do {
-            return Descriptor(try openat(dirfd, name, O_RDONLY | CX_O_DIRECTORY | CX_O_NOFOLLOW, 0), self)
+            return try openDescriptor(dirfd, name, [.directory, .noFollow])
         } catch .noSuchFileOrDirectory {
             return nil
         } catch {
@@ -62,18 +62,15 @@ extension SystemCalls {
         }
     }
 
-    /// The whole content of a regular file, opened without following a symlink.
-    func readFile(_ dirfd: Int32, _ name: String, at path: String, _ context: String) throws(StoreError) -> [UInt8] {
-        let file: Descriptor
+    /// The whole content of a file, opened without following a symlink unless `options` say otherwise; an
+    /// error names the call that failed and `path`.
+    public func readFile(
+        _ dirfd: Int32, _ name: String, at path: String, _ context: String, options: OpenOptions = .noFollow
+    ) throws(StoreError) -> [UInt8] {
         do {
-            file = Descriptor(try openat(dirfd, name, O_RDONLY | CX_O_NOFOLLOW, 0), self)
+            return try readWholeFile(dirfd, name, options)
         } catch {
-            throw .system("open", error, path: path, context)
-        }
-        do {
-            return try read(file.raw)
-        } catch {
-            throw .system("read", error, path: path, context)
+            throw .system(error.call, error.errno, path: path, context)
         }
     }
 

@@ -28,7 +28,7 @@ public struct ExportStore: Sendable {
     /// Opens the root for reading, or returns nil when it does not exist yet.
     func openRoot(_ context: String) throws(StoreError) -> Descriptor? {
         do {
-            return Descriptor(try system.openat(AT_FDCWD, root, O_RDONLY | CX_O_DIRECTORY, 0), system)
+            return try system.openDescriptor(AT_FDCWD, root, .directory)
         } catch .noSuchFileOrDirectory {
             return nil
         } catch {

@@ -40,11 +40,12 @@ public struct MountInfo: Sendable, Equatable {
     static func containing(
         _ path: String, system: any SystemCalls, procRoot: String, _ context: String
     ) throws(StoreError) -> (mount: MountInfo?, realPath: String, file: String) {
-        guard let resolved = realpath(path, nil) else {
-            throw .system("realpath", Errno.current, path: path, context)
+        let real: String
+        do {
+            real = try system.realpath(path)
+        } catch {
+            throw .system("realpath", error, path: path, context)
         }
-        let real = String(cString: resolved)
-        free(resolved)
         let file = procRoot + "/self/mountinfo"
         var best: MountInfo?
         for mount in parse(try system.readFile(AT_FDCWD, file, at: file, context))

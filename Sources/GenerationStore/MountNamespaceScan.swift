@@ -121,7 +121,7 @@ public struct MountNamespaceScan: Sendable, Equatable {
             for pid in members[identity, default: []] {
                 let file = "\(pid)/mountinfo"
                 do {
-                    let fd = Descriptor(try system.openat(proc.raw, file, O_RDONLY, 0), system)
+                    let fd = try system.openDescriptor(proc.raw, file, .readOnly)
                     mounts = MountInfo.parse(try system.read(fd.raw))
                     break
                 } catch .noSuchFileOrDirectory, .noSuchProcess, .invalidArgument {

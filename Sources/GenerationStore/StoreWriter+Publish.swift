@@ -79,7 +79,7 @@ extension StoreWriter {
             try system.makeDirectory(parent, last, at: path + "/" + relative, context)
             let fd: Int32
             do {
-                fd = try system.openat(parent, last, O_RDONLY | CX_O_DIRECTORY | CX_O_NOFOLLOW, 0)
+                fd = try system.open(parent, last, [.directory, .noFollow])
             } catch {
                 throw .system("open", error, path: path + "/" + relative, context)
             }
@@ -98,9 +98,8 @@ extension StoreWriter {
         }
         let manifestPath = path + "/" + Manifest.fileName
         do {
-            let file = Descriptor(
-                try system.openat(genFd.raw, Manifest.fileName, O_WRONLY | O_CREAT | O_EXCL | CX_O_NOFOLLOW, 0o644),
-                system)
+            let file = try system.openDescriptor(
+                genFd.raw, Manifest.fileName, [.writeOnly, .create, .exclusive, .noFollow], mode: 0o644)
             try system.write(file.raw, manifest.encoded())
             try system.fsync(file.raw)
         } catch {

@@ -45,12 +45,12 @@ public final class StoreWriter {
         self.system = store.system
         let context = "cannot lock export root"
         do {
-            rootFd = try system.openat(AT_FDCWD, store.root, O_RDONLY | CX_O_DIRECTORY, 0)
+            rootFd = try system.open(AT_FDCWD, store.root, .directory)
         } catch .noSuchFileOrDirectory {
             // First write: create the root (mode 0755), then open it.
             try system.makeDirectories(store.root, context)
             do {
-                rootFd = try system.openat(AT_FDCWD, store.root, O_RDONLY | CX_O_DIRECTORY, 0)
+                rootFd = try system.open(AT_FDCWD, store.root, .directory)
             } catch {
                 throw .system("open", error, path: store.root, context)
             }
@@ -58,7 +58,7 @@ public final class StoreWriter {
             throw .system("open", error, path: store.root, context)
         }
         do {
-            lockFd = try system.openat(rootFd, Layout.lock, O_RDWR | O_CREAT | CX_O_NOFOLLOW, 0o644)
+            lockFd = try system.open(rootFd, Layout.lock, [.readWrite, .create, .noFollow], mode: 0o644)
         } catch {
             system.close(rootFd)
             throw .system("open", error, path: store.path(Layout.lock), context)
@@ -99,7 +99,7 @@ public final class StoreWriter {
         }
         let fd: Int32
         do {
-            fd = try system.openat(rootFd, name, O_RDONLY | CX_O_DIRECTORY | CX_O_NOFOLLOW, 0)
+            fd = try system.open(rootFd, name, [.directory, .noFollow])
         } catch .noSuchFileOrDirectory {
             throw StoreError(.missingInput, context, "no exported name '\(name)'", path: store.path(name))
         } catch {

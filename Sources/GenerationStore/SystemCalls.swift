@@ -42,10 +42,18 @@ public protocol SystemCalls: Sendable {
     func listDirectory(_ fd: Int32) throws(Errno) -> [String]
     /// The id of the mount `fd` lies on (`statx` `STATX_MNT_ID`); `ENOSYS` where the kernel cannot say.
     func mountID(_ fd: Int32) throws(Errno) -> UInt64
+    /// The canonical absolute path of `path` (`realpath(3)`: every symlink and `.`/`..` resolved).
+    func realpath(_ path: String) throws(Errno) -> String
 }
 
 extension SystemCalls {
     /// Implementations that do not know mount ids say so; callers fall back to comparing devices.
+    public func realpath(_ path: String) throws(Errno) -> String {
+        guard let resolved = Glibc.realpath(path, nil) else { throw Errno.current }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     public func mountID(_ fd: Int32) throws(Errno) -> UInt64 { throw .notImplemented }
 }
 
@@ -139,6 +147,12 @@ public struct LinuxSystemCalls: SystemCalls {
             if count == 0 { return result }
             result.append(contentsOf: chunk[0..<count])
         }
+    }
+
+    public func realpath(_ path: String) throws(Errno) -> String {
+        guard let resolved = Glibc.realpath(path, nil) else { throw Errno.current }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     public func mountID(_ fd: Int32) throws(Errno) -> UInt64 {

@@ -59,7 +59,7 @@ extension StoreWriter {
     ) throws(StoreError) {
         let dir: Descriptor
         do {
-            dir = Descriptor(try system.openat(parentFd, name, O_RDONLY | CX_O_DIRECTORY | CX_O_NOFOLLOW, 0), system)
+            dir = try system.openDescriptor(parentFd, name, [.directory, .noFollow])
         } catch .noSuchFileOrDirectory {
             return
         } catch .notDirectory, .tooManySymbolicLinks {

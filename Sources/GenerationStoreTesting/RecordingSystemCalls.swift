@@ -150,6 +150,11 @@ public final class RecordingSystemCalls: SystemCalls {
         return try base.listDirectory(fd)
     }
 
+    public func realpath(_ path: String) throws(Errno) -> String {
+        try enter("realpath", [path])
+        return try base.realpath(path)
+    }
+
     public func mountID(_ fd: Int32) throws(Errno) -> UInt64 {
         try enter("mountID", [])
         return try base.mountID(fd)

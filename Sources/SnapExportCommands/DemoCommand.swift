@@ -156,7 +156,7 @@ enum DemoCommand: Command {
         for tool in tools {
             let path = directory + "/" + tool
             do {
-                let fd = try system.openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0o755)
+                let fd = try system.open(AT_FDCWD, path, [.writeOnly, .create, .truncate], mode: 0o755)
                 defer { system.close(fd) }
                 try system.write(fd, Array("#!/bin/sh\necho \(tool) from \(directory)\n".utf8))
             } catch {

@@ -1,4 +1,5 @@
 import GenerationStore
+import Glibc
 
 /// `snap-export publish NAME GENERATION (--manifest FILE | --entry SET/ENTRY=TARGET ...)`
 enum PublishCommand: Command {
@@ -30,7 +31,7 @@ enum PublishCommand: Command {
         var manifest: Manifest
         switch (manifestFile, entries.isEmpty) {
         case (let file?, true):
-            let bytes = try FileInput.read(file, system: context.system, errorContext)
+            let bytes = try context.system.readFile(AT_FDCWD, file, at: file, errorContext, options: .readOnly)
             manifest = try Manifest.decode(bytes, path: file, context: errorContext)
         case (nil, false):
             var sets: [String: [String: String]] = [:]

@@ -12,12 +12,11 @@ struct SystemFiles: Sendable {
 
     /// The whole content of a file (following symlinks).
     func read(_ path: String) throws(Errno) -> [UInt8] {
-        let fd = try system.openat(AT_FDCWD, path, O_RDONLY, 0)
-        defer { system.close(fd) }
-        let status = try system.fstatat(fd, "", CX_AT_EMPTY_PATH)
-        guard status.kind == .regular else { throw status.kind == .directory ? .isDirectory : .invalidArgument }
-        guard status.size <= Int64(Self.sizeLimit) else { throw .invalidArgument }
-        return try system.read(fd)
+        do {
+            return try system.readWholeFile(AT_FDCWD, path, .readOnly, sizeLimit: Self.sizeLimit)
+        } catch {
+            throw error.errno
+        }
     }
 
     /// `lstat`, or nil when nothing is there (also when a parent is not a directory).
@@ -51,7 +50,7 @@ struct SystemFiles: Sendable {
     func list(_ path: String) throws(Errno) -> [String]? {
         let fd: Int32
         do {
-            fd = try system.openat(AT_FDCWD, path, O_RDONLY | CX_O_DIRECTORY, 0)
+            fd = try system.open(AT_FDCWD, path, .directory)
         } catch .noSuchFileOrDirectory {
             return nil
         }

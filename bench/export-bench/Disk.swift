@@ -25,7 +25,7 @@ enum Disk {
     static func write(_ path: String, _ text: String) throws(BenchError) {
         let system = LinuxSystemCalls()
         do {
-            let fd = try system.openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            let fd = try system.open(AT_FDCWD, path, [.writeOnly, .create, .truncate], mode: 0o644)
             defer { system.close(fd) }
             try system.write(fd, Array(text.utf8))
         } catch {
@@ -33,25 +33,18 @@ enum Disk {
         }
     }
 
+    /// The whole file as text, through the store's one whole-file reader; nil when it cannot be read.
     static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | CX_O_CLOEXEC)
-        if fd < 0 { return nil }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            result += buffer[0..<count]
-        }
-        return String(decoding: result, as: UTF8.self)
+        guard let bytes = try? LinuxSystemCalls().readWholeFile(AT_FDCWD, path, .readOnly) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func openDirectory(_ path: String) throws(BenchError) -> Int32 {
-        let fd = open(path, O_RDONLY | CX_O_DIRECTORY | CX_O_CLOEXEC)
-        if fd < 0 { throw failure("open", path) }
-        return fd
+        do {
+            return try LinuxSystemCalls().open(AT_FDCWD, path, .directory)
+        } catch {
+            throw BenchError("open \(path): \(error)")
+        }
     }
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
@@ -60,9 +53,11 @@ enum Disk {
 
     /// The canonical absolute path.
     static func realPath(_ path: String) throws(BenchError) -> String {
-        guard let resolved = realpath(path, nil) else { throw failure("realpath", path) }
-        defer { free(resolved) }
-        return String(cString: resolved)
+        do {
+            return try LinuxSystemCalls().realpath(path)
+        } catch {
+            throw BenchError("realpath \(path): \(error)")
+        }
     }
 
     /// A fresh directory `<parent>/<prefix>.XXXXXX`.

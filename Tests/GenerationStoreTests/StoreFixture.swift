@@ -1,5 +1,6 @@
 import Foundation
 import GenerationStore
+import GenerationStoreTesting
 import Glibc
 import TestSupport
 

@@ -54,10 +54,11 @@ extension StoreWriter {
         let leaving = links.previous
         var marker: String?
         if let leaving, leaving != generation, leaving != old {
-            let since = try system.status(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
-            marker = try writeMarker(
-                nameFd, name, retiring: leaving, since: since?.changedNanoseconds ?? SystemClock.wallNanoseconds(), context
-            ) { try? self.system.unlinkat(nameFd, next, 0) }
+            let status = try system.status(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
+            let since = status?.changedNanoseconds ?? SystemClock.wallNanoseconds()
+            marker = try writeMarker(nameFd, name, retiring: leaving, since: since, context) {
+                try? self.system.unlinkat(nameFd, next, 0)
+            }
         }
         var exchanged = true
         do {

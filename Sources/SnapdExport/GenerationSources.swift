@@ -37,7 +37,9 @@ public enum GenerationSources {
     }
 
     /// True when `<mountDir>/<instance>/<revision>/meta/snap.yaml` is known not to exist while `mountDir` does.
-    static func snapRevisionGone(instance: String, revision: String, mountDir: String, system: any SystemCalls) -> Bool {
+    static func snapRevisionGone(
+        instance: String, revision: String, mountDir: String, system: any SystemCalls
+    ) -> Bool {
         guard (try? system.fstatat(AT_FDCWD, mountDir, 0))?.kind == .directory else { return false }
         let yaml = [mountDir, instance, revision, "meta", "snap.yaml"].joined(separator: "/")
         do throws(Errno) {

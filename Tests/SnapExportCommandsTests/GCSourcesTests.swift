@@ -60,7 +60,10 @@ import TestSupport
     }
 
     @Test func everySnapSourceParsesBackToItself() {
-        for source in [SnapSource.host, .snap(instance: "snapd", revision: "x1"), .snap(instance: "core", revision: "7")] {
+        let sources: [SnapSource] = [
+            .host, .snap(instance: "snapd", revision: "x1"), .snap(instance: "core", revision: "7"),
+        ]
+        for source in sources {
             #expect(SnapSource(manifestSource: source.manifestSource) == source)
         }
     }

@@ -11,9 +11,8 @@ extension StoreWriter {
         case unchanged
     }
 
-    /// Publishes `manifest` as `<name>/<generation>`: built in `.staging/<random>` with `mkdirat`/`symlinkat`,
-    /// every directory and the manifest fsynced, then made visible in one `renameat2(RENAME_NOREPLACE)` and
-    /// `<name>/` fsynced. The same content again is a no-op; other content under an existing name fails
+    /// Publishes `manifest` as `<name>/<generation>`, complete and synced before it becomes visible in one rename
+    /// (docs/format.md, "publish"). The same content again is a no-op; other content under an existing name fails
     /// (`.cannotCreate`) and changes nothing.
     @discardableResult
     public func publish(name: String, generation: String, manifest input: Manifest) throws(StoreError) -> PublishOutcome

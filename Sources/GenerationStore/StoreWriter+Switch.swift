@@ -10,11 +10,9 @@ extension StoreWriter {
         case unchanged
     }
 
-    /// Points `<name>/current` at `generation` atomically: `symlinkat(.next-<random>)`, a retirement marker for
-    /// the displaced generation, `renameat2(RENAME_EXCHANGE)` with `current` (`RENAME_NOREPLACE` the first time),
-    /// the displaced link renamed over `previous`, then (if `durable`) `fsync` of `<name>/`. A constant number of
-    /// system calls whatever the size of the generation. Where the flags are refused (`EINVAL`, `ENOSYS`) it falls
-    /// back to `symlinkat` + `renameat`, which never leaves `current` absent either.
+    /// Points `<name>/current` at `generation` atomically; what `current` named becomes `previous`. A constant
+    /// number of system calls whatever the size of the generation; the `fsync` of `<name>/` only if `durable`.
+    /// The protocol, step by step, and its fallback where `renameat2` flags are refused: docs/format.md, "switch".
     @discardableResult
     public func switchCurrent(name: String, to generation: String, durable: Bool = true) throws(StoreError)
         -> SwitchOutcome
@@ -89,7 +87,7 @@ extension StoreWriter {
         return .switched(from: old)
     }
 
-    /// Swaps `current` and `previous` with one `renameat2(RENAME_EXCHANGE)` and fsyncs `<name>/`.
+    /// Swaps `current` and `previous` in one system call and fsyncs `<name>/` (docs/format.md, "rollback").
     /// Fails (`.missingInput`) and changes nothing when there is no `previous` or it names no generation.
     @discardableResult
     public func rollback(name: String) throws(StoreError) -> (from: String, to: String) {

@@ -86,4 +86,23 @@ struct DocumentationTests {
         }
         #expect(checked > 10, "found only \(checked) links: the scan itself is broken")
     }
+    /// docs/architecture.md names every target directory and every source file, so a newcomer finds each file
+    /// there and a new file cannot be added without saying where it belongs.
+    @Test func theArchitecturePageNamesEverySourceFile() throws {
+        let text = try String(contentsOfFile: repository + "/docs/architecture.md", encoding: .utf8)
+        var checked = 0
+        for top in ["Sources", "bench"] {
+            for target in try FileManager.default.contentsOfDirectory(atPath: repository + "/" + top) {
+                #expect(text.contains(top + "/" + target), "docs/architecture.md does not name \(top)/\(target)")
+                let files = FileManager.default.enumerator(atPath: repository + "/" + top + "/" + target)
+                while let file = files?.nextObject() as? String {
+                    guard file.hasSuffix(".swift") || file.hasSuffix(".c") else { continue }
+                    let name = (file as NSString).lastPathComponent
+                    #expect(text.contains("`" + name + "`"), "docs/architecture.md does not name \(top)/\(target)/\(file)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 50, "found only \(checked) source files: the scan itself is broken")
+    }
 }

@@ -10,8 +10,11 @@ public struct GlobalOptions: Sendable {
     public var snapMountDir: String?
     /// `--libexec-dir DIR` / `SNAP_EXPORT_LIBEXEC_DIR`; nil means the distribution's default.
     public var libexecDir: String?
-    /// `--os-release FILE` / `SNAP_EXPORT_OS_RELEASE`; default `/etc/os-release`.
-    public var osRelease: String
+    /// `--os-release FILE` / `SNAP_EXPORT_OS_RELEASE`; nil means snapd's search under the host root.
+    public var osRelease: String?
+    /// `--host-root DIR` / `SNAP_EXPORT_HOST_ROOT`: the host's root (snapd's `dirs.GlobalRootDir`), under
+    /// which every default path is looked up; default `/`.
+    public var hostRoot: String
     /// `--help` given anywhere.
     public var help: Bool
 
@@ -21,11 +24,14 @@ public struct GlobalOptions: Sendable {
         Global options (anywhere on the command line):
           --root DIR            export root (env SNAP_EXPORT_ROOT; default /var/lib/snapd/export)
           --no-wait             fail with exit 75 instead of waiting for another writer
-          --snap-mount-dir DIR  where snaps are mounted (env SNAP_EXPORT_SNAP_MOUNT_DIR;
-                                default /snap, /var/lib/snapd/snap on Fedora-like hosts)
-          --libexec-dir DIR     the host's snapd tools (env SNAP_EXPORT_LIBEXEC_DIR;
-                                default /usr/lib/snapd, /usr/libexec/snapd on Fedora-like hosts)
-          --os-release FILE     (env SNAP_EXPORT_OS_RELEASE; default /etc/os-release)
+          --host-root DIR       the host's root, under which the defaults below are found
+                                (env SNAP_EXPORT_HOST_ROOT; default /)
+          --snap-mount-dir DIR  where snaps are mounted (env SNAP_EXPORT_SNAP_MOUNT_DIR; default as snapd
+                                probes it: /snap if a directory, else /var/lib/snapd/snap)
+          --libexec-dir DIR     the host's snapd tools (env SNAP_EXPORT_LIBEXEC_DIR; default /usr/lib/snapd,
+                                /usr/libexec/snapd on Fedora-like hosts and recent openSUSE Tumbleweed)
+          --os-release FILE     (env SNAP_EXPORT_OS_RELEASE; default /etc/os-release, else
+                                /etc/initrd-release, else /usr/lib/os-release, else ID=linux)
           -h, --help            show help
           --version             print the version
         """
@@ -47,7 +53,8 @@ public struct GlobalOptions: Sendable {
             noWait: noWait,
             snapMountDir: try pick("--snap-mount-dir", "SNAP_EXPORT_SNAP_MOUNT_DIR"),
             libexecDir: try pick("--libexec-dir", "SNAP_EXPORT_LIBEXEC_DIR"),
-            osRelease: try pick("--os-release", "SNAP_EXPORT_OS_RELEASE") ?? "/etc/os-release",
+            osRelease: try pick("--os-release", "SNAP_EXPORT_OS_RELEASE"),
+            hostRoot: try pick("--host-root", "SNAP_EXPORT_HOST_ROOT") ?? "/",
             help: help)
     }
 }

@@ -51,7 +51,7 @@ enum RefreshCommand: Command {
                             report.published.map {
                                 .object([
                                     ("generation", .string($0.generation)), ("source", .string($0.manifestSource)),
-                                    ("version", .string($0.version.text)), ("tools", .int($0.tools.count)),
+                                    ("version", .string($0.version)), ("tools", .int($0.tools.count)),
                                 ])
                             })
                     ),
@@ -66,7 +66,7 @@ enum RefreshCommand: Command {
             let would = report.dryRun ? "would publish" : "published"
             for source in report.published {
                 context.out(
-                    "\(would) \(name)/\(source.generation) (\(source.label), version \(source.version), "
+                    "\(would) \(name)/\(source.generation) (\(source.label), version \(source.version ?? "unknown"), "
                         + "\(source.tools.count) tools)")
             }
             if report.decision.chosen == nil {
@@ -104,8 +104,8 @@ extension CommandContext {
     /// The snapd settings from the global options (nil = the distribution's default) and `SNAP_REEXEC`.
     func snapdSettings() -> (settings: SnapdSettings, warnings: [SnapdWarning]) {
         SnapdSettings.resolve(
-            snapMountDir: options.snapMountDir, libexecDir: options.libexecDir, osReleasePath: options.osRelease,
-            reexec: environment["SNAP_REEXEC"], system: system)
+            rootDir: options.hostRoot, snapMountDir: options.snapMountDir, libexecDir: options.libexecDir,
+            osReleasePath: options.osRelease, reexec: environment["SNAP_REEXEC"], system: system)
     }
 
     /// The tools exporter for this invocation.

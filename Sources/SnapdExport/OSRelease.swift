@@ -1,33 +1,111 @@
-/// What snap-export needs from `os-release(5)`: the distribution's `ID` and `ID_LIKE`.
-public struct OSRelease: Sendable, Equatable {
-    /// `ID`, lower-case (`ubuntu`, `debian`, `fedora`, `ubuntu-core`); `linux` when absent, as os-release says.
-    public var id: String
-    /// `ID_LIKE`, split on spaces.
-    public var idLike: [String]
+import GenerationStore
+import Glibc
 
-    public init(id: String, idLike: [String] = []) {
+/// The distribution as snapd's `release/release.go` (`readOSRelease`, `DistroLike`, `OnClassic`) reads
+/// `os-release(5)`.
+///
+/// - Lines as Go's `bufio.Scanner` cuts them (a `\r` before `\n` dropped, so CRLF files read as LF
+///   files); a line without `=` is skipped; the key is what precedes the first `=` with white space
+///   trimmed (`ID = x` counts; `#ID=x` is the key `#ID`); the value is what follows with every leading and
+///   trailing quote (`"`, `'`) and white space trimmed, in any mix, and no unescaping (`"a\"b"` stays
+///   `a\"b`). A key given twice: the last wins.
+/// - `ID`: lower-cased, first white-space-separated word (`ID="elementary OS"` is `elementary`); `linux`
+///   when absent. `ID_LIKE`: lower-cased, split on any white space (tabs too). `VERSION_ID` and
+///   `VARIANT_ID`: as trimmed.
+/// - An `ID=` line whose value is empty (or only quotes and blanks) makes snapd's reader index the first
+///   word of nothing: every snapd binary crashes at start, so no tools run at all (`unusable` says so).
+public struct OSRelease: Sendable, Equatable {
+    /// `ID`; `linux` when absent, as os-release(5) says.
+    public var id: String
+    /// `ID_LIKE`, lower-cased words.
+    public var idLike: [String]
+    /// `VERSION_ID`, as trimmed (`20240601`, `24.04`), empty when absent.
+    public var versionID: String
+    /// `VARIANT_ID`, empty when absent.
+    public var variantID: String
+    /// Why snapd could not start with this file; nil when it can.
+    public var unusable: String?
+
+    public init(id: String, idLike: [String] = [], versionID: String = "", variantID: String = "") {
         self.id = id
         self.idLike = idLike
+        self.versionID = versionID
+        self.variantID = variantID
+        self.unusable = nil
     }
 
-    /// Parses the text of an os-release file.
+    /// What snapd assumes when neither `/etc/os-release` nor `/usr/lib/os-release` can be opened.
+    public static let fallback = OSRelease(id: "linux")
+
+    /// Parses an os-release file's bytes as `readOSRelease` does.
     public init(parsing bytes: [UInt8]) {
-        let file = KeyValueFile(bytes)
-        let id = file.values["ID"].map { $0.lowercased() } ?? ""
-        self.id = id.isEmpty ? "linux" : id
-        self.idLike = (file.values["ID_LIKE"] ?? "").lowercased().split(separator: " ").map(String.init)
+        self.init(id: "linux")
+        // readOSRelease ignores the scanner's error: a line over 64 KiB ends the file there.
+        for line in GoText.scanLines(bytes).lines {
+            let text = String(decoding: line, as: UTF8.self)
+            guard let equals = text.firstIndex(of: "=") else { continue }
+            let key = GoText.trimSpace(String(text[..<equals]))
+            let value = GoText.trim(String(text[text.index(after: equals)...])) {
+                $0 == "\"" || $0 == "'" || GoText.isSpace($0)
+            }
+            switch key {
+            case "ID":
+                if let first = GoText.fields(GoText.toLower(value)).first {
+                    id = first
+                } else {
+                    unusable =
+                        "ID is empty: snapd's release.go takes the first word of ID and crashes on an empty one, "
+                        + "so no snapd tool runs on this system"
+                }
+            case "ID_LIKE": idLike = GoText.fields(GoText.toLower(value))
+            case "VERSION_ID": versionID = value
+            case "VARIANT_ID": variantID = value
+            default: break
+            }
+        }
     }
+
+    /// The files `readOSRelease` tries under a root, in order: the first that opens is read (even if
+    /// reading it then fails, which reads as an empty file); none opening means `fallback`. The order of
+    /// `/etc/initrd-release` (an initramfs's os-release) is as snapd's `release_test.go` exercises it.
+    public static let searchPaths = ["/etc/os-release", "/etc/initrd-release", "/usr/lib/os-release"]
+
+    /// Reads the distribution under `root` as snapd does: the release and the file it came from (nil when
+    /// none could be opened).
+    public static func read(root: String, system: any SystemCalls) -> (release: OSRelease, path: String?) {
+        for path in searchPaths.map({ SnapdDirectories.join(root, $0) }) {
+            if let bytes = readOpened(path, system: system) { return (OSRelease(parsing: bytes), path) }
+        }
+        return (fallback, nil)
+    }
+
+    /// Reads one given file: the release, or nil when it cannot be opened.
+    public static func read(file path: String, system: any SystemCalls) -> OSRelease? {
+        readOpened(path, system: system).map { OSRelease(parsing: $0) }
+    }
+
+    /// The bytes of `path`, nil when `open` fails; empty when it opens but cannot be read (a directory),
+    /// as Go's `os.Open` followed by a failing `bufio.Scanner` gives.
+    static func readOpened(_ path: String, system: any SystemCalls) -> [UInt8]? {
+        do {
+            return try system.readWholeFile(AT_FDCWD, path, .readOnly, sizeLimit: SystemFiles.sizeLimit)
+        } catch {
+            return error.call == "open" ? nil : []
+        }
+    }
+
+    /// `release.DistroLike`: `ID` or one of `ID_LIKE` is one of `distros`.
+    public func isLike(_ distros: [String]) -> Bool {
+        distros.contains { $0 == id || idLike.contains($0) }
+    }
+
+    /// `release.OnClassic`: anything but `ID=ubuntu-core`.
+    public var onClassic: Bool { id != "ubuntu-core" }
 
     /// Ubuntu Core (`ID=ubuntu-core`): no host tools, snaps only.
-    public var isUbuntuCore: Bool { id == "ubuntu-core" }
+    public var isUbuntuCore: Bool { !onClassic }
 
-    /// True when `ID` or any `ID_LIKE` is one of `ids`.
-    public func isLike(_ ids: Set<String>) -> Bool { ids.contains(id) || idLike.contains { ids.contains($0) } }
-
-    /// Debian or Ubuntu, or a derivative: where snapd re-executes from its snap (snapd's `DistroLike`).
+    /// `DistroLike("debian", "ubuntu")`: half of `snapdtool.DistroSupportsReExec` (the other half is
+    /// `onClassic`).
     public var isDebianLike: Bool { isLike(["debian", "ubuntu"]) }
-
-    /// Fedora, RHEL, CentOS and their derivatives: snaps under `/var/lib/snapd/snap`, tools in
-    /// `/usr/libexec/snapd`.
-    public var isFedoraLike: Bool { isLike(["fedora", "rhel", "centos"]) }
 }

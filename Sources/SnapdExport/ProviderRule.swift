@@ -1,21 +1,43 @@
-/// A possible provider of the tools as the system offers it: usable (with its source) or not, and why not.
+/// A possible provider of the tools as the system offers it: what it would export, and what snapd's re-exec
+/// check sees of it.
 public struct ProviderCandidate: Sendable, Equatable {
     public var kind: ToolsSource.Kind
-    /// The current revision's source (snaps) or the host's; nil when this provider is no candidate.
+    /// The current revision's source (snaps) or the host's: what would be exported; nil when nothing can be.
     public var source: ToolsSource?
-    /// Why it is no candidate (not installed, not mounted, no info file, …); nil when it is one.
+    /// Why nothing can be exported from it (not installed, not mounted, no tools, …); nil when `source` is set.
     public var unavailable: String?
+    /// Snaps: whether the binary snapd would run exists in the current revision (`<root>/snap/<name>/current/
+    /// usr/bin/snap`, followed like `os.Stat`), which is what `tool_linux.go` checks. Always true for the host.
+    public var hasBinary: Bool
+    /// What was found at that path, for people (`/snap/snapd/current/usr/bin/snap does not exist`).
+    public var binaryNote: String
+    /// The `info` file's `VERSION=` as written, or nil with `versionProblem` saying why there is none.
+    public var version: String?
+    public var versionProblem: String?
 
-    public init(kind: ToolsSource.Kind, source: ToolsSource) {
+    public init(
+        kind: ToolsSource.Kind, source: ToolsSource?, unavailable: String? = nil, hasBinary: Bool = true,
+        binaryNote: String = "", version: String? = nil, versionProblem: String? = nil
+    ) {
         self.kind = kind
         self.source = source
-        self.unavailable = nil
+        self.unavailable = source == nil ? (unavailable ?? "no tools") : nil
+        self.hasBinary = hasBinary
+        self.binaryNote = binaryNote
+        self.version = version ?? source?.version
+        self.versionProblem = self.version == nil ? (versionProblem ?? "no info file read") : nil
     }
 
+    /// A candidate that offers nothing at all (not installed, not readable).
     public init(kind: ToolsSource.Kind, unavailable: String) {
-        self.kind = kind
-        self.source = nil
-        self.unavailable = unavailable
+        self.init(kind: kind, source: nil, unavailable: unavailable, hasBinary: false, binaryNote: unavailable,
+            versionProblem: unavailable)
+    }
+
+    /// The tools of the nine this candidate lacks (all of them when it has no source).
+    public var missingTools: [String] {
+        let present = Set(source?.tools ?? [])
+        return SnapdSettings.tools.filter { !present.contains($0) }
     }
 }
 
@@ -24,123 +46,189 @@ public struct ProviderDecision: Sendable, Equatable {
     /// What the rule says about one candidate.
     public struct Verdict: Sendable, Equatable {
         public var kind: ToolsSource.Kind
-        /// Its source, when it is a candidate.
+        /// Its source, when it has one.
         public var source: ToolsSource?
         /// True for the chosen provider.
         public var chosen: Bool
         /// Why it was chosen, or why not.
         public var reason: String
+        /// The tools of the nine it lacks.
+        public var missingTools: [String]
     }
 
-    /// The provider snapd itself would run the tools from; nil when there is none.
+    /// The provider snapd itself would run the tools from; nil when there is none or it cannot be exported.
     public var chosen: ToolsSource?
+    /// Which kind snapd would run the tools from, even when nothing of it can be exported (then `chosen` is
+    /// nil); nil when snapd would run none.
+    public var provider: ToolsSource.Kind?
     /// Why (or why there is none).
     public var reason: String
+    /// Whether the rule compared a snap's `info` VERSION with the host's (it does only when re-exec is on).
+    public var comparedVersions: Bool
     /// One verdict per provider kind, in the order snapd, core, host.
     public var verdicts: [Verdict]
 }
 
-/// snapd's re-exec rule: which provider's tools snapd runs on this system.
-///
-/// On Ubuntu Core: the snapd snap's current revision, else core's, else none. On classic: the host when
-/// re-exec is off (`SNAP_REEXEC=0`, or a distribution that is not Debian/Ubuntu-like unless
-/// `SNAP_REEXEC=1`); otherwise the snapd snap (else core) only if its `info` VERSION is not older than the
-/// host's, compared as Debian versions; otherwise the host. snapd checks only the snap it would re-exec
-/// into: when the snapd snap is usable but older than the host, the host wins even over a newer core.
-public enum ProviderRule {
-    /// Applies the rule. `distribution` names the os-release `ID` in reasons.
-    public static func decide(
-        ubuntuCore: Bool, debianLike: Bool, distribution: String, reexec: ReexecSetting,
-        snapd: ProviderCandidate, core: ProviderCandidate, host: ProviderCandidate
-    ) -> ProviderDecision {
-        var reasons: [ToolsSource.Kind: String] = [:]
-        var chosen: ToolsSource?
-        var reason: String
-        func unusable(_ candidate: ProviderCandidate) -> String { "no candidate: " + (candidate.unavailable ?? "?") }
+/// The system as the re-exec rule needs it.
+public struct ReexecSystem: Sendable, Equatable {
+    /// `release.OnClassic`.
+    public var onClassic: Bool
+    /// `release.DistroLike("debian", "ubuntu")`.
+    public var debianLike: Bool
+    /// The os-release `ID`, for reasons.
+    public var distribution: String
+    /// `SNAP_REEXEC`.
+    public var reexec: ReexecSetting
+    /// The binary whose presence in a snap decides (`usr/bin/snap`), for reasons.
+    public var binary: String
 
-        if ubuntuCore {
-            reasons[.host] = "no candidate: Ubuntu Core has no host tools"
-            if let source = snapd.source {
-                chosen = source
-                reason = "on Ubuntu Core the snapd snap provides the tools"
-                reasons[.core] = core.source == nil ? unusable(core) : "not used: the snapd snap takes precedence"
-            } else if let source = core.source {
-                chosen = source
-                reason = "on Ubuntu Core without a usable snapd snap, core provides the tools"
-                reasons[.snapd] = unusable(snapd)
+    public init(onClassic: Bool, debianLike: Bool, distribution: String, reexec: ReexecSetting, binary: String) {
+        self.onClassic = onClassic
+        self.debianLike = debianLike
+        self.distribution = distribution
+        self.reexec = reexec
+        self.binary = binary
+    }
+}
+
+/// snapd's re-exec rule: which provider's tools snapd runs on this system. It follows
+/// `snapdtool/tool_linux.go`, `ExecInSnapdOrCoreSnap` (with `DistroSupportsReExec`, `IsReexecEnabled`,
+/// `IsReexecExplicitlyEnabled` and `systemSnapSupportsReExec`), step by step; docs/snapd.md has the table.
+///
+/// On classic:
+/// 1. `SNAP_REEXEC` false (trimmed, `strconv.ParseBool`) → the host, whatever its `info` says.
+/// 2. Not Debian/Ubuntu-like → the host, unless `SNAP_REEXEC` is explicitly enabled (raw value not empty).
+/// 3. The snapd snap if its current revision has the binary, else core if its current revision has it,
+///    else the host. The fallback to core happens **only** there: never because of the snapd snap's
+///    `info`, type or tools.
+/// 4. That snap's `info` VERSION: unreadable or missing → the host. Compared with the host's
+///    (`SnapdVersion.compare(host, snap)`): either invalid → the host; the host's newer → the host; else
+///    the snap.
+///
+/// On Ubuntu Core snapd does not re-exec: the snapd snap's current revision runs (core's without a snapd
+/// snap), with no version comparison. When the provider snapd would run cannot be exported (no tools,
+/// a conflicting generation) or the host's version needed for step 4 is unknown, there is no provider:
+/// nothing is switched, since the tools snapd runs are not certain.
+public enum ProviderRule {
+    /// Applies the rule.
+    public static func decide(
+        _ system: ReexecSystem, snapd: ProviderCandidate, core: ProviderCandidate, host: ProviderCandidate
+    ) -> ProviderDecision {
+        var notes: [ToolsSource.Kind: String] = [:]
+        var provider: ToolsSource.Kind?
+        var reason: String
+        var compared = false
+        let candidates = [snapd, core, host]
+
+        func notRun(_ why: String) -> String { "not used: " + why }
+
+        if !system.onClassic {
+            notes[.host] = "no candidate: Ubuntu Core has no host tools"
+            if snapd.hasBinary {
+                provider = .snapd
+                reason = "on Ubuntu Core the snapd snap runs (\(snapd.binaryNote)), with no version comparison"
+                notes[.core] = notRun("the snapd snap takes precedence")
+            } else if core.hasBinary {
+                provider = .core
+                reason = "on Ubuntu Core without a snapd snap that has \(system.binary) (\(snapd.binaryNote)), core runs"
+                notes[.snapd] = notRun(snapd.binaryNote)
             } else {
-                reason = "on Ubuntu Core neither the snapd snap nor core is usable"
-                reasons[.snapd] = unusable(snapd)
-                reasons[.core] = unusable(core)
+                reason = "on Ubuntu Core neither the snapd snap nor core has \(system.binary)"
+                notes[.snapd] = notRun(snapd.binaryNote)
+                notes[.core] = notRun(core.binaryNote)
             }
+        } else if !system.reexec.isEnabled {
+            provider = .host
+            reason = "\(system.reexec) turns re-exec off, so snapd runs the host's tools whatever its info says"
+            for snap in [snapd, core] { notes[snap.kind] = notRun("re-exec is off") }
+        } else if !system.debianLike && !system.reexec.isExplicitlyEnabled {
+            provider = .host
+            reason =
+                "'\(system.distribution)' is not Debian/Ubuntu-like, where snapd does not re-exec unless "
+                + "SNAP_REEXEC is set (it is unset or empty), so snapd runs the host's tools"
+            for snap in [snapd, core] { notes[snap.kind] = notRun("re-exec is off on this distribution") }
         } else {
-            var off: String?
-            if reexec == .disabled {
-                off = "SNAP_REEXEC=0 turns re-exec off"
-            } else if !debianLike && reexec != .enabled {
-                off =
-                    "'\(distribution)' is not Debian/Ubuntu-like, where snapd does not re-exec "
-                    + "(SNAP_REEXEC=1 forces it)"
-            }
-            if let off {
-                for candidate in [snapd, core] {
-                    reasons[candidate.kind] = candidate.source == nil ? unusable(candidate) : "not used: " + off
-                }
-                if let source = host.source {
-                    chosen = source
-                    reason = off + ", so snapd runs the host's tools"
-                } else {
-                    reason = off + ", and the host's tools are unusable (\(host.unavailable ?? "?"))"
-                    reasons[.host] = unusable(host)
-                }
+            let why =
+                system.debianLike
+                ? "re-exec is on (\(system.reexec))"
+                : "'\(system.distribution)' does not re-exec by default, but \(system.reexec)"
+            var target: ProviderCandidate?
+            if snapd.hasBinary {
+                target = snapd
+                notes[.core] = notRun("the snapd snap has \(system.binary), so core is not looked at")
             } else {
-                let on = reexec == .enabled ? "SNAP_REEXEC=1 forces re-exec" : "re-exec is on"
-                var snap: ToolsSource?
-                if let source = snapd.source {
-                    snap = source
-                    reasons[.core] = core.source == nil ? unusable(core) : "not used: the snapd snap takes precedence"
+                notes[.snapd] = notRun(snapd.binaryNote + ", so snapd does not re-exec into it")
+                if core.hasBinary {
+                    target = core
                 } else {
-                    reasons[.snapd] = unusable(snapd)
-                    snap = core.source
-                    if core.source == nil { reasons[.core] = unusable(core) }
+                    notes[.core] = notRun(core.binaryNote)
                 }
-                if let snap {
-                    if let hostSource = host.source {
-                        if snap.version < hostSource.version {
-                            chosen = hostSource
+            }
+            if let target {
+                let label = target.kind == .snapd ? "the snapd snap" : "core"
+                if let snapVersion = target.version {
+                    if let hostVersion = host.version {
+                        compared = true
+                        switch SnapdVersion.compare(hostVersion, snapVersion) {
+                        case nil:
+                            let invalid = SnapdVersion.isValid(hostVersion) ? snapVersion : hostVersion
+                            provider = .host
                             reason =
-                                "\(on), but the \(snap.label)'s tools (\(snap.version)) are older than the "
-                                + "host's (\(hostSource.version))"
-                            reasons[snap.kind] =
-                                "not used: its tools (\(snap.version)) are older than the host's "
-                                + "(\(hostSource.version))"
-                        } else {
-                            chosen = snap
+                                "\(why), but snapd cannot compare the versions ('\(invalid)' is invalid: it has an "
+                                + "epoch), so it does not re-exec"
+                            notes[target.kind] = notRun("version '\(invalid)' is invalid to snapd")
+                        case 1?:
+                            provider = .host
+                            reason = "\(why), but \(label)'s tools (\(snapVersion)) are older than the host's (\(hostVersion))"
+                            notes[target.kind] = notRun("its tools (\(snapVersion)) are older than the host's (\(hostVersion))")
+                        default:
+                            provider = target.kind
                             reason =
-                                "\(on) and its tools (\(snap.version)) are not older than the host's "
-                                + "(\(hostSource.version))"
-                            reasons[.host] = "not used: the \(snap.label)'s tools (\(snap.version)) are not older"
+                                "\(why), \(label) has \(system.binary) and its tools (\(snapVersion)) are not older "
+                                + "than the host's (\(hostVersion))"
+                            notes[.host] = notRun("\(label)'s tools (\(snapVersion)) are not older")
                         }
                     } else {
-                        chosen = snap
-                        reason = "\(on) and the host's tools are unusable (\(host.unavailable ?? "?"))"
-                        reasons[.host] = unusable(host)
+                        reason =
+                            "\(why) and \(label) has \(system.binary), but the host's version is unknown "
+                            + "(\(host.versionProblem ?? "?")), so it is not certain whether snapd re-execs"
+                        notes[target.kind] = notRun("the host's version to compare with is unknown")
+                        notes[.host] = notRun("its version is unknown (\(host.versionProblem ?? "?"))")
                     }
-                } else if let hostSource = host.source {
-                    chosen = hostSource
-                    reason = "\(on), but neither the snapd snap nor core is usable"
                 } else {
-                    reason = "neither the snapd snap, core nor the host has usable tools"
-                    reasons[.host] = unusable(host)
+                    provider = .host
+                    reason =
+                        "\(why), but \(label)'s info gives no version (\(target.versionProblem ?? "?")), so snapd "
+                        + "does not re-exec" + (target.kind == .snapd ? " (and does not fall back to core)" : "")
+                    notes[target.kind] = notRun("no version (\(target.versionProblem ?? "?"))")
                 }
+            } else {
+                provider = .host
+                reason = "\(why), but neither the snapd snap nor core has \(system.binary), so snapd runs the host's tools"
             }
         }
-        let verdicts = [snapd, core, host].map { candidate in
-            let isChosen = chosen != nil && candidate.source == chosen
-            return ProviderDecision.Verdict(
-                kind: candidate.kind, source: candidate.source, chosen: isChosen,
-                reason: isChosen ? "chosen: " + reason : reasons[candidate.kind] ?? "not used")
+
+        var chosen: ToolsSource?
+        if let provider, let candidate = candidates.first(where: { $0.kind == provider }) {
+            if let source = candidate.source {
+                chosen = source
+            } else {
+                reason += "; but nothing of it can be exported (\(candidate.unavailable ?? "?")), so no provider is certain"
+            }
         }
-        return ProviderDecision(chosen: chosen, reason: reason, verdicts: verdicts)
+        let verdicts = candidates.map { candidate in
+            let isChosen = chosen != nil && candidate.kind == provider
+            var text = isChosen ? "chosen: " + reason : notes[candidate.kind] ?? "not used"
+            if candidate.kind == provider && chosen == nil {
+                text = "would run, but cannot be exported: " + (candidate.unavailable ?? "?")
+            } else if candidate.source == nil, !text.hasPrefix("no candidate"), let unavailable = candidate.unavailable {
+                text = "no candidate: \(unavailable); \(text)"
+            }
+            return ProviderDecision.Verdict(
+                kind: candidate.kind, source: candidate.source, chosen: isChosen, reason: text,
+                missingTools: candidate.missingTools)
+        }
+        return ProviderDecision(
+            chosen: chosen, provider: provider, reason: reason, comparedVersions: compared, verdicts: verdicts)
     }
 }

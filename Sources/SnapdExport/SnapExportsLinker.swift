@@ -37,13 +37,18 @@ public struct SnapExportsLinker: Sendable {
         let files = SystemFiles(system: store.system)
         let root = settings.snapMountDir + "/" + instance + "/" + revision
         let yamlPath = root + "/meta/snap.yaml"
-        let yaml: SnapYaml
+        let yamlBytes: [UInt8]
         do {
-            yaml = SnapYaml(parsing: try files.read(yamlPath))
+            yamlBytes = try files.read(yamlPath)
         } catch .noSuchFileOrDirectory {
             throw StoreError(.missingInput, context, "revision is not mounted (no meta/snap.yaml)", path: root)
         } catch {
             throw .system("open", error, path: yamlPath, context)
+        }
+        let yaml: SnapYaml
+        switch SnapYaml.parse(yamlBytes) {
+        case .success(let read): yaml = read
+        case .failure(let problem): throw StoreError(.badData, context, "\(problem)", path: yamlPath)
         }
         let path = root + "/" + SnapExports.path
         let bytes: [UInt8]

@@ -1,51 +1,65 @@
-/// The top-level scalar keys of a `meta/snap.yaml` that snap-export reads: `name`, `version`, `type`.
+/// The top-level fields of a `meta/snap.yaml` that snap-export reads (`name`, `version`, `type`), read
+/// as snapd reads them (`snap/info_snap_yaml.go`: `infoSkeletonFromSnapYaml`; `snap/types.go`:
+/// `Type.fromString`), through the YAML subset of `YamlSubset`.
 ///
-/// Not a YAML parser: it reads lines of the form `key: value` that start in column 0, unquotes single- or
-/// double-quoted values, drops trailing ` #` comments of plain values, and ignores everything nested.
+/// The type: absent or null means `app`; `application` is `app`; anything but `app`, `gadget`, `os`,
+/// `kernel`, `base` and `snapd` makes the whole file unreadable to snapd ("invalid snap type"); and a snap
+/// **named** `snapd` is of type `snapd` whatever its `type:` says (snapd sets it "by magic").
 public struct SnapYaml: Sendable, Equatable {
-    /// `name:`.
-    public var name: String?
-    /// `version:`.
-    public var version: String?
-    /// `type:`; snapd treats a missing type as `app`.
-    public var type: String?
+    /// `name:`, empty when absent.
+    public var name: String
+    /// `version:`, empty when absent.
+    public var version: String
+    /// The effective type, after snapd's defaults and its `snapd` rule.
+    public var type: String
 
-    public init(name: String?, version: String?, type: String?) {
+    /// The types snapd accepts in `type:`.
+    public static let validTypes: Set<String> = ["app", "gadget", "os", "kernel", "base", "snapd"]
+
+    public init(name: String, version: String, type: String) {
         self.name = name
         self.version = version
         self.type = type
     }
 
-    /// Reads the scalars from the file's bytes.
-    public init(parsing bytes: [UInt8]) {
-        var values: [String: String] = [:]
-        for rawLine in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            var line = String(rawLine)
-            if line.hasSuffix("\r") { line.removeLast() }
-            guard let first = line.first, first != " ", first != "\t", first != "#", first != "-" else { continue }
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = String(line[..<colon])
-            guard ["name", "version", "type"].contains(key), values[key] == nil else { continue }
-            let rest = line[line.index(after: colon)...]
-            guard rest.isEmpty || rest.first == " " || rest.first == "\t" else { continue }
-            values[key] = Self.scalar(String(rest).trimmingWhiteSpace())
+    /// Reads the file's bytes; a failure says what snapd (or this subset of YAML) cannot read.
+    public static func parse(_ bytes: [UInt8]) -> Result<SnapYaml, Problem> {
+        let values: [String: YamlSubset.Value]
+        switch YamlSubset.topLevel(bytes) {
+        case .success(let read): values = read
+        case .failure(let failure): return .failure(Problem(description: "not read: \(failure)"))
         }
-        self.init(name: values["name"], version: values["version"], type: values["type"])
+        func text(_ key: String) -> Result<String?, Problem> {
+            switch values[key] {
+            case .scalar(let value): return .success(value)
+            case .null, nil: return .success(nil)
+            case .nested: return .failure(Problem(description: "'\(key)' is not a scalar, which snapd cannot read"))
+            }
+        }
+        let name: String?
+        let version: String?
+        let declared: String?
+        do {
+            name = try text("name").get()
+            version = try text("version").get()
+            declared = try text("type").get()
+        } catch {
+            return .failure(error)
+        }
+        var type = "app"
+        if let declared {
+            let normalized = declared == "application" ? "app" : declared
+            guard validTypes.contains(normalized) else {
+                return .failure(Problem(description: "invalid snap type '\(declared)', so snapd cannot read this snap"))
+            }
+            type = normalized
+        }
+        if name == "snapd" { type = "snapd" }
+        return .success(SnapYaml(name: name ?? "", version: version ?? "", type: type))
     }
 
-    static func scalar(_ value: String) -> String? {
-        if value.count >= 2, let quote = value.first, quote == "'" || quote == "\"", value.last == quote {
-            return String(value.dropFirst().dropLast())
-        }
-        var plain = value
-        var previous: Character = " "
-        for index in plain.indices {
-            if plain[index] == "#" && (previous == " " || previous == "\t") {
-                plain = String(plain[..<index]).trimmingWhiteSpace()
-                break
-            }
-            previous = plain[index]
-        }
-        return plain.isEmpty ? nil : plain
+    /// Why a snap.yaml cannot be read.
+    public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        public var description: String
     }
 }

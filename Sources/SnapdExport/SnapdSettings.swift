@@ -1,19 +1,26 @@
 import GenerationStore
 
-/// Where snapd's world is on this system and how snapd would behave here: the snap mount dir, the host's
-/// tools directory, the distribution (from os-release) and the `SNAP_REEXEC` setting.
+/// Where snapd's world is on this system and how snapd would behave here: the root, the snap mount dir,
+/// the host's tools directory, the distribution (from os-release) and the `SNAP_REEXEC` setting.
 ///
-/// Built from plain values by `resolve`; nothing here parses command-line arguments.
+/// Built from plain values by `resolve`; nothing here parses command-line arguments. The defaults are
+/// snapd's: see `SnapdDirectories` (the distribution table and the `/snap` probe) and `OSRelease`.
 public struct SnapdSettings: Sendable, Equatable {
-    /// Where snaps are mounted on the host (`/snap`, or `/var/lib/snapd/snap` on Fedora-like hosts).
+    /// The host's root (snapd's `dirs.GlobalRootDir`): `/` normally, a directory in tests.
+    public var rootDir: String
+    /// Where snaps are mounted on the host (`/snap`, or `/var/lib/snapd/snap`).
     public var snapMountDir: String
-    /// The host's snapd tools (`/usr/lib/snapd`, or `/usr/libexec/snapd` on Fedora-like hosts).
+    /// How `snapMountDir` was decided, for people (`given`, `<root>/snap is a directory`, …).
+    public var snapMountDirOrigin: String
+    /// Why snapd would have no snap mount dir here (`snapMountDirProbe` failed); then no provider is certain.
+    public var snapMountDirProblem: String?
+    /// The host's snapd tools (`/usr/lib/snapd`, or `/usr/libexec/snapd`).
     public var libexecDir: String
-    /// The os-release file that was read.
-    public var osReleasePath: String
-    /// The distribution; nil when the os-release file could not be read (then: classic, not Debian-like).
-    public var osRelease: OSRelease?
-    /// The value of `SNAP_REEXEC` as given (nil when unset).
+    /// The os-release file that was read; nil when none could be opened (then `ID=linux`).
+    public var osReleasePath: String?
+    /// The distribution as snapd reads it.
+    public var osRelease: OSRelease
+    /// The value of `SNAP_REEXEC` as given.
     public var reexec: ReexecSetting
 
     /// The tools export's name in the store.
@@ -31,51 +38,116 @@ public struct SnapdSettings: Sendable, Equatable {
     public static let hostfs = "/var/lib/snapd/hostfs"
     /// Where consumers inside a snap's mount namespace see mounted snaps, whatever the host uses.
     public static let namespaceSnapMountDir = "/snap"
+    /// The binary whose presence in a snap decides the re-exec (`tool_linux.go` joins the running
+    /// executable's path to the snap): the `snap` command, which runs `snap-confine` and `snap-exec`.
+    public static let reexecBinary = "usr/bin/snap"
 
     public init(
-        snapMountDir: String, libexecDir: String, osReleasePath: String = "/etc/os-release",
-        osRelease: OSRelease?, reexec: ReexecSetting = .unset
+        snapMountDir: String, libexecDir: String, osReleasePath: String? = "/etc/os-release",
+        osRelease: OSRelease?, reexec: ReexecSetting = .unset, rootDir: String = "/",
+        snapMountDirOrigin: String = "given", snapMountDirProblem: String? = nil
     ) {
+        self.rootDir = Self.normalized(rootDir)
         self.snapMountDir = Self.normalized(snapMountDir)
+        self.snapMountDirOrigin = snapMountDirOrigin
+        self.snapMountDirProblem = snapMountDirProblem
         self.libexecDir = Self.normalized(libexecDir)
         self.osReleasePath = osReleasePath
-        self.osRelease = osRelease
+        self.osRelease = osRelease ?? OSRelease.fallback
         self.reexec = reexec
     }
 
     /// True on Ubuntu Core (`ID=ubuntu-core`).
-    public var isUbuntuCore: Bool { osRelease?.isUbuntuCore ?? false }
+    public var isUbuntuCore: Bool { osRelease.isUbuntuCore }
 
-    /// Reads os-release and fills in the distribution's defaults for what was not given.
+    /// `<root>/snap`: where `tool_linux.go` looks for `snapd/current` and `core/current`. It is hard-coded
+    /// there, whatever the snap mount dir: where snaps are mounted at `/var/lib/snapd/snap`, snapd
+    /// re-executes only if `/snap` leads there.
+    public var reexecSnapDir: String { SnapdDirectories.join(rootDir, SnapdDirectories.defaultSnapMountDir) }
+
+    /// The re-exec rule's view of the system.
+    public var reexecSystem: ReexecSystem {
+        ReexecSystem(
+            onClassic: osRelease.onClassic, debianLike: osRelease.isDebianLike, distribution: osRelease.id,
+            reexec: reexec, binary: Self.reexecBinary)
+    }
+
+    /// Reads os-release and fills in snapd's defaults for what was not given.
     ///
     /// - Parameters:
-    ///   - snapMountDir: the snap mount dir, or nil for the default (`/snap`; `/var/lib/snapd/snap` on
-    ///     Fedora-like distributions).
-    ///   - libexecDir: the host's tools, or nil for the default (`/usr/lib/snapd`; `/usr/libexec/snapd` on
-    ///     Fedora-like distributions).
-    ///   - osReleasePath: the os-release file.
+    ///   - rootDir: the host's root; every default path is under it.
+    ///   - snapMountDir: the snap mount dir, or nil for snapd's `snapMountDirProbe` of `<root>/snap`.
+    ///   - libexecDir: the host's tools, or nil for the distribution table (`SnapdDirectories.libexecDir`).
+    ///   - osReleasePath: the os-release file, or nil for snapd's search (`/etc/os-release`,
+    ///     `/etc/initrd-release`, `/usr/lib/os-release` under the root, else `ID=linux`).
     ///   - reexec: the value of the `SNAP_REEXEC` environment variable, nil when unset.
-    /// - Returns: the settings and a warning when os-release could not be read.
+    /// - Returns: the settings and warnings (each naming its file) about what snapd could not read.
     public static func resolve(
-        snapMountDir: String?, libexecDir: String?, osReleasePath: String = "/etc/os-release", reexec: String?,
+        rootDir: String = "/", snapMountDir: String?, libexecDir: String?, osReleasePath: String?, reexec: String?,
         system: any SystemCalls = LinuxSystemCalls()
     ) -> (settings: SnapdSettings, warnings: [SnapdWarning]) {
         var warnings: [SnapdWarning] = []
-        var osRelease: OSRelease?
-        do {
-            osRelease = OSRelease(parsing: try SystemFiles(system: system).read(osReleasePath))
-        } catch {
-            warnings.append(
-                SnapdWarning(
-                    path: osReleasePath,
-                    message: "cannot read os-release (\(error)); assuming a classic distribution that is not "
-                        + "Debian-like"))
+        let root = normalized(rootDir)
+        var osRelease = OSRelease.fallback
+        var readPath: String?
+        if let osReleasePath {
+            if let read = OSRelease.read(file: osReleasePath, system: system) {
+                osRelease = read
+                readPath = osReleasePath
+            } else {
+                warnings.append(
+                    SnapdWarning(
+                        path: osReleasePath,
+                        message: "cannot open os-release; snapd then assumes ID=linux (classic, not Debian-like)"))
+            }
+        } else {
+            let (read, path) = OSRelease.read(root: root, system: system)
+            osRelease = read
+            readPath = path
+            if path == nil {
+                let tried = OSRelease.searchPaths.map { SnapdDirectories.join(root, $0) }
+                warnings.append(
+                    SnapdWarning(
+                        path: tried[0],
+                        message: "cannot open it, nor \(tried.dropFirst().joined(separator: " nor ")); snapd then "
+                            + "assumes ID=linux (classic, not Debian-like)"))
+            }
         }
-        let fedoraLike = osRelease?.isFedoraLike ?? false
+        if let unusable = osRelease.unusable {
+            warnings.append(SnapdWarning(path: readPath ?? "os-release", message: unusable))
+        }
+        var mountDir: String
+        var origin = "given"
+        var problem: String?
+        if let snapMountDir {
+            mountDir = snapMountDir
+        } else {
+            switch SnapdDirectories.probeSnapMountDir(root: root, system: system) {
+            case .resolved(let path, let because):
+                mountDir = path
+                origin = because
+            case .unresolved(let reason):
+                mountDir = SnapdDirectories.join(root, SnapdDirectories.defaultSnapMountDir)
+                origin = "unresolved"
+                problem = reason
+                warnings.append(
+                    SnapdWarning(
+                        path: SnapdDirectories.join(root, SnapdDirectories.defaultSnapMountDir),
+                        message: "snapd cannot tell where snaps are mounted (\(reason)), so no provider is certain"))
+            }
+            let withoutRoot = root == "/" ? mountDir : String(mountDir.dropFirst(root.count))
+            if problem == nil, let refusal = SnapdDirectories.snapMountDirCheck(withoutRoot, osRelease) {
+                warnings.append(
+                    SnapdWarning(
+                        path: SnapdDirectories.join(root, SnapdDirectories.defaultSnapMountDir),
+                        message: "snapd's start-up check would refuse this system: \(refusal)"))
+            }
+        }
         let settings = SnapdSettings(
-            snapMountDir: snapMountDir ?? (fedoraLike ? "/var/lib/snapd/snap" : "/snap"),
-            libexecDir: libexecDir ?? (fedoraLike ? "/usr/libexec/snapd" : "/usr/lib/snapd"),
-            osReleasePath: osReleasePath, osRelease: osRelease, reexec: ReexecSetting(reexec))
+            snapMountDir: mountDir,
+            libexecDir: libexecDir ?? SnapdDirectories.join(root, SnapdDirectories.libexecDir(osRelease)),
+            osReleasePath: readPath, osRelease: osRelease, reexec: ReexecSetting(reexec), rootDir: root,
+            snapMountDirOrigin: origin, snapMountDirProblem: problem)
         return (settings, warnings)
     }
 
@@ -85,24 +157,5 @@ public struct SnapdSettings: Sendable, Equatable {
         let joined = parts.joined(separator: "/")
         if path.hasPrefix("/") { return "/" + joined }
         return joined.isEmpty ? "." : joined
-    }
-}
-
-/// `SNAP_REEXEC` as snapd reads it (Go's `strconv.ParseBool`; anything else counts as unset).
-public enum ReexecSetting: Sendable, Equatable {
-    /// Unset, empty or not a boolean: re-exec where the distribution supports it.
-    case unset
-    /// `1`, `t`, `T`, `true`, `TRUE`, `True`: re-exec, even on distributions that are not Debian-like.
-    case enabled
-    /// `0`, `f`, `F`, `false`, `FALSE`, `False`: never re-exec; the host's tools are used on classic.
-    case disabled
-
-    /// Interprets the variable's value.
-    public init(_ value: String?) {
-        switch value {
-        case "1", "t", "T", "true", "TRUE", "True": self = .enabled
-        case "0", "f", "F", "false", "FALSE", "False": self = .disabled
-        default: self = .unset
-        }
     }
 }

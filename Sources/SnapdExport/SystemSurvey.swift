@@ -41,15 +41,13 @@ public struct SystemSurvey: Sendable, Equatable {
             settings: settings, sources: sources, candidates: snaps + [host], warnings: warnings)
     }
 
-    /// Reads one snap revision (mounted, of the right type, with an info file with a valid VERSION): its
-    /// source, or why it is none (the warnings name the files).
+    /// Reads one snap revision (mounted, with at least one tool): its source, or why it is none (the
+    /// warnings name the files).
     static func readRevision(
         _ settings: SnapdSettings, system: any SystemCalls, _ provider: ProviderSnap, revision: String
     ) -> (source: ToolsSource?, reason: String?, warnings: [SnapdWarning]) {
         var reader = Reader(settings: settings, files: SystemFiles(system: system), adjustment: nil)
-        switch reader.revision(
-            kind: provider.kind, instance: provider.instance, type: provider.type, revision: revision)
-        {
+        switch reader.revision(kind: provider.kind, instance: provider.instance, revision: revision) {
         case .success(let source): return (source, nil, reader.warnings)
         case .failure(let problem): return (nil, problem.reason, reader.warnings)
         }
@@ -65,15 +63,21 @@ public struct SystemSurvey: Sendable, Equatable {
         let adjustment: Adjustment?
         var warnings: [SnapdWarning] = []
         var sources: [ToolsSource] = []
+        /// Why an info file gave no version, by path.
+        var versionProblems: [String: String] = [:]
 
         mutating func warn(_ path: String, _ message: String) -> Problem {
             warnings.append(SnapdWarning(path: path, message: message))
             return Problem(reason: message + " (" + path + ")")
         }
 
-        /// Every usable mounted revision of `instance` goes to `sources`; its current one is the candidate.
+        /// Every usable mounted revision of `instance` goes to `sources`; its current one is the candidate,
+        /// with what the re-exec check sees of it (the binary, the info VERSION).
         mutating func snap(_ provider: ProviderSnap) -> ProviderCandidate {
-            let (kind, instance, type) = (provider.kind, provider.instance, provider.type)
+            let (kind, instance) = (provider.kind, provider.instance)
+            if let problem = settings.snapMountDirProblem {
+                return ProviderCandidate(kind: kind, unavailable: "no snap mount dir: " + problem)
+            }
             let directory = settings.snapMountDir + "/" + instance
             let names: [String]
             do {
@@ -125,10 +129,10 @@ public struct SystemSurvey: Sendable, Equatable {
             }
             var candidate: ProviderCandidate?
             for revision in revisions where revision != excluded {
-                switch self.revision(kind: kind, instance: instance, type: type, revision: revision) {
+                switch self.revision(kind: kind, instance: instance, revision: revision) {
                 case .success(let source):
                     sources.append(source)
-                    if revision == current { candidate = ProviderCandidate(kind: kind, source: source) }
+                    if revision == current { candidate = probe(kind: kind, instance: instance, source: source) }
                 case .failure(let problem):
                     if revision == current { candidate = ProviderCandidate(kind: kind, unavailable: problem.reason) }
                 }
@@ -143,8 +147,34 @@ public struct SystemSurvey: Sendable, Equatable {
                 kind: kind, unavailable: currentProblem ?? "the \(instance) snap has no current revision")
         }
 
-        /// One revision: mounted (holds `meta/snap.yaml`), of the expected type, with `usr/lib/snapd/info`.
-        mutating func revision(kind: ToolsSource.Kind, instance: String, type: String, revision: String)
+        /// What `tool_linux.go` sees of the current revision: whether `<root>/snap/<instance>/current/
+        /// usr/bin/snap` exists (`os.Stat`, so through symlinks; for `link`, the revision being linked in
+        /// place of `current`), and the VERSION of its info file.
+        mutating func probe(kind: ToolsSource.Kind, instance: String, source: ToolsSource) -> ProviderCandidate {
+            var link = SnapdSettings.currentRevisionLink
+            if case .linking(instance, let revision) = adjustment { link = revision }
+            let binary = settings.reexecSnapDir + "/" + instance + "/" + link + "/" + SnapdSettings.reexecBinary
+            var hasBinary = false
+            var note: String
+            do {
+                hasBinary = try files.stat(binary) != nil
+                note = binary + (hasBinary ? " exists" : " does not exist")
+            } catch {
+                note = "cannot stat \(binary): \(error)"
+                _ = warn(binary, "cannot stat: \(error); snapd counts it as missing")
+            }
+            let info = settings.snapMountDir + "/" + instance + "/" + (source.revision ?? "") + "/usr/lib/snapd/info"
+            var problem: String?
+            if source.version == nil { problem = versionProblems[info] ?? "no info file" }
+            return ProviderCandidate(
+                kind: kind, source: source, hasBinary: hasBinary, binaryNote: note, version: source.version,
+                versionProblem: problem)
+        }
+
+        /// One revision: mounted (holds `meta/snap.yaml`, which must read as snapd reads it) and with at
+        /// least one of the tools. Its info VERSION may be missing (the re-exec rule then says so); its type
+        /// is not consulted, as `tool_linux.go` does not consult it.
+        mutating func revision(kind: ToolsSource.Kind, instance: String, revision: String)
             -> Result<ToolsSource, Problem>
         {
             let root = settings.snapMountDir + "/" + instance + "/" + revision
@@ -156,24 +186,12 @@ public struct SystemSurvey: Sendable, Equatable {
             } catch {
                 return .failure(warn(root, "cannot read the revision directory: \(error)"))
             }
-            let yaml: SnapYaml
             do {
-                yaml = SnapYaml(parsing: try files.read(yamlPath))
+                if case .failure(let problem) = SnapYaml.parse(try files.read(yamlPath)) {
+                    return .failure(warn(yamlPath, "\(problem), so the revision provides no tools"))
+                }
             } catch {
                 return .failure(warn(yamlPath, "cannot read: \(error)"))
-            }
-            guard let actual = yaml.type else {
-                return .failure(
-                    warn(yamlPath, "has no 'type' (snapd reads it as an app snap), so it provides no tools"))
-            }
-            guard actual == type else {
-                return .failure(warn(yamlPath, "has type '\(actual)', not '\(type)', so it provides no tools"))
-            }
-            let infoPath = root + "/usr/lib/snapd/info"
-            let version: DebianVersion
-            switch readVersion(infoPath) {
-            case .success(let value): version = value
-            case .failure(let problem): return .failure(problem)
             }
             let toolsDirectory = root + "/usr/lib/snapd"
             guard let tools = presentTools(toolsDirectory) else {
@@ -182,10 +200,13 @@ public struct SystemSurvey: Sendable, Equatable {
             guard !tools.isEmpty else {
                 return .failure(warn(toolsDirectory, "has none of the tools, so it provides none"))
             }
+            let version = readVersion(toolsDirectory + "/info")
             return .success(.snap(kind: kind, instance: instance, revision: revision, version: version, tools: tools))
         }
 
-        /// The host's tools in the libexec dir, except on Ubuntu Core.
+        /// The host's tools in the libexec dir, except on Ubuntu Core. Its info VERSION stands for the
+        /// version compiled into the host's snapd (both come from one build step); it may be missing, which
+        /// matters only when a snap's version must be compared with it.
         mutating func host() -> ProviderCandidate {
             if settings.isUbuntuCore {
                 return ProviderCandidate(kind: .host, unavailable: "Ubuntu Core has no host tools")
@@ -195,38 +216,41 @@ public struct SystemSurvey: Sendable, Equatable {
                 return ProviderCandidate(kind: .host, unavailable: problem.reason)
             }
             let infoPath = settings.libexecDir + "/info"
-            switch readVersion(infoPath) {
-            case .failure(let problem):
-                return ProviderCandidate(kind: .host, unavailable: problem.reason)
-            case .success(let version):
-                guard let tools = presentTools(settings.libexecDir) else {
-                    return ProviderCandidate(kind: .host, unavailable: "cannot read \(settings.libexecDir)")
-                }
-                guard !tools.isEmpty else {
-                    let problem = warn(settings.libexecDir, "has none of the tools, so it provides none")
-                    return ProviderCandidate(kind: .host, unavailable: problem.reason)
-                }
-                return ProviderCandidate(kind: .host, source: .host(version: version, tools: tools))
+            let version = readVersion(infoPath)
+            guard let tools = presentTools(settings.libexecDir) else {
+                return ProviderCandidate(kind: .host, unavailable: "cannot read \(settings.libexecDir)")
             }
+            guard !tools.isEmpty else {
+                let problem = warn(settings.libexecDir, "has none of the tools, so it provides none")
+                return ProviderCandidate(
+                    kind: .host, source: nil, unavailable: problem.reason, version: version,
+                    versionProblem: versionProblems[infoPath])
+            }
+            return ProviderCandidate(
+                kind: .host, source: .host(version: version, tools: tools), version: version,
+                versionProblem: versionProblems[infoPath])
         }
 
-        /// The `VERSION=` of an info file, as a valid Debian version.
-        mutating func readVersion(_ path: String) -> Result<DebianVersion, Problem> {
+        /// The `VERSION=` of an info file as `SnapdVersionFromInfoFile` reads it; nil (with a warning and the
+        /// reason in `versionProblems`) when there is none.
+        mutating func readVersion(_ path: String) -> String? {
             let bytes: [UInt8]
             do {
                 bytes = try files.read(path)
-            } catch .noSuchFileOrDirectory {
-                return .failure(warn(path, "missing: no info file, so no tools version and no candidate"))
             } catch {
-                return .failure(warn(path, "cannot read: \(error)"))
+                let reason = error == .noSuchFileOrDirectory ? "\(path) is missing" : "cannot read \(path): \(error)"
+                versionProblems[path] = reason
+                _ = warn(path, (error == .noSuchFileOrDirectory ? "missing" : "cannot read: \(error)") + ", so no tools version")
+                return nil
             }
-            guard let text = KeyValueFile(bytes).values["VERSION"], !text.isEmpty else {
-                return .failure(warn(path, "has no VERSION= line, so no tools version and no candidate"))
+            switch SnapdInfoFile.version(bytes) {
+            case .success(let version):
+                return version
+            case .failure(let problem):
+                versionProblems[path] = "\(path) \(problem)"
+                _ = warn(path, "\(problem), so no tools version")
+                return nil
             }
-            guard let version = DebianVersion(text) else {
-                return .failure(warn(path, "VERSION '\(text)' is not a valid Debian version, so no candidate"))
-            }
-            return .success(version)
         }
 
         /// Which of the nine tools exist in `directory` (as any kind of file; never followed).

@@ -68,12 +68,12 @@ public struct ToolsPlan: Sendable, Equatable {
                 publications.append(source)
             }
             for index in candidates.indices where candidates[index].source?.source == source.source {
-                candidates[index] =
-                    usable
-                    ? ProviderCandidate(kind: source.kind, source: source)
-                    : ProviderCandidate(
-                        kind: source.kind,
-                        unavailable: "generation \(name)/\(source.generation) exists with other content")
+                if usable {
+                    candidates[index].source = source
+                } else {
+                    candidates[index].source = nil
+                    candidates[index].unavailable = "generation \(name)/\(source.generation) exists with other content"
+                }
             }
             if usable { sources.append(source) } else { publications.removeAll { $0 == source } }
         }
@@ -82,10 +82,19 @@ public struct ToolsPlan: Sendable, Equatable {
         resolved.candidates = candidates
         resolved.warnings = warnings
         let settings = survey.settings
-        let decision = ProviderRule.decide(
-            ubuntuCore: settings.isUbuntuCore, debianLike: settings.osRelease?.isDebianLike ?? false,
-            distribution: settings.osRelease?.id ?? "unknown", reexec: settings.reexec,
-            snapd: resolved.candidate(.snapd), core: resolved.candidate(.core), host: resolved.candidate(.host))
+        var decision = ProviderRule.decide(
+            settings.reexecSystem, snapd: resolved.candidate(.snapd), core: resolved.candidate(.core),
+            host: resolved.candidate(.host))
+        // Where snapd itself cannot start, or cannot tell where snaps are, no provider is certain.
+        if let unusable = settings.osRelease.unusable ?? settings.snapMountDirProblem {
+            decision.chosen = nil
+            decision.provider = nil
+            decision.reason = unusable
+            for index in decision.verdicts.indices {
+                decision.verdicts[index].chosen = false
+                decision.verdicts[index].reason = "not used: " + unusable
+            }
+        }
         return ToolsPlan(
             survey: resolved, decision: decision, publications: publications, current: current,
             target: decision.chosen?.generation, warnings: warnings)

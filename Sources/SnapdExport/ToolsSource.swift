@@ -17,8 +17,9 @@ public struct ToolsSource: Sendable, Equatable {
     public var instance: String?
     /// The snap revision (`21759`, `x1`), nil for the host.
     public var revision: String?
-    /// The `VERSION=` of its `info` file.
-    public var version: DebianVersion
+    /// The `VERSION=` of its `info` file as written; nil when it has none (then snapd never re-executes
+    /// into it, but on Ubuntu Core it still runs).
+    public var version: String?
     /// The tools it has, sorted; a subset of `SnapdSettings.tools`.
     public var tools: [String]
     /// The generation's name under `snapd/`: `<rev>`, `core_<rev>`, or `host` (for the host, replaced by
@@ -26,7 +27,7 @@ public struct ToolsSource: Sendable, Equatable {
     public var generation: String
 
     public init(
-        kind: Kind, instance: String?, revision: String?, version: DebianVersion, tools: [String], generation: String
+        kind: Kind, instance: String?, revision: String?, version: String?, tools: [String], generation: String
     ) {
         self.kind = kind
         self.instance = instance
@@ -37,7 +38,7 @@ public struct ToolsSource: Sendable, Equatable {
     }
 
     /// A snap revision's source, named as snapd named it: `<rev>` for snapd, `core_<rev>` for core.
-    public static func snap(kind: Kind, instance: String, revision: String, version: DebianVersion, tools: [String])
+    public static func snap(kind: Kind, instance: String, revision: String, version: String?, tools: [String])
         -> ToolsSource
     {
         ToolsSource(
@@ -49,7 +50,7 @@ public struct ToolsSource: Sendable, Equatable {
     public static let hostGeneration = "host"
 
     /// The host's source, first named `host`.
-    public static func host(version: DebianVersion, tools: [String]) -> ToolsSource {
+    public static func host(version: String?, tools: [String]) -> ToolsSource {
         ToolsSource(
             kind: .host, instance: nil, revision: nil, version: version, tools: tools, generation: hostGeneration)
     }
@@ -83,6 +84,6 @@ public struct ToolsSource: Sendable, Equatable {
     public func manifest(libexecDir: String) -> Manifest {
         var entries: [String: String] = [:]
         for tool in tools { entries[tool] = target(of: tool, libexecDir: libexecDir) }
-        return Manifest(source: manifestSource, version: version.text, sets: [SnapdSettings.toolsSet: entries])
+        return Manifest(source: manifestSource, version: version, sets: [SnapdSettings.toolsSet: entries])
     }
 }

@@ -33,6 +33,7 @@ struct SnapdCommandWorld {
         try write(
             "snap/\(instance)/\(revision)/meta/snap.yaml", "name: \(instance)\nversion: \(version)\ntype: \(type)\n")
         if type == "snapd" || type == "os" {
+            try write("snap/\(instance)/\(revision)/usr/bin/snap", "#!/bin/sh\n")
             for tool in tools {
                 try write(
                     "snap/\(instance)/\(revision)/usr/lib/snapd/\(tool)",
@@ -51,7 +52,7 @@ struct SnapdCommandWorld {
         let console = CapturedConsole()
         let code = SnapExportTool.run(
             [
-                "--root", base + "/export", "--snap-mount-dir", base + "/snap", "--libexec-dir",
+                "--root", base + "/export", "--host-root", base, "--snap-mount-dir", base + "/snap", "--libexec-dir",
                 base + "/usr/lib/snapd",
                 "--os-release", base + "/os-release",
             ] + arguments,

@@ -53,7 +53,7 @@ struct SnapWorld {
     @discardableResult
     func addRevision(
         _ instance: String, _ revision: String, type: String? = nil, version: String? = "2.63",
-        tools: [String] = SnapdSettings.tools, mounted: Bool = true
+        tools: [String] = SnapdSettings.tools, mounted: Bool = true, binary: Bool = true
     ) throws -> String {
         let path = snapMountDir + "/" + instance + "/" + revision
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -64,6 +64,8 @@ struct SnapWorld {
             "name: \(instance)\nversion: '\(version ?? "1")'\nsummary: test\ntype: \(snapType) # the type\n"
                 + "apps:\n  x:\n    type: nested\n")
         for tool in tools where tool != "info" { try write(path + "/usr/lib/snapd/" + tool, "#!/bin/sh\n") }
+        // What snapd's re-exec check looks for (tool_linux.go: the running `snap` command's path in the snap).
+        if binary { try write(path + "/" + SnapdSettings.reexecBinary, "#!/bin/sh\n") }
         if let version, tools.contains("info") { try write(path + "/usr/lib/snapd/info", "VERSION=\(version)\n") }
         return path
     }
@@ -80,8 +82,8 @@ struct SnapWorld {
 
     func settings(reexec: String? = nil, system: any SystemCalls = LinuxSystemCalls()) -> SnapdSettings {
         SnapdSettings.resolve(
-            snapMountDir: snapMountDir, libexecDir: libexecDir, osReleasePath: osRelease, reexec: reexec,
-            system: system
+            rootDir: base, snapMountDir: snapMountDir, libexecDir: libexecDir, osReleasePath: osRelease,
+            reexec: reexec, system: system
         ).settings
     }
 

@@ -1,24 +1,27 @@
 /// A Debian package version (`[epoch:]upstream[-revision]`), ordered exactly as `dpkg --compare-versions`.
 ///
+/// Test-only: dpkg's order is the reference the tests compare snapd's order (`SnapdVersion`, the product's
+/// only version order) with, pair by pair, where the two agree.
+///
 /// The epoch compares as a number; upstream and revision compare with dpkg's `verrevcmp`: alternating runs
 /// of non-digits (compared character by character, `~` before everything including the end, letters before
 /// all other characters) and digits (compared as numbers, leading zeros ignored). A missing revision
 /// compares like `0`, so `1.0` equals `1.0-0`.
-public struct DebianVersion: Sendable, Comparable, CustomStringConvertible {
+struct DebianVersion: Sendable, Comparable, CustomStringConvertible {
     /// The version as given, without surrounding white space.
-    public let text: String
+    let text: String
     /// The epoch, 0 when absent.
-    public let epoch: UInt64
+    let epoch: UInt64
     /// The upstream part.
-    public let upstream: String
+    let upstream: String
     /// The Debian revision, empty when absent.
-    public let revision: String
+    let revision: String
 
     /// Parses `text`; nil unless it is a valid version: optional epoch of digits and `:`, an upstream part
     /// that starts with a digit and holds only letters, digits and `.+~-`, and an optional non-empty
     /// revision after the last `-` of letters, digits and `.+~`.
-    public init?(_ text: String) {
-        let trimmed = text.trimmingWhiteSpace()
+    init?(_ text: String) {
+        let trimmed = text.trimmingDpkgWhiteSpace()
         var rest = Substring(trimmed)
         var epoch: UInt64 = 0
         if let colon = rest.firstIndex(of: ":") {
@@ -45,20 +48,20 @@ public struct DebianVersion: Sendable, Comparable, CustomStringConvertible {
         self.revision = String(revision)
     }
 
-    public var description: String { text }
+    var description: String { text }
 
     /// -1, 0 or 1 as `lhs` sorts before, equal to or after `rhs`.
-    public static func compare(_ lhs: DebianVersion, _ rhs: DebianVersion) -> Int {
+    static func compare(_ lhs: DebianVersion, _ rhs: DebianVersion) -> Int {
         if lhs.epoch != rhs.epoch { return lhs.epoch < rhs.epoch ? -1 : 1 }
         let upstream = compareParts(Array(lhs.upstream.utf8), Array(rhs.upstream.utf8))
         if upstream != 0 { return upstream }
         return compareParts(Array(lhs.revision.utf8), Array(rhs.revision.utf8))
     }
 
-    public static func < (lhs: DebianVersion, rhs: DebianVersion) -> Bool { compare(lhs, rhs) < 0 }
+    static func < (lhs: DebianVersion, rhs: DebianVersion) -> Bool { compare(lhs, rhs) < 0 }
 
     /// Equal in dpkg's order (`1.0` == `1.0-0` == `0:1.0`), not necessarily in text.
-    public static func == (lhs: DebianVersion, rhs: DebianVersion) -> Bool { compare(lhs, rhs) == 0 }
+    static func == (lhs: DebianVersion, rhs: DebianVersion) -> Bool { compare(lhs, rhs) == 0 }
 
     /// dpkg's `verrevcmp`, with bounds in place of NUL terminators.
     static func compareParts(_ a: [UInt8], _ b: [UInt8]) -> Int {
@@ -105,7 +108,7 @@ public struct DebianVersion: Sendable, Comparable, CustomStringConvertible {
 
 extension String {
     /// The string without leading and trailing white space.
-    func trimmingWhiteSpace() -> String {
+    func trimmingDpkgWhiteSpace() -> String {
         let blank: (Character) -> Bool = { $0.isWhitespace }
         guard let start = firstIndex(where: { !blank($0) }), let end = lastIndex(where: { !blank($0) }) else {
             return ""

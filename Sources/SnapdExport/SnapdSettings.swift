@@ -65,6 +65,13 @@ public struct SnapdSettings: Sendable, Equatable {
     /// re-executes only if `/snap` leads there.
     public var reexecSnapDir: String { SnapdDirectories.join(rootDir, SnapdDirectories.defaultSnapMountDir) }
 
+    /// The host's tools directory as a path on the host's root (without `rootDir` when it lies under it):
+    /// inside a snap's namespace the host's root is at `hostfs`, so targets are `hostfs` + this.
+    public var hostLibexecDir: String {
+        guard rootDir != "/", libexecDir.hasPrefix(rootDir + "/") else { return libexecDir }
+        return String(libexecDir.dropFirst(rootDir.count))
+    }
+
     /// The re-exec rule's view of the system.
     public var reexecSystem: ReexecSystem {
         ReexecSystem(

@@ -132,9 +132,15 @@ public struct SystemSurvey: Sendable, Equatable {
                 switch self.revision(kind: kind, instance: instance, revision: revision) {
                 case .success(let source):
                     sources.append(source)
-                    if revision == current { candidate = probe(kind: kind, instance: instance, source: source) }
+                    if revision == current {
+                        candidate = probe(kind: kind, instance: instance, revision: revision, source: source)
+                    }
                 case .failure(let problem):
-                    if revision == current { candidate = ProviderCandidate(kind: kind, unavailable: problem.reason) }
+                    // snapd's check reads neither snap.yaml nor the tools: it may still run this revision.
+                    if revision == current {
+                        candidate = probe(
+                            kind: kind, instance: instance, revision: revision, source: nil, unavailable: problem.reason)
+                    }
                 }
             }
             if let candidate { return candidate }
@@ -150,7 +156,9 @@ public struct SystemSurvey: Sendable, Equatable {
         /// What `tool_linux.go` sees of the current revision: whether `<root>/snap/<instance>/current/
         /// usr/bin/snap` exists (`os.Stat`, so through symlinks; for `link`, the revision being linked in
         /// place of `current`), and the VERSION of its info file.
-        mutating func probe(kind: ToolsSource.Kind, instance: String, source: ToolsSource) -> ProviderCandidate {
+        mutating func probe(
+            kind: ToolsSource.Kind, instance: String, revision: String, source: ToolsSource?, unavailable: String? = nil
+        ) -> ProviderCandidate {
             var link = SnapdSettings.currentRevisionLink
             if case .linking(instance, let revision) = adjustment { link = revision }
             let binary = settings.reexecSnapDir + "/" + instance + "/" + link + "/" + SnapdSettings.reexecBinary
@@ -163,12 +171,12 @@ public struct SystemSurvey: Sendable, Equatable {
                 note = "cannot stat \(binary): \(error)"
                 _ = warn(binary, "cannot stat: \(error); snapd counts it as missing")
             }
-            let info = settings.snapMountDir + "/" + instance + "/" + (source.revision ?? "") + "/usr/lib/snapd/info"
-            var problem: String?
-            if source.version == nil { problem = versionProblems[info] ?? "no info file" }
+            let info = settings.snapMountDir + "/" + instance + "/" + revision + "/usr/lib/snapd/info"
+            var version = source?.version
+            if source == nil && hasBinary { version = readVersion(info) }
             return ProviderCandidate(
-                kind: kind, source: source, hasBinary: hasBinary, binaryNote: note, version: source.version,
-                versionProblem: problem)
+                kind: kind, source: source, unavailable: unavailable, hasBinary: hasBinary, binaryNote: note,
+                version: version, versionProblem: version == nil ? versionProblems[info] ?? "no info file" : nil)
         }
 
         /// One revision: mounted (holds `meta/snap.yaml`, which must read as snapd reads it) and with at

@@ -47,7 +47,7 @@ public struct ToolsExporter: Sendable {
             for source in plan.publications {
                 let outcome = try writer.publish(
                     name: SnapdSettings.exportName, generation: source.generation,
-                    manifest: source.manifest(libexecDir: settings.libexecDir))
+                    manifest: source.manifest(libexecDir: settings.hostLibexecDir))
                 if outcome == .published { published.append(source) }
             }
             var current = plan.current

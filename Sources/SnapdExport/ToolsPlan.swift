@@ -41,7 +41,7 @@ public struct ToolsPlan: Sendable, Equatable {
         var sources: [ToolsSource] = []
         var publications: [ToolsSource] = []
         for var source in survey.sources {
-            let libexec = survey.settings.libexecDir
+            let libexec = survey.settings.hostLibexecDir
             let manifest = source.manifest(libexecDir: libexec)
             if source.kind == .host {
                 let hostGenerations = existing.values

@@ -72,7 +72,8 @@ enum ExplainCommand: Command {
                 table.add(
                     verdict.source?.label ?? verdict.kind.rawValue, verdict.source?.generation ?? "-",
                     verdict.source?.version ?? "-",
-                    lacks.isEmpty ? "-" : lacks.count == SnapdSettings.tools.count ? "all" : lacks.joined(separator: ","),
+                    lacks.isEmpty
+                        ? "-" : lacks.count == SnapdSettings.tools.count ? "all" : lacks.joined(separator: ","),
                     verdict.reason)
             }
             context.console.out(table.rendered())

@@ -30,7 +30,8 @@ public struct ProviderCandidate: Sendable, Equatable {
 
     /// A candidate that offers nothing at all (not installed, not readable).
     public init(kind: ToolsSource.Kind, unavailable: String) {
-        self.init(kind: kind, source: nil, unavailable: unavailable, hasBinary: false, binaryNote: unavailable,
+        self.init(
+            kind: kind, source: nil, unavailable: unavailable, hasBinary: false, binaryNote: unavailable,
             versionProblem: unavailable)
     }
 
@@ -130,7 +131,8 @@ public enum ProviderRule {
                 notes[.core] = notRun("the snapd snap takes precedence")
             } else if core.hasBinary {
                 provider = .core
-                reason = "on Ubuntu Core without a snapd snap that has \(system.binary) (\(snapd.binaryNote)), core runs"
+                reason =
+                    "on Ubuntu Core without a snapd snap that has \(system.binary) (\(snapd.binaryNote)), core runs"
                 notes[.snapd] = notRun(snapd.binaryNote)
             } else {
                 reason = "on Ubuntu Core neither the snapd snap nor core has \(system.binary)"
@@ -179,8 +181,11 @@ public enum ProviderRule {
                             notes[target.kind] = notRun("version '\(invalid)' is invalid to snapd")
                         case 1?:
                             provider = .host
-                            reason = "\(why), but \(label)'s tools (\(snapVersion)) are older than the host's (\(hostVersion))"
-                            notes[target.kind] = notRun("its tools (\(snapVersion)) are older than the host's (\(hostVersion))")
+                            reason =
+                                "\(why), but \(label)'s tools (\(snapVersion)) are older than the host's "
+                                + "(\(hostVersion))"
+                            notes[target.kind] = notRun(
+                                "its tools (\(snapVersion)) are older than the host's (\(hostVersion))")
                         default:
                             provider = target.kind
                             reason =
@@ -204,7 +209,8 @@ public enum ProviderRule {
                 }
             } else {
                 provider = .host
-                reason = "\(why), but neither the snapd snap nor core has \(system.binary), so snapd runs the host's tools"
+                reason =
+                    "\(why), but neither the snapd snap nor core has \(system.binary), so snapd runs the host's tools"
             }
         }
 
@@ -213,7 +219,8 @@ public enum ProviderRule {
             if let source = candidate.source {
                 chosen = source
             } else {
-                reason += "; but nothing of it can be exported (\(candidate.unavailable ?? "?")), so no provider is certain"
+                reason +=
+                    "; but nothing of it can be exported (\(candidate.unavailable ?? "?")), so no provider is certain"
             }
         }
         let verdicts = candidates.map { candidate in
@@ -221,7 +228,8 @@ public enum ProviderRule {
             var text = isChosen ? "chosen: " + reason : notes[candidate.kind] ?? "not used"
             if candidate.kind == provider && chosen == nil {
                 text = "would run, but cannot be exported: " + (candidate.unavailable ?? "?")
-            } else if candidate.source == nil, !text.hasPrefix("no candidate"), let unavailable = candidate.unavailable {
+            } else if candidate.source == nil, !text.hasPrefix("no candidate"), let unavailable = candidate.unavailable
+            {
                 text = "no candidate: \(unavailable); \(text)"
             }
             return ProviderDecision.Verdict(

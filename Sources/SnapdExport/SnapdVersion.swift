@@ -99,7 +99,9 @@ public enum SnapdVersion {
         guard let byte, byte != 0 else { return -5 }
         if byte == UInt8(ascii: "~") { return -10 }
         if isDigit(byte) { return 0 }
-        if (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) {
+        if (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        {
             return Int(byte)
         }
         return Int(byte) + 256

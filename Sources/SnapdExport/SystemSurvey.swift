@@ -139,7 +139,8 @@ public struct SystemSurvey: Sendable, Equatable {
                     // snapd's check reads neither snap.yaml nor the tools: it may still run this revision.
                     if revision == current {
                         candidate = probe(
-                            kind: kind, instance: instance, revision: revision, source: nil, unavailable: problem.reason)
+                            kind: kind, instance: instance, revision: revision, source: nil, unavailable: problem.reason
+                        )
                     }
                 }
             }
@@ -248,7 +249,9 @@ public struct SystemSurvey: Sendable, Equatable {
             } catch {
                 let reason = error == .noSuchFileOrDirectory ? "\(path) is missing" : "cannot read \(path): \(error)"
                 versionProblems[path] = reason
-                _ = warn(path, (error == .noSuchFileOrDirectory ? "missing" : "cannot read: \(error)") + ", so no tools version")
+                _ = warn(
+                    path,
+                    (error == .noSuchFileOrDirectory ? "missing" : "cannot read: \(error)") + ", so no tools version")
                 return nil
             }
             switch SnapdInfoFile.version(bytes) {

@@ -138,7 +138,8 @@ struct YamlSubset {
                 throw Failure(line: row + 1, message: "a tab used as indentation")
             }
             guard lineIndent == indent else {
-                throw Failure(line: row + 1, message: "indentation \(lineIndent) where a top-level key (\(indent)) belongs")
+                throw Failure(
+                    line: row + 1, message: "indentation \(lineIndent) where a top-level key (\(indent)) belongs")
             }
             var column = indent
             let key = try mappingKey(line, &column)
@@ -342,7 +343,8 @@ struct FlowScanner {
         while let scalar = current {
             if scalar == " " || scalar == "\t" || scalar == "\n" {
                 advance()
-            } else if scalar == "#" && (column == 0 || lines[row][column - 1] == " " || lines[row][column - 1] == "\t") {
+            } else if scalar == "#" && (column == 0 || lines[row][column - 1] == " " || lines[row][column - 1] == "\t")
+            {
                 row += 1
                 column = 0
             } else {
@@ -447,7 +449,9 @@ struct FlowScanner {
             if ",[]{}".unicodeScalars.contains(scalar) { break }
             if scalar == ":" {
                 let next: Unicode.Scalar? = column + 1 < lines[row].count ? lines[row][column + 1] : "\n"
-                if next == " " || next == "\t" || next == "\n" || next.map({ ",[]{}".unicodeScalars.contains($0) }) == true {
+                if next == " " || next == "\t" || next == "\n"
+                    || next.map({ ",[]{}".unicodeScalars.contains($0) }) == true
+                {
                     break
                 }
             }

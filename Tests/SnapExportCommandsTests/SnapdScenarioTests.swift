@@ -52,7 +52,8 @@ struct ScenarioWorld {
         tools: [String] = tools, mountDir: String = "/snap"
     ) throws {
         let root = mountDir + "/" + instance + "/" + revision
-        try write(root + "/meta/snap.yaml", "name: \(instance)\nversion: '1'\ntype: \(instance == "core" ? "os" : "snapd")\n")
+        try write(
+            root + "/meta/snap.yaml", "name: \(instance)\nversion: '1'\ntype: \(instance == "core" ? "os" : "snapd")\n")
         for tool in tools where tool != "info" { try write(root + "/usr/lib/snapd/" + tool, "#!/bin/sh\n") }
         if let info { try write(root + "/usr/lib/snapd/info", info) }
         if binary { try write(root + "/usr/bin/snap", "#!/bin/sh\n") }
@@ -112,8 +113,12 @@ struct SnapdScenarioTests {
             try world.osRelease("ID=ubuntu-core\n")
             try world.snap("snapd", "42", info: "VERSION=1")
         },
-        Scenario(name: "TestExecInSnapdOrCoreSnapDisabled", reexec: "0", expected: "host") { try $0.snap("snapd", "42") },
-        Scenario(name: "TestSystemSnapSupportsReExecNoInfo", expected: "host") { try $0.snap("snapd", "42", info: nil) },
+        Scenario(name: "TestExecInSnapdOrCoreSnapDisabled", reexec: "0", expected: "host") {
+            try $0.snap("snapd", "42")
+        },
+        Scenario(name: "TestSystemSnapSupportsReExecNoInfo", expected: "host") {
+            try $0.snap("snapd", "42", info: nil)
+        },
         Scenario(name: "TestSystemSnapSupportsReExecBadInfo: info is a directory", expected: "host") { world in
             try world.snap("snapd", "42", info: nil)
             try FileManager.default.createDirectory(
@@ -128,7 +133,9 @@ struct SnapdScenarioTests {
         Scenario(name: "TestSystemSnapSupportsReExecOldVersion", expected: "host") {
             try $0.snap("snapd", "42", info: "VERSION=0")
         },
-        Scenario(name: "TestSystemSnapSupportsReExec", expected: "42") { try $0.snap("snapd", "42", info: "VERSION=9999") },
+        Scenario(name: "TestSystemSnapSupportsReExec", expected: "42") {
+            try $0.snap("snapd", "42", info: "VERSION=9999")
+        },
         Scenario(name: "TestDistroSupportsReExec: fedora", expected: "host") { world in
             try world.fedora()
             try world.snap("snapd", "42")
@@ -179,7 +186,8 @@ struct SnapdScenarioTests {
             try $0.snap("snapd", "42", info: "VERSION=9999\nVERSION=1\n")
         },
         // release/release_test.go
-        Scenario(name: "TestReadWonkyOSRelease: ID=\"elementary OS\", ID_LIKE=ubuntu re-execs", expected: "42") { world in
+        Scenario(name: "TestReadWonkyOSRelease: ID=\"elementary OS\", ID_LIKE=ubuntu re-execs", expected: "42") {
+            world in
             try world.osRelease("NAME=\"elementary OS\"\nID=\"elementary OS\"\nID_LIKE=ubuntu\nVERSION_ID=\"0.4\"\n")
             try world.snap("snapd", "42")
         },
@@ -201,7 +209,8 @@ struct SnapdScenarioTests {
             try world.snap("snapd", "42")
         },
         // dirs/dirs.go: snapMountDirProbe and the distribution table
-        Scenario(name: "dirs.go: Arch without /snap mounts at /var/lib/snapd/snap and runs the host", expected: "host") {
+        Scenario(name: "dirs.go: Arch without /snap mounts at /var/lib/snapd/snap and runs the host", expected: "host")
+        {
             world in
             try world.osRelease("ID=arch\n")
             try FileManager.default.removeItem(atPath: world.base + "/snap")
@@ -221,9 +230,12 @@ struct SnapdScenarioTests {
             try world.osRelease("ID=arch\n")
             try FileManager.default.removeItem(atPath: world.base + "/snap")
             try world.snap("snapd", "42", mountDir: "/var/lib/snapd/snap")
-            try FileManager.default.createSymbolicLink(atPath: world.base + "/snap", withDestinationPath: "var/lib/snapd/snap")
+            try FileManager.default.createSymbolicLink(
+                atPath: world.base + "/snap", withDestinationPath: "var/lib/snapd/snap")
         },
-        Scenario(name: "dirs.go: Fedora's tools are in /usr/libexec/snapd", expected: "host", libexec: "/usr/libexec/snapd") { world in
+        Scenario(
+            name: "dirs.go: Fedora's tools are in /usr/libexec/snapd", expected: "host", libexec: "/usr/libexec/snapd"
+        ) { world in
             try world.osRelease("ID=fedora\nVERSION_ID=40\n")
             try FileManager.default.removeItem(atPath: world.base + "/usr/lib/snapd")
             try world.host(info: "VERSION=2\n", libexec: "/usr/libexec/snapd")
@@ -288,7 +300,8 @@ struct SnapdScenarioTests {
         #expect(refreshCode == (scenario.expected == nil ? 66 : 0))
         // The generation is really there, with the tools of that provider and only those.
         if let expected = scenario.expected {
-            let current = try FileManager.default.destinationOfSymbolicLink(atPath: world.base + "/export/snapd/current")
+            let current = try FileManager.default.destinationOfSymbolicLink(
+                atPath: world.base + "/export/snapd/current")
             #expect(current == expected)
         } else {
             #expect(!FileManager.default.fileExists(atPath: world.base + "/export/snapd/current"))

@@ -63,93 +63,115 @@ struct RuleCase: CustomTestStringConvertible, Sendable {
 /// of the snapd test suite (`MockVersion("2")`), the snap's info VERSION `42` unless the test says otherwise.
 @Suite("Provider rule (snapdtool/tool_linux.go)")
 struct ProviderRuleTests {
-    static let table: [RuleCase] = [
-        RuleCase(name: "TestExecInSnapdOrCoreSnap: the snapd snap", snapd: .snap("42"), expected: .snapd, compared: true),
-        RuleCase(
-            name: "TestExecInOldCoreSnap: core when only core has the binary", snapd: .snap("42", binary: false),
-            core: .snap("42"), expected: .core, compared: true),
-        RuleCase(name: "TestExecInOldCoreSnap: core without a snapd snap", core: .snap("42"), expected: .core, compared: true),
-        RuleCase(
-            name: "TestExecInSnapdOrCoreSnapBailsNoCoreSupport: no info, the host (not core)", snapd: .snap(nil),
-            core: .snap("42"), expected: .host),
-        RuleCase(
-            name: "TestExecInSnapdOrCoreSnapMissingExe: the host", snapd: .snap("42", binary: false), expected: .host),
-        RuleCase(
-            name: "TestExecInSnapdOrCoreSnapMissingExe: the host when neither has the binary",
-            snapd: .snap("42", binary: false), core: .snap("42", binary: false), expected: .host),
-        RuleCase(
-            name: "TestExecInSnapdOrCoreSnapDisabled: SNAP_REEXEC=0, the host", reexec: "0", snapd: .snap("42"),
-            expected: .host),
-        RuleCase(
-            name: "TestExecInSnapdOrCoreSnapBailsNoDistroSupport: not classic, no re-exec (the snapd snap runs)",
-            onClassic: false, distribution: "ubuntu-core", idLike: [], snapd: .snap("1"), host: nil, expected: .snapd),
-        RuleCase(name: "TestSystemSnapSupportsReExecNoInfo", snapd: .snap(nil), expected: .host),
-        RuleCase(name: "TestSystemSnapSupportsReExecBadInfoContent: potatoes", snapd: .snap(nil), expected: .host),
-        RuleCase(
-            name: "TestSystemSnapSupportsReExecBadVersion: 0: is invalid", snapd: .snap("0:"), expected: .host,
-            compared: true),
-        RuleCase(name: "TestSystemSnapSupportsReExecOldVersion", snapd: .snap("0"), expected: .host, compared: true),
-        RuleCase(name: "TestSystemSnapSupportsReExec", snapd: .snap("9999"), expected: .snapd, compared: true),
-        RuleCase(name: "TestDistroSupportsReExec: debian", distribution: "debian", idLike: [], snapd: .snap("42"), expected: .snapd, compared: true),
-        RuleCase(name: "TestDistroSupportsReExec: ubuntu", idLike: [], snapd: .snap("42"), expected: .snapd, compared: true),
-    ] + ["fedora", "centos", "rhel", "opensuse", "suse", "poky", "arch"].map { id in
-        RuleCase(name: "TestDistroSupportsReExec: \(id) does not re-exec", distribution: id, idLike: [], snapd: .snap("42"), expected: .host)
-    } + [
-        RuleCase(
-            name: "TestNonClassicDistroNoSupportsReExec: Ubuntu Core, core without a snapd snap", onClassic: false,
-            distribution: "ubuntu-core", idLike: [], core: .snap(nil), host: nil, expected: .core),
-        RuleCase(
-            name: "Ubuntu Core: no snap with the binary, none", onClassic: false, distribution: "ubuntu-core", idLike: [],
-            snapd: .snap("1", binary: false), host: nil, expected: nil),
-        RuleCase(
-            name: "Ubuntu Core: the snapd snap without info still runs, no comparison", onClassic: false,
-            distribution: "ubuntu-core", idLike: [], snapd: .snap(nil), core: .snap("99"), host: nil, expected: .snapd),
-        RuleCase(
-            name: "IsReexecExplicitlyEnabled: SNAP_REEXEC=1 on fedora re-execs", distribution: "fedora", idLike: [],
-            reexec: "1", snapd: .snap("42"), expected: .snapd, compared: true),
-        RuleCase(
-            name: "IsReexecExplicitlyEnabled: a blank SNAP_REEXEC on arch re-execs (raw value non-empty)",
-            distribution: "arch", idLike: [], reexec: " ", snapd: .snap("42"), expected: .snapd, compared: true),
-        RuleCase(
-            name: "IsReexecExplicitlyEnabled: SNAP_REEXEC=yes (not a boolean) on fedora re-execs", distribution: "fedora",
-            idLike: [], reexec: "yes", snapd: .snap("42"), expected: .snapd, compared: true),
-        RuleCase(
-            name: "IsReexecExplicitlyEnabled: an empty SNAP_REEXEC on fedora does not", distribution: "fedora",
-            idLike: [], reexec: "", snapd: .snap("42"), expected: .host),
-        RuleCase(
-            name: "GetenvBool trims: SNAP_REEXEC=' 0 ' disables", reexec: " 0 ", snapd: .snap("42"), expected: .host),
-        RuleCase(
-            name: "explicitly enabled, an older snap still loses", distribution: "fedora", idLike: [], reexec: "1",
-            core: .snap("1"), expected: .host, compared: true),
-        RuleCase(
-            name: "an older snapd snap means the host, even with a newer core", snapd: .snap("1"), core: .snap("99"),
-            expected: .host, compared: true),
-        RuleCase(name: "equal versions re-exec", snapd: .snap("2"), expected: .snapd, compared: true),
-        RuleCase(
-            name: "snapd's order: 2.61ubuntu0 is newer than the host's 2.61ubuntu", snapd: .snap("2.61ubuntu0"),
-            host: Side(version: "2.61ubuntu"), expected: .snapd, compared: true),
-        RuleCase(
-            name: "snapd's order: 1.0 is older than the host's 1.0ubuntu0", snapd: .snap("1.0"),
-            host: Side(version: "1.0ubuntu0"), expected: .host, compared: true),
-        RuleCase(
-            name: "a host version with an epoch cannot be compared: the host", snapd: .snap("9999"),
-            host: Side(version: "1:2.61"), expected: .host, compared: true),
-        RuleCase(
-            name: "re-exec off: the host whatever its info says", reexec: "0", snapd: .snap("9999"),
-            host: Side(version: nil), expected: .host),
-        RuleCase(
-            name: "not Debian-like: the host whatever its info says", distribution: "fedora", idLike: [],
-            snapd: .snap("9999"), host: Side(version: "1:bad"), expected: .host),
-        RuleCase(
-            name: "re-exec considered and the host's version unknown: not certain", snapd: .snap("42"),
-            host: Side(version: nil), expected: nil),
-        RuleCase(
-            name: "the snapd snap would run but cannot be exported: none", snapd: Side(version: "42", exportable: false),
-            core: .snap("99"), expected: nil, compared: true),
-        RuleCase(
-            name: "the host would run but has no tools: none", reexec: "0", host: Side(version: "2", exportable: false),
-            expected: nil),
-    ]
+    static let table: [RuleCase] =
+        [
+            RuleCase(
+                name: "TestExecInSnapdOrCoreSnap: the snapd snap", snapd: .snap("42"), expected: .snapd,
+                compared: true),
+            RuleCase(
+                name: "TestExecInOldCoreSnap: core when only core has the binary", snapd: .snap("42", binary: false),
+                core: .snap("42"), expected: .core, compared: true),
+            RuleCase(
+                name: "TestExecInOldCoreSnap: core without a snapd snap", core: .snap("42"), expected: .core,
+                compared: true),
+            RuleCase(
+                name: "TestExecInSnapdOrCoreSnapBailsNoCoreSupport: no info, the host (not core)", snapd: .snap(nil),
+                core: .snap("42"), expected: .host),
+            RuleCase(
+                name: "TestExecInSnapdOrCoreSnapMissingExe: the host", snapd: .snap("42", binary: false),
+                expected: .host),
+            RuleCase(
+                name: "TestExecInSnapdOrCoreSnapMissingExe: the host when neither has the binary",
+                snapd: .snap("42", binary: false), core: .snap("42", binary: false), expected: .host),
+            RuleCase(
+                name: "TestExecInSnapdOrCoreSnapDisabled: SNAP_REEXEC=0, the host", reexec: "0", snapd: .snap("42"),
+                expected: .host),
+            RuleCase(
+                name: "TestExecInSnapdOrCoreSnapBailsNoDistroSupport: not classic, no re-exec (the snapd snap runs)",
+                onClassic: false, distribution: "ubuntu-core", idLike: [], snapd: .snap("1"), host: nil,
+                expected: .snapd),
+            RuleCase(name: "TestSystemSnapSupportsReExecNoInfo", snapd: .snap(nil), expected: .host),
+            RuleCase(name: "TestSystemSnapSupportsReExecBadInfoContent: potatoes", snapd: .snap(nil), expected: .host),
+            RuleCase(
+                name: "TestSystemSnapSupportsReExecBadVersion: 0: is invalid", snapd: .snap("0:"), expected: .host,
+                compared: true),
+            RuleCase(
+                name: "TestSystemSnapSupportsReExecOldVersion", snapd: .snap("0"), expected: .host, compared: true),
+            RuleCase(name: "TestSystemSnapSupportsReExec", snapd: .snap("9999"), expected: .snapd, compared: true),
+            RuleCase(
+                name: "TestDistroSupportsReExec: debian", distribution: "debian", idLike: [], snapd: .snap("42"),
+                expected: .snapd, compared: true),
+            RuleCase(
+                name: "TestDistroSupportsReExec: ubuntu", idLike: [], snapd: .snap("42"), expected: .snapd,
+                compared: true),
+        ]
+        + ["fedora", "centos", "rhel", "opensuse", "suse", "poky", "arch"].map { id in
+            RuleCase(
+                name: "TestDistroSupportsReExec: \(id) does not re-exec", distribution: id, idLike: [],
+                snapd: .snap("42"), expected: .host)
+        } + [
+            RuleCase(
+                name: "TestNonClassicDistroNoSupportsReExec: Ubuntu Core, core without a snapd snap", onClassic: false,
+                distribution: "ubuntu-core", idLike: [], core: .snap(nil), host: nil, expected: .core),
+            RuleCase(
+                name: "Ubuntu Core: no snap with the binary, none", onClassic: false, distribution: "ubuntu-core",
+                idLike: [],
+                snapd: .snap("1", binary: false), host: nil, expected: nil),
+            RuleCase(
+                name: "Ubuntu Core: the snapd snap without info still runs, no comparison", onClassic: false,
+                distribution: "ubuntu-core", idLike: [], snapd: .snap(nil), core: .snap("99"), host: nil,
+                expected: .snapd),
+            RuleCase(
+                name: "IsReexecExplicitlyEnabled: SNAP_REEXEC=1 on fedora re-execs", distribution: "fedora", idLike: [],
+                reexec: "1", snapd: .snap("42"), expected: .snapd, compared: true),
+            RuleCase(
+                name: "IsReexecExplicitlyEnabled: a blank SNAP_REEXEC on arch re-execs (raw value non-empty)",
+                distribution: "arch", idLike: [], reexec: " ", snapd: .snap("42"), expected: .snapd, compared: true),
+            RuleCase(
+                name: "IsReexecExplicitlyEnabled: SNAP_REEXEC=yes (not a boolean) on fedora re-execs",
+                distribution: "fedora",
+                idLike: [], reexec: "yes", snapd: .snap("42"), expected: .snapd, compared: true),
+            RuleCase(
+                name: "IsReexecExplicitlyEnabled: an empty SNAP_REEXEC on fedora does not", distribution: "fedora",
+                idLike: [], reexec: "", snapd: .snap("42"), expected: .host),
+            RuleCase(
+                name: "GetenvBool trims: SNAP_REEXEC=' 0 ' disables", reexec: " 0 ", snapd: .snap("42"), expected: .host
+            ),
+            RuleCase(
+                name: "explicitly enabled, an older snap still loses", distribution: "fedora", idLike: [], reexec: "1",
+                core: .snap("1"), expected: .host, compared: true),
+            RuleCase(
+                name: "an older snapd snap means the host, even with a newer core", snapd: .snap("1"),
+                core: .snap("99"),
+                expected: .host, compared: true),
+            RuleCase(name: "equal versions re-exec", snapd: .snap("2"), expected: .snapd, compared: true),
+            RuleCase(
+                name: "snapd's order: 2.61ubuntu0 is newer than the host's 2.61ubuntu", snapd: .snap("2.61ubuntu0"),
+                host: Side(version: "2.61ubuntu"), expected: .snapd, compared: true),
+            RuleCase(
+                name: "snapd's order: 1.0 is older than the host's 1.0ubuntu0", snapd: .snap("1.0"),
+                host: Side(version: "1.0ubuntu0"), expected: .host, compared: true),
+            RuleCase(
+                name: "a host version with an epoch cannot be compared: the host", snapd: .snap("9999"),
+                host: Side(version: "1:2.61"), expected: .host, compared: true),
+            RuleCase(
+                name: "re-exec off: the host whatever its info says", reexec: "0", snapd: .snap("9999"),
+                host: Side(version: nil), expected: .host),
+            RuleCase(
+                name: "not Debian-like: the host whatever its info says", distribution: "fedora", idLike: [],
+                snapd: .snap("9999"), host: Side(version: "1:bad"), expected: .host),
+            RuleCase(
+                name: "re-exec considered and the host's version unknown: not certain", snapd: .snap("42"),
+                host: Side(version: nil), expected: nil),
+            RuleCase(
+                name: "the snapd snap would run but cannot be exported: none",
+                snapd: Side(version: "42", exportable: false),
+                core: .snap("99"), expected: nil, compared: true),
+            RuleCase(
+                name: "the host would run but has no tools: none", reexec: "0",
+                host: Side(version: "2", exportable: false),
+                expected: nil),
+        ]
 
     @Test(arguments: table)
     func theRuleChoosesWhatSnapdWouldRun(_ row: RuleCase) {
@@ -250,7 +272,8 @@ struct SurveyRuleTests {
         try world.setCurrent("snapd", "12")
         // Move the snaps to <root>/var/lib/snapd/snap: without /snap, the re-exec check finds nothing.
         let alt = world.base + "/var/lib/snapd/snap"
-        try FileManager.default.createDirectory(atPath: world.base + "/var/lib/snapd", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: world.base + "/var/lib/snapd", withIntermediateDirectories: true)
         try FileManager.default.moveItem(atPath: world.snapMountDir, toPath: alt)
         var settings = world.settings()
         settings.snapMountDir = alt

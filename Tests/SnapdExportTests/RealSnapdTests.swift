@@ -88,7 +88,8 @@ final class MountedSnaps: @unchecked Sendable {
         }
         // The binary snapd's re-exec check looks for (a stand-in: the check only asks whether it exists).
         try FileManager.default.createDirectory(atPath: source + "/usr/bin", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: hostTools + "/snapctl", toPath: source + "/" + SnapdSettings.reexecBinary)
+        try FileManager.default.copyItem(
+            atPath: hostTools + "/snapctl", toPath: source + "/" + SnapdSettings.reexecBinary)
         try "VERSION=\(version)\nSNAPD_APPARMOR_REEXEC=1\n".write(
             toFile: tools + "/info", atomically: false, encoding: .utf8)
         try must([

@@ -74,7 +74,8 @@ struct OSReleaseTests {
     }
 
     @Test("TestReadOSReleaseSymlink") func followsASymlink() throws {
-        let (release, _, _) = try read([("/etc/mock-release", Self.reference)], symlink: ("/etc/os-release", "mock-release"))
+        let (release, _, _) = try read(
+            [("/etc/mock-release", Self.reference)], symlink: ("/etc/os-release", "mock-release"))
         #expect(release.id == "ubuntu" && release.versionID == "18.09")
     }
 
@@ -116,7 +117,9 @@ struct OSReleaseTests {
     }
 
     @Test("TestUbuntuCoreVariantRelease") func readsTheVariant() throws {
-        let text = "NAME=\"Ubuntu Core Desktop\"\nVERSION=\"22\"\nID=\"ubuntu-core\"\nVARIANT_ID=\"desktop\"\nVERSION_ID=\"22\"\n\"\n"
+        let text =
+            "NAME=\"Ubuntu Core Desktop\"\nVERSION=\"22\"\nID=\"ubuntu-core\"\nVARIANT_ID=\"desktop\"\n"
+            + "VERSION_ID=\"22\"\n\"\n"
         let (release, _, _) = try read([("/etc/os-release", text)])
         #expect(release.id == "ubuntu-core" && release.variantID == "desktop" && release.versionID == "22")
         #expect(!release.onClassic)
@@ -238,14 +241,18 @@ struct SnapYamlTests {
     }
 
     @Test func flowMappingsAndSpacesBeforeTheColon() {
-        #expect(parse("{name: core, version: 16-2.61, type: os}\n") == SnapYaml(name: "core", version: "16-2.61", type: "os"))
+        #expect(
+            parse("{name: core, version: 16-2.61, type: os}\n")
+                == SnapYaml(name: "core", version: "16-2.61", type: "os"))
         #expect(parse("{\n  name: core,\n  version: '16-2.61',\n  type: os,\n}\n")?.type == "os")
         #expect(parse("name : core\ntype : os\nversion : 1\n") == SnapYaml(name: "core", version: "1", type: "os"))
         #expect(parse("\"name\": core\n'type': os\n")?.type == "os")
     }
 
     @Test func crlfLineEndingsAndAByteOrderMark() {
-        #expect(parse("\u{FEFF}name: core\r\nversion: 16-2.61\r\ntype: os\r\n") == SnapYaml(name: "core", version: "16-2.61", type: "os"))
+        #expect(
+            parse("\u{FEFF}name: core\r\nversion: 16-2.61\r\ntype: os\r\n")
+                == SnapYaml(name: "core", version: "16-2.61", type: "os"))
     }
 
     @Test func scalarsFoldQuotesUnescapeAndPlainNumbersKeepTheirText() {
@@ -340,7 +347,8 @@ struct SnapdDirectoriesTests {
     @Test(
         "dirs.go DistroLibExecDir: fedora, and openSUSE Tumbleweed from snapshot 20200826",
         arguments: [
-            ("fedora", [String](), "", "/usr/libexec/snapd"), ("centos", ["rhel", "fedora"], "9", "/usr/libexec/snapd"),
+            ("fedora", [String](), "", "/usr/libexec/snapd"),
+            ("centos", ["rhel", "fedora"], "9", "/usr/libexec/snapd"),
             ("rhel", [], "9", "/usr/lib/snapd"), ("centos", [], "7", "/usr/lib/snapd"),
             ("opensuse-tumbleweed", ["opensuse", "suse"], "20200826", "/usr/libexec/snapd"),
             ("opensuse-tumbleweed", [], "20240601", "/usr/libexec/snapd"),
@@ -405,7 +413,9 @@ struct SnapdDirectoriesTests {
         #expect(SnapdDirectories.snapMountDirCheck("/var/lib/snapd/snap", OSRelease(id: "ubuntu")) != nil)
         #expect(SnapdDirectories.snapMountDirCheck("/snap", OSRelease(id: "fedora")) != nil)
         #expect(SnapdDirectories.snapMountDirCheck("/var/lib/snapd/snap", OSRelease(id: "fedora")) == nil)
-        #expect(SnapdDirectories.snapMountDirCheck("/var/lib/snapd/snap", OSRelease(id: "opensuse-tumbleweed", idLike: ["opensuse"])) == nil)
+        #expect(
+            SnapdDirectories.snapMountDirCheck(
+                "/var/lib/snapd/snap", OSRelease(id: "opensuse-tumbleweed", idLike: ["opensuse"])) == nil)
         #expect(SnapdDirectories.snapMountDirCheck("/var/lib/snapd/snap", OSRelease(id: "nixos")) == nil)
     }
 }

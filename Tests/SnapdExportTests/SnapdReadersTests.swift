@@ -419,3 +419,40 @@ struct SnapdDirectoriesTests {
         #expect(SnapdDirectories.snapMountDirCheck("/var/lib/snapd/snap", OSRelease(id: "nixos")) == nil)
     }
 }
+
+/// Bad input never crashes a reader: mutated snap.yaml, os-release and info files, and random version
+/// pairs, each read twice with the same result.
+@Suite("Readers on mutated input")
+struct MutatedInputTests {
+    static let seeds = [
+        "name: core\nversion: '16-2.61'\ntype: os\napps:\n  x:\n    command: a # c\n",
+        "{name: snapd, version: \"2.6\\u00e9\", type: snapd, plugs: [a, {b: c}]}\n",
+        "---\nname: \"a\n  b\"\nsummary: |\n  text\n- x\n...\n",
+        "ID=\"elementary OS\"\r\nID_LIKE='ubuntu\tdebian'\nVERSION_ID=\"20240601\"\n",
+        "VERSION=2.61\r\nSNAPD_APPARMOR_REEXEC=1\nVERSION=\n",
+    ]
+    static let alphabet = Array("{}[]:,'\"#-|>?&*!~ \t\r\n\\=xV0".utf8) + [0, 0xff, 0xc3]
+
+    @Test func mutatedFilesAreReadWithoutCrashingAndDeterministically() {
+        var random = SplitMix64(state: 12)
+        for round in 0..<3_000 {
+            var bytes = Array(Self.seeds[round % Self.seeds.count].utf8)
+            for _ in 0...(random.next() % 6) {
+                let position = bytes.isEmpty ? 0 : Int(random.next() % UInt64(bytes.count))
+                let byte = Self.alphabet[Int(random.next() % UInt64(Self.alphabet.count))]
+                switch random.next() % 3 {
+                case 0: bytes.insert(byte, at: position)
+                case 1: if !bytes.isEmpty { bytes.remove(at: position) }
+                default: if !bytes.isEmpty { bytes[position] = byte }
+                }
+            }
+            #expect(SnapYaml.parse(bytes) == SnapYaml.parse(bytes))
+            #expect(OSRelease(parsing: bytes) == OSRelease(parsing: bytes))
+            #expect(SnapdInfoFile.version(bytes) == SnapdInfoFile.version(bytes))
+            let a = String(decoding: bytes.prefix(12), as: UTF8.self)
+            let b = String(decoding: bytes.suffix(12), as: UTF8.self)
+            let forward = SnapdVersion.compare(a, b)
+            #expect(forward.map { -$0 } == SnapdVersion.compare(b, a))
+        }
+    }
+}

@@ -61,6 +61,10 @@ enum ExplainCommand: Command {
         } else {
             for warning in plan.warnings { context.err("warning: \(warning)") }
             context.out("system: \(system), \(settings.reexec)")
+            context.out(
+                "paths: os-release \(settings.osReleasePath ?? "(none: ID=linux)"), snaps at \(settings.snapMountDir) "
+                    + "(\(settings.snapMountDirOrigin)), re-exec check under \(settings.reexecSnapDir), host tools at "
+                    + settings.libexecDir)
             if let chosen = plan.decision.chosen {
                 context.out("provider: \(chosen.label), generation \(chosen.generation) (\(plan.decision.reason))")
             } else {

@@ -57,7 +57,7 @@ enum RefreshCommand: Command {
                     ),
                     ("previous_current", .string(report.previousCurrent)), ("current", .string(report.current)),
                     ("provider", ExplainCommand.json(provider: report.decision)),
-                    ("candidates", ExplainCommand.json(verdicts: report.decision)),
+                    ("candidates", ExplainCommand.json(verdicts: report.decision, survey: report.survey)),
                     ("warnings", warningsJSON(report.warnings)),
                     ("gc", gc.map(GCCommand.json) ?? .null),
                 ]).rendered())

@@ -82,13 +82,20 @@ public struct ReexecSystem: Sendable, Equatable {
     public var reexec: ReexecSetting
     /// The binary whose presence in a snap decides (`usr/bin/snap`), for reasons.
     public var binary: String
+    /// Why snapd runs no tool at all here (it would crash on this os-release, or has no snap mount dir);
+    /// nil normally.
+    public var broken: String?
 
-    public init(onClassic: Bool, debianLike: Bool, distribution: String, reexec: ReexecSetting, binary: String) {
+    public init(
+        onClassic: Bool, debianLike: Bool, distribution: String, reexec: ReexecSetting, binary: String,
+        broken: String? = nil
+    ) {
         self.onClassic = onClassic
         self.debianLike = debianLike
         self.distribution = distribution
         self.reexec = reexec
         self.binary = binary
+        self.broken = broken
     }
 }
 
@@ -106,7 +113,8 @@ public struct ReexecSystem: Sendable, Equatable {
 ///    (`SnapdVersion.compare(host, snap)`): either invalid → the host; the host's newer → the host; else
 ///    the snap.
 ///
-/// On Ubuntu Core snapd does not re-exec: the snapd snap's current revision runs (core's without a snapd
+/// Where snapd cannot run at all (`ReexecSystem.broken`), there is no provider. On Ubuntu Core snapd does
+/// not re-exec: the snapd snap's current revision runs (core's without a snapd
 /// snap), with no version comparison. When the provider snapd would run cannot be exported (no tools,
 /// a conflicting generation) or the host's version needed for step 4 is unknown, there is no provider:
 /// nothing is switched, since the tools snapd runs are not certain.
@@ -122,6 +130,16 @@ public enum ProviderRule {
         let candidates = [snapd, core, host]
 
         func notRun(_ why: String) -> String { "not used: " + why }
+
+        if let broken = system.broken {
+            return ProviderDecision(
+                chosen: nil, provider: nil, reason: broken, comparedVersions: false,
+                verdicts: candidates.map {
+                    ProviderDecision.Verdict(
+                        kind: $0.kind, source: $0.source, chosen: false, reason: notRun(broken),
+                        missingTools: $0.missingTools)
+                })
+        }
 
         if !system.onClassic {
             notes[.host] = "no candidate: Ubuntu Core has no host tools"

@@ -12,6 +12,8 @@ public struct RefreshReport: Sendable, Equatable {
     public var decision: ProviderDecision
     /// Everything that could not be used, each naming its file.
     public var warnings: [SnapdWarning]
+    /// The system as read (candidates, with what the re-exec check saw of each).
+    public var survey: SystemSurvey
 
     /// True when a generation was published or `current` moved.
     public var changed: Bool { !published.isEmpty || previousCurrent != current }
@@ -23,5 +25,6 @@ public struct RefreshReport: Sendable, Equatable {
         self.current = current
         self.decision = plan.decision
         self.warnings = plan.warnings
+        self.survey = plan.survey
     }
 }

@@ -76,7 +76,7 @@ public struct SnapdSettings: Sendable, Equatable {
     public var reexecSystem: ReexecSystem {
         ReexecSystem(
             onClassic: osRelease.onClassic, debianLike: osRelease.isDebianLike, distribution: osRelease.id,
-            reexec: reexec, binary: Self.reexecBinary)
+            reexec: reexec, binary: Self.reexecBinary, broken: osRelease.unusable ?? snapMountDirProblem)
     }
 
     /// Reads os-release and fills in snapd's defaults for what was not given.

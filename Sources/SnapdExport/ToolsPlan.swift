@@ -82,19 +82,9 @@ public struct ToolsPlan: Sendable, Equatable {
         resolved.candidates = candidates
         resolved.warnings = warnings
         let settings = survey.settings
-        var decision = ProviderRule.decide(
+        let decision = ProviderRule.decide(
             settings.reexecSystem, snapd: resolved.candidate(.snapd), core: resolved.candidate(.core),
             host: resolved.candidate(.host))
-        // Where snapd itself cannot start, or cannot tell where snaps are, no provider is certain.
-        if let unusable = settings.osRelease.unusable ?? settings.snapMountDirProblem {
-            decision.chosen = nil
-            decision.provider = nil
-            decision.reason = unusable
-            for index in decision.verdicts.indices {
-                decision.verdicts[index].chosen = false
-                decision.verdicts[index].reason = "not used: " + unusable
-            }
-        }
         return ToolsPlan(
             survey: resolved, decision: decision, publications: publications, current: current,
             target: decision.chosen?.generation, warnings: warnings)

@@ -60,10 +60,18 @@ public struct SnapdSettings: Sendable, Equatable {
     /// True on Ubuntu Core (`ID=ubuntu-core`).
     public var isUbuntuCore: Bool { osRelease.isUbuntuCore }
 
-    /// `<root>/snap`: where `tool_linux.go` looks for `snapd/current` and `core/current`. It is hard-coded
-    /// there, whatever the snap mount dir: where snaps are mounted at `/var/lib/snapd/snap`, snapd
-    /// re-executes only if `/snap` leads there.
-    public var reexecSnapDir: String { SnapdDirectories.join(rootDir, SnapdDirectories.defaultSnapMountDir) }
+    /// Where `tool_linux.go` looks for `snapd/current` and `core/current`: `/snap`, hard-coded there
+    /// whatever the snap mount dir, so where snaps are mounted at `<X>/var/lib/snapd/snap` (snapd's
+    /// alternative dir under a root `X`) snapd re-executes only if `<X>/snap` leads there. Any other snap
+    /// mount dir (`/snap` itself, or a directory given with `--snap-mount-dir`) stands for `/snap`.
+    public var reexecSnapDir: String {
+        let alt = SnapdDirectories.altSnapMountDir
+        if snapMountDir == alt { return SnapdDirectories.defaultSnapMountDir }
+        if snapMountDir.hasSuffix(alt) {
+            return String(snapMountDir.dropLast(alt.count)) + SnapdDirectories.defaultSnapMountDir
+        }
+        return snapMountDir
+    }
 
     /// The host's tools directory as a path on the host's root (without `rootDir` when it lies under it):
     /// inside a snap's namespace the host's root is at `hostfs`, so targets are `hostfs` + this.

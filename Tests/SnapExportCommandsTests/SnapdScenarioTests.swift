@@ -356,3 +356,37 @@ struct SnapdScenarioTests {
         #expect((core["provider"] as? [String: Any])?["generation"] as? String == "42")
     }
 }
+
+/// Given paths (no `--host-root`): a snap mount dir somewhere else stands for `/snap` in the re-exec check,
+/// one under `…/var/lib/snapd/snap` makes the check look at the sibling `…/snap`, as snapd's does.
+@Suite("The re-exec check with a given snap mount dir")
+struct GivenSnapMountDirTests {
+    func explain(_ world: ScenarioWorld, snapMountDir: String, reexec: String? = nil) throws -> String? {
+        let console = CapturedConsole()
+        _ = SnapExportTool.run(
+            [
+                "--root", world.base + "/export", "--snap-mount-dir", world.base + snapMountDir, "--libexec-dir",
+                world.base + "/usr/lib/snapd", "--os-release", world.base + "/etc/os-release", "explain", "--json",
+            ], environment: reexec.map { ["SNAP_REEXEC": $0] } ?? [:], console: console)
+        let json = try JSONSerialization.jsonObject(with: Data(console.output.utf8)) as? [String: Any]
+        return (json?["provider"] as? [String: Any])?["generation"] as? String
+    }
+
+    @Test func aSnapMountDirElsewhereStandsForSlashSnap() throws {
+        let world = try ScenarioWorld()
+        defer { world.directory.remove() }
+        try world.snap("snapd", "42", mountDir: "/srv/snaps")
+        #expect(try explain(world, snapMountDir: "/srv/snaps") == "42")
+    }
+
+    @Test func underVarLibSnapdSnapTheCheckLooksAtTheSiblingSlashSnap() throws {
+        let world = try ScenarioWorld()
+        defer { world.directory.remove() }
+        try FileManager.default.removeItem(atPath: world.base + "/snap")
+        try world.snap("snapd", "42", mountDir: "/var/lib/snapd/snap")
+        #expect(try explain(world, snapMountDir: "/var/lib/snapd/snap") == "host")
+        try FileManager.default.createSymbolicLink(
+            atPath: world.base + "/snap", withDestinationPath: world.base + "/var/lib/snapd/snap")
+        #expect(try explain(world, snapMountDir: "/var/lib/snapd/snap") == "42")
+    }
+}

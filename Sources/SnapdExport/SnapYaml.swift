@@ -34,6 +34,9 @@ public struct SnapYaml: Sendable, Equatable {
             case .scalar(let value): return .success(value)
             case .null, nil: return .success(nil)
             case .nested: return .failure(Problem(description: "'\(key)' is not a scalar, which snapd cannot read"))
+            case .unsupported:
+                return .failure(
+                    Problem(description: "'\(key)' uses an anchor, alias or tag, which snap-export does not read"))
             }
         }
         let name: String?

@@ -13,8 +13,9 @@
 ///   indentation, as YAML allows).
 ///
 /// Not supported, and reported as such (the reader fails with a message, the caller warns naming the
-/// file): anchors, aliases and tags on a top-level value, tabs used as indentation, a top level that is
-/// not a mapping, unbalanced quotes or brackets. Duplicate keys: the last wins, as in yaml.v2's default
+/// file): tabs used as indentation, a top level that is not a mapping, unbalanced quotes or brackets.
+/// A top-level value with an anchor, alias or tag is `.unsupported` (the caller fails only when it needs
+/// that value). Duplicate keys: the last wins, as in yaml.v2's default
 /// (non-strict) mode.
 struct YamlSubset {
     /// A top-level value.
@@ -25,6 +26,8 @@ struct YamlSubset {
         case null
         /// A mapping, sequence or block scalar, not read.
         case nested
+        /// A value with an anchor, alias or tag, which this subset does not resolve.
+        case unsupported
     }
 
     /// A parse failure: what and on which line (1-based).
@@ -179,7 +182,6 @@ struct YamlSubset {
 
     /// The value after a block key's `:`; consumes its lines (and the nested lines under it).
     mutating func blockValue(_ line: Line, from start: Int, keyIndent: Int) throws -> Value {
-        let number = row + 1
         var column = start
         while column < line.count && (line[column] == " " || line[column] == "\t") { column += 1 }
         let rest = Array(line[column...])
@@ -191,7 +193,10 @@ struct YamlSubset {
         }
         switch rest[0] {
         case "&", "*", "!":
-            throw Failure(line: number, message: "anchors, aliases and tags are not supported")
+            // Not resolved; skipped like a nested value (its lines, if any, are more indented).
+            row += 1
+            _ = skipNested(keyIndent: keyIndent, allowSequence: true)
+            return .unsupported
         case "|", ">":
             row += 1
             _ = skipNested(keyIndent: keyIndent, allowSequence: false)
@@ -369,7 +374,7 @@ struct FlowScanner {
             switch try node(inMapping: true) {
             case .scalar(let text): key = text
             case .null: key = ""
-            case .nested: throw failure("complex keys are not supported")
+            case .nested, .unsupported: throw failure("complex keys are not supported")
             }
             skipSpaceAndComments()
             var value = YamlSubset.Value.null
@@ -432,7 +437,10 @@ struct FlowScanner {
         case "\"", "'":
             return .scalar(try quoted())
         case "&", "*", "!":
-            throw failure("anchors, aliases and tags are not supported")
+            // Not resolved: the property and the node after it are skipped.
+            _ = plainFlow()
+            if current == "{" || current == "[" { try skipCollection() }
+            return .unsupported
         default:
             let text = plainFlow()
             if text.isEmpty { throw failure("an empty flow entry") }

@@ -176,6 +176,13 @@ struct SnapdInfoFileTests {
         #expect(version("SNAPD_APPARMOR_REEXEC=0\nVERSION=2.61.3+24.04\n") == "2.61.3+24.04")
     }
 
+    /// The info files of `snapdtool/tool_linux_test.go`'s `BenchmarkCSRE_fakeOK` and `_fakeNOK`: lines
+    /// without `=` are skipped, and a file without `VERSION=` has no version.
+    @Test("tool_linux_test.go dataOK / dataNOK") func benchmarkInfoFiles() {
+        #expect(version("one line\nanother line\nyadda yadda\nVERSION=42\npotatoes\n") == "42")
+        #expect(version("a line\nanother\nthis is a very long line\nthat wasn't long, so long\nstop\n") == nil)
+    }
+
     @Test func crlfDropsTheCarriageReturnOnly() {
         #expect(version("VERSION=2.61\r\nSNAPD_APPARMOR_REEXEC=1\r\n") == "2.61")
         #expect(version("VERSION=2.61\r\r\n") == "2.61\r")
@@ -286,7 +293,9 @@ struct SnapYamlTests {
 
     @Test func whatIsOutsideTheSubsetIsAClearFailure() {
         #expect(failure("- name: core\n")?.contains("sequence") == true)
-        #expect(failure("name: &a core\n")?.contains("anchors") == true)
+        #expect(failure("name: &a core\n")?.contains("anchor") == true)
+        #expect(failure("{name: !!str core}\n")?.contains("anchor") == true)
+        #expect(parse("name: core\napps: &a\n  x: 1\nplugs: *a\ntype: os\n")?.type == "os")
         #expect(failure("name: core\n\ttype: os\n") != nil)
         #expect(failure("name: \"core\n")?.contains("closing quote") == true)
         #expect(failure("{name: core\n")?.contains("closing") == true)

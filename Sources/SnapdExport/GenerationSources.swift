@@ -12,7 +12,7 @@ import Glibc
 /// - Any other source is never gone; only gc's keep-N applies to it.
 public enum GenerationSources {
     /// Where snaps are mounted unless told otherwise.
-    public static let defaultSnapMountDir = "/snap"
+    public static let defaultSnapMountDir = SnapdDirectories.defaultSnapMountDir
 
     /// The predicate gc takes, for snaps mounted under `snapMountDir`.
     public static func sourceGone(

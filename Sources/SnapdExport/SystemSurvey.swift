@@ -172,7 +172,8 @@ public struct SystemSurvey: Sendable, Equatable {
                 note = "cannot stat \(binary): \(error)"
                 _ = warn(binary, "cannot stat: \(error); snapd counts it as missing")
             }
-            let info = settings.snapMountDir + "/" + instance + "/" + revision + "/usr/lib/snapd/info"
+            let info =
+                settings.snapMountDir + "/" + instance + "/" + revision + SnapdDirectories.coreLibexecDir + "/info"
             var version = source?.version
             if source == nil && hasBinary { version = readVersion(info) }
             return ProviderCandidate(
@@ -202,7 +203,7 @@ public struct SystemSurvey: Sendable, Equatable {
             } catch {
                 return .failure(warn(yamlPath, "cannot read: \(error)"))
             }
-            let toolsDirectory = root + "/usr/lib/snapd"
+            let toolsDirectory = root + SnapdDirectories.coreLibexecDir
             guard let tools = presentTools(toolsDirectory) else {
                 return .failure(Problem(reason: "cannot read \(toolsDirectory)"))
             }

@@ -75,7 +75,8 @@ public struct ToolsSource: Sendable, Equatable {
     /// The link target of `tool` for consumers inside snap namespaces.
     public func target(of tool: String, libexecDir: String) -> String {
         if let instance, let revision {
-            return "\(SnapdSettings.namespaceSnapMountDir)/\(instance)/\(revision)/usr/lib/snapd/\(tool)"
+            let snap = "\(SnapdSettings.namespaceSnapMountDir)/\(instance)/\(revision)"
+            return snap + SnapdDirectories.coreLibexecDir + "/" + tool
         }
         return SnapdSettings.hostfs + SnapdSettings.normalized(libexecDir) + "/" + tool
     }

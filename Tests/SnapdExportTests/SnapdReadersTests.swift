@@ -241,6 +241,21 @@ struct SnapYamlTests {
         #expect(parse("name: core\ntype: application\n")?.type == "app")
     }
 
+    @Test(
+        "TestYamlUnmarshalTypes (snap/types_test.go)",
+        arguments: [
+            ("application", "app"), ("app", "app"), ("gadget", "gadget"), ("os", "os"), ("kernel", "kernel"),
+            ("base", "base"), ("snapd", "snapd"),
+        ])
+    func validTypes(_ entry: (String, String)) {
+        #expect(parse("name: some-snap\ntype: \(entry.0)\n")?.type == entry.1)
+    }
+
+    @Test("TestYamlUnmarshalInvalidTypes (snap/types_test.go)", arguments: ["foo", "-app", "gadget_"])
+    func invalidTypes(_ type: String) {
+        #expect(failure("name: some-snap\ntype: \(type)\n")?.contains("invalid snap type") == true)
+    }
+
     @Test func anInvalidTypeMakesTheFileUnreadable() {
         #expect(failure("name: core\ntype: potato\n")?.contains("invalid snap type 'potato'") == true)
         #expect(failure("name: core\ntype: ''\n")?.contains("invalid snap type ''") == true)
@@ -415,6 +430,36 @@ struct SnapdDirectoriesTests {
         }
         guard case .unresolved(let reason) = result else { Issue.record("\(result)"); return }
         #expect(reason.contains("/snap"))
+    }
+
+    /// `dirs_test.go` `TestClassicConfinementSupportOnSpecificDistributions`: classic confinement needs
+    /// `/snap`; the distributions it lists without it are exactly those the table mounts elsewhere.
+    @Test(
+        "TestClassicConfinementSupportOnSpecificDistributions (dirs_test.go)",
+        arguments: [
+            ("fedora", [String](), false), ("rhel", ["fedora"], false), ("centos", ["fedora"], false),
+            ("ubuntu", ["debian"], true), ("debian", [], true), ("suse", [], true), ("yocto", [], true),
+        ])
+    func classicConfinementDistributions(_ entry: (String, [String], Bool)) {
+        let mountDir = SnapdDirectories.tableSnapMountDir(OSRelease(id: entry.0, idLike: entry.1))
+        #expect((mountDir == "/snap") == entry.2)
+    }
+
+    /// `dirs_test.go` `TestClassicConfinementSymlinkWorkaround`: on Fedora, `/snap` a symlink to
+    /// `/var/lib/snapd/snap` is what makes `/snap` lead to the snaps (and snapd's re-exec check find them).
+    @Test("TestClassicConfinementSymlinkWorkaround (dirs_test.go)") func symlinkWorkaround() throws {
+        let (result, root) = try probe { root in
+            try root.mkdir("/var/lib/snapd/snap")
+            try root.symlink("/snap", to: root.path + "/var/lib/snapd/snap")
+        }
+        guard case .resolved(let path, _) = result else {
+            Issue.record("\(result)")
+            return
+        }
+        #expect(path == root + "/var/lib/snapd/snap")
+        let settings = SnapdSettings(
+            snapMountDir: path, libexecDir: "/usr/libexec/snapd", osRelease: nil, rootDir: root)
+        #expect(settings.reexecSnapDir == root + "/snap")
     }
 
     @Test("syscheck checkSnapMountDir") func startupCheck() {

@@ -6,8 +6,10 @@
 enum GoText {
     /// The lines of `bytes` as Go's `bufio.Scanner` with `bufio.ScanLines` yields them: split at every
     /// `\n`, one `\r` right before it (or at the very end) dropped, a last line without `\n` kept, no
-    /// empty line after a final `\n`. A line longer than `bufio.MaxScanTokenSize` (64 KiB) stops the
-    /// scanner with "token too long": `complete` is then false and `lines` holds the lines before it.
+    /// empty line after a final `\n`. A line that does not fit in `bufio.MaxScanTokenSize` (64 KiB) with
+    /// one byte after it stops the scanner with "token too long": `complete` is then false and `lines`
+    /// holds the lines before it. A last line without `\n` of exactly 64 KiB is too long too: the buffer is
+    /// full before the reader has said EOF (`bufio.Scanner.Scan`).
     static func scanLines(_ bytes: [UInt8]) -> (lines: [[UInt8]], complete: Bool) {
         var lines: [[UInt8]] = []
         var start = 0
@@ -15,8 +17,9 @@ enum GoText {
         while start < bytes.count {
             var end = start
             while end < bytes.count && bytes[end] != newline { end += 1 }
-            // The scanner's buffer holds at most 64 KiB, the newline included.
-            if end - start + (end < bytes.count ? 1 : 0) > maxScanTokenSize { return (lines, false) }
+            // The scanner's buffer holds at most 64 KiB: the line and its newline, or the line and room
+            // for the read that reports EOF.
+            if end - start >= maxScanTokenSize { return (lines, false) }
             var line = Array(bytes[start..<end])
             if line.last == UInt8(ascii: "\r") { line.removeLast() }
             lines.append(line)
@@ -67,13 +70,19 @@ enum GoText {
         return fields
     }
 
-    /// `strings.ToLower`, scalar by scalar (Go maps each rune on its own; Swift's full mappings differ
-    /// only for a handful of non-ASCII letters, which no distribution ID uses).
+    /// `strings.ToLower`, scalar by scalar with the simple case mapping, as Go's `unicode.ToLower` does.
+    /// Swift offers the full mapping, which differs from the simple one where it has more than one scalar;
+    /// of those, only U+0130 (`İ`) has a simple lower case (`i`, in UnicodeData.txt); the others map to
+    /// themselves.
     static func toLower(_ text: String) -> String {
         var result = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             let lower = scalar.properties.lowercaseMapping.unicodeScalars
-            if lower.count == 1 { result.append(contentsOf: lower) } else { result.append(scalar) }
+            if lower.count == 1 {
+                result.append(contentsOf: lower)
+            } else {
+                result.append(scalar == "\u{130}" ? "i" : scalar)
+            }
         }
         return String(result)
     }

@@ -36,7 +36,9 @@ public struct SnapYaml: Sendable, Equatable {
             case .nested: return .failure(Problem(description: "'\(key)' is not a scalar, which snapd cannot read"))
             case .unsupported:
                 return .failure(
-                    Problem(description: "'\(key)' uses an anchor, alias or tag, which snap-export does not read"))
+                    Problem(
+                        description:
+                            "'\(key)' uses an anchor, alias, tag or block scalar, which snap-export does not read"))
             }
         }
         let name: String?

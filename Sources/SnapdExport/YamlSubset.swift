@@ -9,13 +9,18 @@
 ///   indented fold into one line with single spaces), single-quoted (`''` is a quote) and double-quoted
 ///   (backslash escapes), both of which may span lines; `~`, `null`, `Null`, `NULL` and nothing are null;
 /// - nested values (block mappings and sequences, `|` and `>` block scalars, flow collections) are
-///   skipped, being more indented than the top-level keys (a block sequence may start at the key's own
-///   indentation, as YAML allows).
+///   skipped (a block scalar as `.unsupported`, a collection as `.nested`), being more indented than the
+///   top-level keys (a block sequence may start at the key's own indentation, as YAML allows).
 ///
 /// Not supported, and reported as such (the reader fails with a message, the caller warns naming the
 /// file): tabs used as indentation, a top level that is not a mapping, unbalanced quotes or brackets.
-/// A top-level value with an anchor, alias or tag is `.unsupported` (the caller fails only when it needs
-/// that value). Duplicate keys: the last wins, as in yaml.v2's default
+/// A top-level value with an anchor, alias or tag, or a `|` or `>` block scalar, is `.unsupported` (the
+/// caller fails only when it needs that value).
+///
+/// Rejected as yaml.v2 rejects them (so snapd cannot read the file either): invalid UTF-8 or a character
+/// outside YAML's printable set anywhere in the file (its reader, `yaml_parser_update_buffer`), and a
+/// top-level key or plain value starting with a character that cannot start a plain scalar (`@`, `` ` ``,
+/// `%`, `,`, `]`, `}`, or `-`/`?` before a blank: its scanner, `yaml_parser_fetch_next_token`). Duplicate keys: the last wins, as in yaml.v2's default
 /// (non-strict) mode.
 struct YamlSubset {
     /// A top-level value.
@@ -26,7 +31,7 @@ struct YamlSubset {
         case null
         /// A mapping, sequence or block scalar, not read.
         case nested
-        /// A value with an anchor, alias or tag, which this subset does not resolve.
+        /// A value with an anchor, alias or tag, which this subset does not resolve, or a block scalar.
         case unsupported
     }
 
@@ -41,6 +46,7 @@ struct YamlSubset {
 
     /// The top-level keys and their values, or why the text is outside the subset.
     static func topLevel(_ bytes: [UInt8]) -> Result<[String: Value], Failure> {
+        if let failure = unreadableCharacter(bytes) { return .failure(failure) }
         var reader = YamlSubset(lines: splitLines(bytes))
         do {
             return .success(try reader.document())
@@ -48,6 +54,44 @@ struct YamlSubset {
             return .failure(failure)
         } catch {
             return .failure(Failure(line: 0, message: "\(error)"))
+        }
+    }
+
+    /// Where yaml.v2's reader stops: invalid UTF-8, or a character YAML does not allow in a stream (tab,
+    /// LF, CR, NEL and the printable ranges `U+20–U+7E`, `U+A0–U+D7FF`, `U+E000–U+FFFD`,
+    /// `U+10000–U+10FFFF` are allowed). yaml.v2 also reads UTF-16 with a byte order mark; this subset
+    /// does not: such a file is invalid UTF-8 here.
+    static func unreadableCharacter(_ bytes: [UInt8]) -> Failure? {
+        var line = 1
+        var iterator = bytes.makeIterator()
+        var decoder = Unicode.UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                switch scalar.value {
+                case 0x0A: line += 1
+                case 0x09, 0x0D, 0x20...0x7E, 0x85, 0xA0...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: break
+                default:
+                    let code = "U+" + String(scalar.value, radix: 16, uppercase: true)
+                    return Failure(line: line, message: "the character \(code) is not allowed in YAML")
+                }
+            case .emptyInput:
+                return nil
+            case .error:
+                return Failure(line: line, message: "invalid UTF-8")
+            }
+        }
+    }
+
+    /// yaml.v2 cannot start a plain scalar (a key or a value) with these; its scanner fails on them.
+    static func cannotStartPlain(_ text: ArraySlice<Unicode.Scalar>) -> Bool {
+        guard let first = text.first else { return false }
+        switch first {
+        case "@", "`", "%", ",", "]", "}": return true
+        case "-", "?":
+            let next = text.dropFirst().first
+            return next == nil || next == " " || next == "\t"
+        default: return false
         }
     }
 
@@ -165,6 +209,9 @@ struct YamlSubset {
             return key
         }
         if line[column] == "?" { throw Failure(line: number, message: "complex keys ('?') are not supported") }
+        if Self.cannotStartPlain(line[column...]) {
+            throw Failure(line: number, message: "a key cannot start with '\(line[column])' in YAML")
+        }
         var end = column
         while end < line.count {
             if line[end] == ":" && (end + 1 == line.count || line[end + 1] == " " || line[end + 1] == "\t") { break }
@@ -200,7 +247,7 @@ struct YamlSubset {
         case "|", ">":
             row += 1
             _ = skipNested(keyIndent: keyIndent, allowSequence: false)
-            return .nested
+            return .unsupported
         case "{", "[":
             var scanner = FlowScanner(lines: lines, row: row, column: column)
             try scanner.skipCollection()
@@ -214,6 +261,9 @@ struct YamlSubset {
             try requireLineEnd(scanner)
             return .scalar(text)
         default:
+            if Self.cannotStartPlain(rest[...]) {
+                throw Failure(line: row + 1, message: "a value cannot start with '\(rest[0])' in YAML")
+            }
             return try plainBlockScalar(line, from: column, keyIndent: keyIndent)
         }
     }

@@ -31,3 +31,55 @@ struct SnapdFidelityReviewTests {
         #expect(release.isDebianLike)
     }
 }
+
+/// snap.yaml cases where yaml.v2 (snapd's reader, `snap/info_snap_yaml.go`) and the subset disagreed.
+@Suite("snapd fidelity: snap.yaml as yaml.v2 reads it")
+struct SnapYamlFidelityReviewTests {
+    func failure(_ bytes: [UInt8]) -> String? {
+        if case .failure(let problem) = SnapYaml.parse(bytes) { return problem.description }
+        return nil
+    }
+    func failure(_ text: String) -> String? { failure(Array(text.utf8)) }
+
+    /// yaml.v2's scanner (libyaml's `yaml_parser_fetch_next_token`): a plain scalar cannot start with
+    /// `@`, `` ` ``, `%`, `,`, `]` or `}`, nor with `-` or `?` followed by a blank ("block sequence entries
+    /// are not allowed in this context", "mapping keys are not allowed in this context"); snapd then
+    /// cannot read the file at all. `-x`, `?x` and `:x` are plain scalars.
+    @Test("yaml.v2 scanner: characters that cannot start a plain value", arguments: [
+        "@x", "`x`", "%x", ",x", "]x", "}x", "- x", "-", "? x", "?",
+    ])
+    func indicatorsCannotStartAPlainValue(_ value: String) {
+        #expect(failure("name: core\nversion: \(value)\n") != nil)
+        #expect(failure("name: core\n\(value)key: 1\n") != nil || value.hasPrefix("-") || value.hasPrefix("?"))
+    }
+
+    @Test func plainValuesMayStartWithADashQuestionMarkOrColonBeforeText() throws {
+        let yaml = try SnapYaml.parse(Array("name: -x\nversion: ?x\nsummary: :x\n".utf8)).get()
+        #expect(yaml.name == "-x")
+        #expect(yaml.version == "?x")
+    }
+
+    /// yaml.v2's reader (libyaml's `yaml_parser_update_buffer`) rejects the whole stream on invalid UTF-8
+    /// or a character outside YAML's printable set (C0 controls but tab, CR and LF; DEL; C1 but NEL;
+    /// U+FFFE, U+FFFF), wherever it is: snapd cannot read such a snap.yaml.
+    @Test("yaml.v2 reader: invalid UTF-8 and control characters", arguments: [
+        [0xFF], [0xC3], [0xED, 0xA0, 0x80], [0x00], [0x01], [0x7F], [0xC2, 0x80], [0xEF, 0xBF, 0xBE],
+    ] as [[UInt8]])
+    func invalidCharactersMakeTheFileUnreadable(_ bad: [UInt8]) {
+        #expect(failure(Array("name: co".utf8) + bad + Array("re\n".utf8)) != nil)
+        #expect(failure(Array("name: core\nsummary: x".utf8) + bad + Array("\n".utf8)) != nil)
+    }
+
+    @Test func printableCharactersAreRead() throws {
+        let yaml = try SnapYaml.parse(Array("name: c\u{e9}\u{85}re\tx\u{1F600}\n".utf8)).get()
+        #expect(yaml.name == "c\u{e9}\u{85}re\tx\u{1F600}")
+    }
+
+    /// yaml.v2 reads a literal or folded block scalar into a string field (`name: |` gives "snapd\n"):
+    /// the subset does not read them, and must say so rather than call the value something snapd cannot read.
+    @Test func blockScalarsAreSaidToBeUnsupportedNotUnreadable() {
+        let message = failure("name: core\nversion: |\n  2.61\n")
+        #expect(message?.contains("block scalar") == true)
+        #expect(message?.contains("snapd cannot read") == false)
+    }
+}

@@ -74,23 +74,33 @@ public struct OSRelease: Sendable, Equatable {
     /// none could be opened).
     public static func read(root: String, system: any SystemCalls) -> (release: OSRelease, path: String?) {
         for path in searchPaths.map({ SnapdDirectories.join(root, $0) }) {
-            if let bytes = readOpened(path, system: system) { return (OSRelease(parsing: bytes), path) }
+            if let release = read(file: path, system: system) { return (release, path) }
         }
         return (fallback, nil)
     }
 
-    /// Reads one given file: the release, or nil when it cannot be opened.
+    /// Reads one given file: the release, or nil when it cannot be opened. A file that opens but that
+    /// snap-export does not read (larger than `SystemFiles.sizeLimit`, or not a regular file), which
+    /// snapd would read line by line, gives a release that is `unusable`: the distribution is not certain.
     public static func read(file path: String, system: any SystemCalls) -> OSRelease? {
-        readOpened(path, system: system).map { OSRelease(parsing: $0) }
-    }
-
-    /// The bytes of `path`, nil when `open` fails; empty when it opens but cannot be read (a directory),
-    /// as Go's `os.Open` followed by a failing `bufio.Scanner` gives.
-    static func readOpened(_ path: String, system: any SystemCalls) -> [UInt8]? {
         do {
-            return try system.readWholeFile(AT_FDCWD, path, .readOnly, sizeLimit: SystemFiles.sizeLimit)
+            return OSRelease(
+                parsing: try system.readWholeFile(AT_FDCWD, path, .readOnly, sizeLimit: SystemFiles.sizeLimit))
         } catch {
-            return error.call == "open" ? nil : []
+            switch (error.call, error.errno) {
+            case ("open", _):
+                return nil
+            case ("fstat", let errno) where errno != .isDirectory:
+                // readWholeFile refuses a file over the size cap or not regular before reading it.
+                var release = fallback
+                release.unusable =
+                    "larger than \(SystemFiles.sizeLimit >> 20) MiB or not a regular file, which snap-export does "
+                    + "not read (snapd reads it line by line), so the distribution and the provider are not certain"
+                return release
+            default:
+                // It opens but cannot be read (a directory): as Go's os.Open then a failing bufio.Scanner.
+                return OSRelease(parsing: [])
+            }
         }
     }
 

@@ -14,10 +14,13 @@ public struct ProviderCandidate: Sendable, Equatable {
     /// The `info` file's `VERSION=` as written, or nil with `versionProblem` saying why there is none.
     public var version: String?
     public var versionProblem: String?
+    /// True when there is no `version` because snap-export could not read the info file as snapd does (over
+    /// the size cap, not a regular file, a VERSION that is not UTF-8): snapd may well find one.
+    public var versionUncertain: Bool
 
     public init(
         kind: ToolsSource.Kind, source: ToolsSource?, unavailable: String? = nil, hasBinary: Bool = true,
-        binaryNote: String = "", version: String? = nil, versionProblem: String? = nil
+        binaryNote: String = "", version: String? = nil, versionProblem: String? = nil, versionUncertain: Bool = false
     ) {
         self.kind = kind
         self.source = source
@@ -26,6 +29,7 @@ public struct ProviderCandidate: Sendable, Equatable {
         self.binaryNote = binaryNote
         self.version = version ?? source?.version
         self.versionProblem = self.version == nil ? (versionProblem ?? "no info file read") : nil
+        self.versionUncertain = self.version == nil && versionUncertain
     }
 
     /// A candidate that offers nothing at all (not installed, not readable).
@@ -109,7 +113,8 @@ public struct ReexecSystem: Sendable, Equatable {
 /// 3. The snapd snap if its current revision has the binary, else core if its current revision has it,
 ///    else the host. The fallback to core happens **only** there: never because of the snapd snap's
 ///    `info`, type or tools.
-/// 4. That snap's `info` VERSION: unreadable or missing → the host. Compared with the host's
+/// 4. That snap's `info` VERSION: unreadable or missing → the host (but no provider when snap-export could
+///    not read it as snapd does: `versionUncertain`). Compared with the host's
 ///    (`SnapdVersion.compare(host, snap)`): either invalid → the host; the host's newer → the host; else
 ///    the snap.
 ///
@@ -218,6 +223,12 @@ public enum ProviderRule {
                         notes[target.kind] = notRun("the host's version to compare with is unknown")
                         notes[.host] = notRun("its version is unknown (\(host.versionProblem ?? "?"))")
                     }
+                } else if target.versionUncertain {
+                    reason =
+                        "\(why) and \(label) has \(system.binary), but its info cannot be read as snapd reads it "
+                        + "(\(target.versionProblem ?? "?")), so it is not certain whether snapd re-execs"
+                    notes[target.kind] = notRun("its version cannot be read as snapd reads it")
+                    notes[.host] = notRun("\(label)'s version is unknown")
                 } else {
                     provider = .host
                     reason =

@@ -65,6 +65,8 @@ public struct SystemSurvey: Sendable, Equatable {
         var sources: [ToolsSource] = []
         /// Why an info file gave no version, by path.
         var versionProblems: [String: String] = [:]
+        /// The info files that snap-export could not read as snapd reads them (snapd may find a version).
+        var uncertainVersions: Set<String> = []
 
         mutating func warn(_ path: String, _ message: String) -> Problem {
             warnings.append(SnapdWarning(path: path, message: message))
@@ -178,7 +180,8 @@ public struct SystemSurvey: Sendable, Equatable {
             if source == nil && hasBinary { version = readVersion(info) }
             return ProviderCandidate(
                 kind: kind, source: source, unavailable: unavailable, hasBinary: hasBinary, binaryNote: note,
-                version: version, versionProblem: version == nil ? versionProblems[info] ?? "no info file" : nil)
+                version: version, versionProblem: version == nil ? versionProblems[info] ?? "no info file" : nil,
+                versionUncertain: uncertainVersions.contains(info))
         }
 
         /// One revision: mounted (holds `meta/snap.yaml`, which must read as snapd reads it) and with at
@@ -234,11 +237,11 @@ public struct SystemSurvey: Sendable, Equatable {
                 let problem = warn(settings.libexecDir, "has none of the tools, so it provides none")
                 return ProviderCandidate(
                     kind: .host, source: nil, unavailable: problem.reason, version: version,
-                    versionProblem: versionProblems[infoPath])
+                    versionProblem: versionProblems[infoPath], versionUncertain: uncertainVersions.contains(infoPath))
             }
             return ProviderCandidate(
                 kind: .host, source: .host(version: version, tools: tools), version: version,
-                versionProblem: versionProblems[infoPath])
+                versionProblem: versionProblems[infoPath], versionUncertain: uncertainVersions.contains(infoPath))
         }
 
         /// The `VERSION=` of an info file as `SnapdVersionFromInfoFile` reads it; nil (with a warning and the
@@ -248,7 +251,12 @@ public struct SystemSurvey: Sendable, Equatable {
             do {
                 bytes = try files.read(path)
             } catch {
-                let reason = error == .noSuchFileOrDirectory ? "\(path) is missing" : "cannot read \(path): \(error)"
+                var reason = error == .noSuchFileOrDirectory ? "\(path) is missing" : "cannot read \(path): \(error)"
+                if error == .invalidArgument {
+                    // SystemFiles.read refuses a file over its size cap or not regular; snapd reads any.
+                    reason += " (over \(SystemFiles.sizeLimit >> 20) MiB or not a regular file; snapd would read it)"
+                    uncertainVersions.insert(path)
+                }
                 versionProblems[path] = reason
                 _ = warn(
                     path,
@@ -260,6 +268,7 @@ public struct SystemSurvey: Sendable, Equatable {
                 return version
             case .failure(let problem):
                 versionProblems[path] = "\(path) \(problem)"
+                if !problem.certain { uncertainVersions.insert(path) }
                 _ = warn(path, "\(problem), so no tools version")
                 return nil
             }

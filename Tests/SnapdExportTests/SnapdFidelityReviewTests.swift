@@ -1,3 +1,4 @@
+import Foundation
 import GenerationStore
 @testable import SnapdExport
 import Testing
@@ -81,5 +82,57 @@ struct SnapYamlFidelityReviewTests {
         let message = failure("name: core\nversion: |\n  2.61\n")
         #expect(message?.contains("block scalar") == true)
         #expect(message?.contains("snapd cannot read") == false)
+    }
+}
+
+/// Files snapd reads in full but snap-export only up to its size cap (`SystemFiles.sizeLimit`), and
+/// versions snapd compares byte by byte that a Swift `String` cannot hold: where snap-export cannot read
+/// what snapd reads, the answer must be "not certain", never another provider.
+@Suite("snapd fidelity: what snap-export cannot read as snapd does")
+struct UnreadableAsSnapdReadsTests {
+    /// Lines of padding that make a file larger than the cap, each far below bufio's 64 KiB.
+    static let padding = String(repeating: "# " + String(repeating: "x", count: 1000) + "\n", count: 1100)
+
+    /// `release.go`'s `readOSRelease` reads an os-release of any size line by line: a 1.1 MiB file with
+    /// `ID=ubuntu` is Ubuntu to snapd, not the `ID=linux` of an empty file.
+    @Test("readOSRelease: a large os-release is not read as an empty one") func largeOSRelease() throws {
+        let root = try FakeRoot()
+        defer { root.remove() }
+        try root.write("/etc/os-release", "ID=ubuntu\nID_LIKE=debian\n" + Self.padding)
+        let (release, path) = OSRelease.read(root: root.path, system: LinuxSystemCalls())
+        #expect(path == root.path + "/etc/os-release")
+        #expect(release.id == "ubuntu" || release.unusable?.contains("not certain") == true)
+        #expect(release.id != "linux" || release.unusable != nil)
+    }
+
+    /// `ParseInfoFile` reads a large info file to its end: the snapd snap's VERSION is there, so snapd
+    /// compares it and may re-exec; "no version, so the host" would be a guess.
+    @Test("ParseInfoFile: a large info file of the target snap leaves the provider uncertain")
+    func largeInfoFile() throws {
+        let world = try SnapWorld()
+        defer { world.remove() }
+        let path = try world.addRevision("snapd", "20", version: "2.70")
+        try world.write(path + "/usr/lib/snapd/info", "VERSION=2.70\n" + Self.padding)
+        try world.setCurrent("snapd", "20")
+        let plan = try world.exporter().plan()
+        #expect(plan.decision.provider != .host)
+        #expect(plan.target == nil)
+        #expect(plan.decision.reason.contains("not certain"))
+    }
+
+    /// `strutil.VersionCompare` compares bytes (`chOrder` of each byte): `2.70\xC0` against the host's
+    /// `2.70\xC3\xA9` is older to snapd (0xC0 < 0xC3), but both would decode to U+FFFD-bearing Strings that
+    /// compare otherwise. A VERSION that is not UTF-8 cannot be compared here exactly: not certain.
+    @Test("VersionCompare: a VERSION that is not valid UTF-8 is not compared as text")
+    func invalidUTF8Version() throws {
+        let world = try SnapWorld(hostVersion: "2.70\u{e9}")
+        defer { world.remove() }
+        let path = try world.addRevision("snapd", "21", version: "2.70")
+        try Data(Array("VERSION=2.70".utf8) + [0xC0] + [0x0A]).write(
+            to: URL(fileURLWithPath: path + "/usr/lib/snapd/info"))
+        try world.setCurrent("snapd", "21")
+        let plan = try world.exporter().plan()
+        #expect(plan.target == nil)
+        #expect(plan.decision.reason.contains("not certain"))
     }
 }

@@ -46,9 +46,11 @@ struct SnapYamlFidelityReviewTests {
     /// `@`, `` ` ``, `%`, `,`, `]` or `}`, nor with `-` or `?` followed by a blank ("block sequence entries
     /// are not allowed in this context", "mapping keys are not allowed in this context"); snapd then
     /// cannot read the file at all. `-x`, `?x` and `:x` are plain scalars.
-    @Test("yaml.v2 scanner: characters that cannot start a plain value", arguments: [
-        "@x", "`x`", "%x", ",x", "]x", "}x", "- x", "-", "? x", "?",
-    ])
+    @Test(
+        "yaml.v2 scanner: characters that cannot start a plain value",
+        arguments: [
+            "@x", "`x`", "%x", ",x", "]x", "}x", "- x", "-", "? x", "?",
+        ])
     func indicatorsCannotStartAPlainValue(_ value: String) {
         #expect(failure("name: core\nversion: \(value)\n") != nil)
         #expect(failure("name: core\n\(value)key: 1\n") != nil || value.hasPrefix("-") || value.hasPrefix("?"))
@@ -63,9 +65,11 @@ struct SnapYamlFidelityReviewTests {
     /// yaml.v2's reader (libyaml's `yaml_parser_update_buffer`) rejects the whole stream on invalid UTF-8
     /// or a character outside YAML's printable set (C0 controls but tab, CR and LF; DEL; C1 but NEL;
     /// U+FFFE, U+FFFF), wherever it is: snapd cannot read such a snap.yaml.
-    @Test("yaml.v2 reader: invalid UTF-8 and control characters", arguments: [
-        [0xFF], [0xC3], [0xED, 0xA0, 0x80], [0x00], [0x01], [0x7F], [0xC2, 0x80], [0xEF, 0xBF, 0xBE],
-    ] as [[UInt8]])
+    @Test(
+        "yaml.v2 reader: invalid UTF-8 and control characters",
+        arguments: [
+            [0xFF], [0xC3], [0xED, 0xA0, 0x80], [0x00], [0x01], [0x7F], [0xC2, 0x80], [0xEF, 0xBF, 0xBE],
+        ] as [[UInt8]])
     func invalidCharactersMakeTheFileUnreadable(_ bad: [UInt8]) {
         #expect(failure(Array("name: co".utf8) + bad + Array("re\n".utf8)) != nil)
         #expect(failure(Array("name: core\nsummary: x".utf8) + bad + Array("\n".utf8)) != nil)

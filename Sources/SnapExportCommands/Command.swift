@@ -10,8 +10,16 @@ protocol Command {
     static var usage: String { get }
     /// Options and details for `--help`, may be empty.
     static var details: String { get }
+    /// Its options and operands: the dispatcher rejects anything else before `run`, completion offers them.
+    static var syntax: CommandSyntax { get }
+    /// Left out of `--help`'s list and of completion's subcommands (none today).
+    static var hidden: Bool { get }
     /// Runs the command; throws `UsageError`, `StoreError` or returns a non-zero code.
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode
+}
+
+extension Command {
+    static var hidden: Bool { false }
 }
 
 /// What a command runs with: the global options, the environment, the console and the store.
@@ -29,8 +37,12 @@ struct CommandContext: Sendable {
         try store.withWriter(wait: !options.noWait, body)
     }
 
+    /// One line of results on standard output.
     func out(_ line: String) { console.out(line + "\n") }
-    func err(_ line: String) { console.err(line + "\n") }
+    /// One diagnostic line on standard error, with the one prefix every diagnostic has: `snap-export: `.
+    func err(_ line: String) { console.err(Diagnostic.prefix + line + "\n") }
+    /// A warning on standard error: `snap-export: warning: …`.
+    func warn(_ line: String) { err("warning: " + line) }
 }
 
 /// Every command, in the order `--help` lists them.

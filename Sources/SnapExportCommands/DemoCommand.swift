@@ -10,10 +10,11 @@ enum DemoCommand: Command {
     static let usage = "demo [--switches N] [--readers N] [--json]"
     static let details = """
         Builds a fresh export root in a new temporary directory (or --root DIR, which must be empty or absent),
-        with a simulated host and snapd revisions whose tools are small files next to it. Publishes a generation
-        per source, then flips snapd/current between them N times (durable: fsync each) and rolls back, while
-        reader threads resolve every current/tools/<tool> continuously. Prints the status table, the number of
-        switches, the median and p99 switch latency and the failed lookups, which must be 0 (else exit 1).
+        with a simulated host and snapd revisions whose tools are small files in that temporary directory.
+        Publishes a generation per source, then flips snapd/current between them N times (durable: fsync each)
+        and rolls back, while reader threads resolve every current/tools/<tool> continuously. Prints the status
+        table, the number of switches, the median and p99 switch latency and the failed lookups, which must be 0
+        (else exit 1).
           --switches N   flips to make (default 3000)
           --readers N    reader threads (default 2)
           --json         print the figures as JSON
@@ -23,20 +24,24 @@ enum DemoCommand: Command {
     static let exportName = SnapdSettings.exportName
     static let toolsSet = SnapdSettings.toolsSet
 
+    static let syntax = CommandSyntax(
+        options: [.value("--switches", .word), .value("--readers", .word), .flag("--json")])
+
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         let switches = try count(arguments.value("--switches"), default: 3000, option: "--switches")
         let readers = try count(arguments.value("--readers"), default: 2, option: "--readers")
         _ = try arguments.positionals()
         let explicitRoot = context.options.root != GlobalOptions.defaultRoot
-        let base =
-            explicitRoot
-            ? context.options.root : try makeTemporaryDirectory(in: context.environment["TMPDIR"] ?? "/tmp")
-        let root = base + (explicitRoot ? "" : "/export")
-        let system = base + (explicitRoot ? "/.demo-system" : "/system")
-        if explicitRoot, let existing = try? ExportStore(root: root).names(), !existing.isEmpty {
-            throw UsageError("--root \(root) already holds exports; the demo needs an empty or absent root")
+        if explicitRoot, let existing = try? ExportStore(root: context.options.root).names(), !existing.isEmpty {
+            throw UsageError(
+                "--root \(context.options.root) already holds exports; the demo needs an empty or absent root")
         }
+        // The simulated system lives in its own temporary directory, never inside the export root: the root
+        // holds only what verify expects there.
+        let base = try makeTemporaryDirectory(in: context.environment["TMPDIR"] ?? "/tmp")
+        let root = explicitRoot ? context.options.root : base + "/export"
+        let system = base + "/system"
         let store = ExportStore(root: root, system: context.system)
 
         // Simulated sources: the host's packaged snapd and three snapd snap revisions, each a directory of tools.
@@ -104,13 +109,11 @@ enum DemoCommand: Command {
         let failed = failures.load(ordering: .relaxed)
         if json {
             context.console.out(
-                JSONValue.object([
-                    ("root", .string(root)), ("switches", .int(switches)), ("rollbacks", .int(rollbacks)),
-                    ("current", .string(finalCurrent)),
-                    ("switch_p50_ns", .int(Int64(median))), ("switch_p99_ns", .int(Int64(p99))),
-                    ("lookups", .int(lookups.load(ordering: .relaxed))), ("failed_lookups", .int(failed)),
-                    ("verify_problems", .int(problems.count)),
-                ]).rendered())
+                JSONOutput.render(
+                    Output(
+                        root: root, switches: switches, rollbacks: rollbacks, current: finalCurrent,
+                        switchP50Ns: median, switchP99Ns: p99, lookups: lookups.load(ordering: .relaxed),
+                        failedLookups: failed, verifyProblems: problems.count)))
         } else {
             context.console.out(StatusCommand.render(table: try store.status()))
             context.out("")
@@ -122,6 +125,20 @@ enum DemoCommand: Command {
         }
         for problem in problems { context.err(problem.description) }
         return failed == 0 && problems.isEmpty ? .success : .failure
+    }
+
+    /// `--json`: `{"current", "failed_lookups", "lookups", "rollbacks", "root", "switch_p50_ns", "switch_p99_ns",
+    /// "switches", "verify_problems"}`.
+    struct Output: Encodable, Sendable {
+        var root: String
+        var switches: Int
+        var rollbacks: Int
+        var current: String
+        var switchP50Ns: UInt64
+        var switchP99Ns: UInt64
+        var lookups: Int
+        var failedLookups: Int
+        var verifyProblems: Int
     }
 
     private static func micro(_ nanoseconds: UInt64) -> String {

@@ -13,10 +13,11 @@ enum ExplainCommand: Command {
         if /snap/snapd/current has usr/bin/snap (else core if /snap/core/current has it) when its info VERSION
         is not older than the host's (compared as snapd compares), else the host. Says which of the nine
         tools each candidate lacks. See docs/snapd.md.
-          --json   {"system", "provider", "would_run", "compared_versions", "candidates": [{"kind",
-                    "generation", "source", "version", "chosen", "reason", "has_binary", "binary",
-                    "version_problem", "missing_tools"}], "current", "in_sync", "warnings"}
+          --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
+
+    static let syntax = CommandSyntax(
+        options: [.flag("--json")])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
@@ -30,36 +31,9 @@ enum ExplainCommand: Command {
                 + (settings.osRelease.isDebianLike ? ", Debian/Ubuntu-like)" : ", not Debian/Ubuntu-like)")
         let reexec = settings.reexec.raw
         if json {
-            context.console.out(
-                JSONValue.object([
-                    (
-                        "system",
-                        .object([
-                            ("ubuntu_core", .bool(settings.isUbuntuCore)),
-                            ("id", .string(settings.osRelease.id)),
-                            ("id_like", .array(settings.osRelease.idLike.map { .string($0) })),
-                            ("version_id", .string(settings.osRelease.versionID)),
-                            ("os_release", .string(settings.osReleasePath)),
-                            ("debian_like", .bool(settings.osRelease.isDebianLike)),
-                            ("snap_reexec", .string(reexec)),
-                            ("reexec_enabled", .bool(settings.reexec.isEnabled)),
-                            ("reexec_explicitly_enabled", .bool(settings.reexec.isExplicitlyEnabled)),
-                            ("host_root", .string(settings.rootDir)),
-                            ("snap_mount_dir", .string(settings.snapMountDir)),
-                            ("snap_mount_dir_origin", .string(settings.snapMountDirOrigin)),
-                            ("reexec_snap_dir", .string(settings.reexecSnapDir)),
-                            ("libexec_dir", .string(settings.libexecDir)),
-                        ])
-                    ),
-                    ("provider", Self.json(provider: plan.decision)),
-                    ("would_run", .string(plan.decision.provider?.rawValue)),
-                    ("compared_versions", .bool(plan.decision.comparedVersions)),
-                    ("candidates", Self.json(verdicts: plan.decision, survey: plan.survey)),
-                    ("current", .string(plan.current)), ("in_sync", .bool(plan.isNoop)),
-                    ("warnings", RefreshCommand.warningsJSON(plan.warnings)),
-                ]).rendered())
+            context.console.out(JSONOutput.render(Output(plan)))
         } else {
-            for warning in plan.warnings { context.err("warning: \(warning)") }
+            for warning in plan.warnings { context.warn("\(warning)") }
             context.out("system: \(system), \(settings.reexec)")
             context.out(
                 "paths: os-release \(settings.osReleasePath ?? "(none: ID=linux)"), snaps at \(settings.snapMountDir) "
@@ -91,31 +65,98 @@ enum ExplainCommand: Command {
         return plan.decision.chosen == nil ? .missingInput : .success
     }
 
-    /// The chosen provider as JSON, or null.
-    static func json(provider decision: ProviderDecision) -> JSONValue {
-        guard let chosen = decision.chosen else { return .null }
-        return .object([
-            ("kind", .string(chosen.kind.rawValue)), ("generation", .string(chosen.generation)),
-            ("source", .string(chosen.manifestSource)), ("version", .string(chosen.version)),
-            ("reason", .string(decision.reason)),
-        ])
+    /// `--json`: `{"candidates", "compared_versions", "current", "in_sync", "provider", "system", "warnings",
+    /// "would_run"}`.
+    struct Output: Encodable, Sendable {
+        /// The system as snapd reads it.
+        struct System: Encodable, Sendable {
+            var ubuntuCore: Bool
+            var id: String
+            var idLike: [String]
+            var versionId: String
+            @Nullable var osRelease: String?
+            var debianLike: Bool
+            @Nullable var snapReexec: String?
+            var reexecEnabled: Bool
+            var reexecExplicitlyEnabled: Bool
+            var hostRoot: String
+            var snapMountDir: String
+            var snapMountDirOrigin: String
+            var reexecSnapDir: String
+            var libexecDir: String
+        }
+        var system: System
+        @Nullable var provider: Provider?
+        @Nullable var wouldRun: String?
+        var comparedVersions: Bool
+        var candidates: [Candidate]
+        @Nullable var current: String?
+        var inSync: Bool
+        var warnings: [JSONOutput.Warning]
+
+        init(_ plan: ToolsPlan) {
+            let settings = plan.survey.settings
+            system = System(
+                ubuntuCore: settings.isUbuntuCore, id: settings.osRelease.id, idLike: settings.osRelease.idLike,
+                versionId: settings.osRelease.versionID, osRelease: settings.osReleasePath,
+                debianLike: settings.osRelease.isDebianLike, snapReexec: settings.reexec.raw,
+                reexecEnabled: settings.reexec.isEnabled,
+                reexecExplicitlyEnabled: settings.reexec.isExplicitlyEnabled, hostRoot: settings.rootDir,
+                snapMountDir: settings.snapMountDir, snapMountDirOrigin: settings.snapMountDirOrigin,
+                reexecSnapDir: settings.reexecSnapDir, libexecDir: settings.libexecDir)
+            provider = Provider(plan.decision)
+            wouldRun = plan.decision.provider?.rawValue
+            comparedVersions = plan.decision.comparedVersions
+            candidates = Candidate.all(plan.decision, survey: plan.survey)
+            current = plan.current
+            inSync = plan.isNoop
+            warnings = plan.warnings.map(JSONOutput.Warning.init)
+        }
     }
 
-    /// One object per candidate (with what the re-exec check saw of it when the survey is given).
-    static func json(verdicts decision: ProviderDecision, survey: SystemSurvey? = nil) -> JSONValue {
-        .array(
+    /// `{"generation", "kind", "reason", "source", "version"}`: the chosen provider (explain, refresh).
+    struct Provider: Encodable, Sendable {
+        var kind: String
+        var generation: String
+        var source: String
+        @Nullable var version: String?
+        var reason: String
+
+        /// Nil when there is no provider.
+        init?(_ decision: ProviderDecision) {
+            guard let chosen = decision.chosen else { return nil }
+            kind = chosen.kind.rawValue
+            generation = chosen.generation
+            source = chosen.manifestSource
+            version = chosen.version
+            reason = decision.reason
+        }
+    }
+
+    /// `{"binary", "chosen", "generation", "has_binary", "kind", "missing_tools", "reason", "source", "version",
+    /// "version_problem"}`: one candidate, with what the re-exec check saw of it (explain, refresh).
+    struct Candidate: Encodable, Sendable {
+        var kind: String
+        @Nullable var generation: String?
+        @Nullable var source: String?
+        @Nullable var version: String?
+        var chosen: Bool
+        var reason: String
+        @Nullable var hasBinary: Bool?
+        @Nullable var binary: String?
+        @Nullable var versionProblem: String?
+        var missingTools: [String]
+
+        static func all(_ decision: ProviderDecision, survey: SystemSurvey) -> [Candidate] {
             decision.verdicts.map { verdict in
-                let candidate = survey?.candidate(verdict.kind)
-                return .object([
-                    ("kind", .string(verdict.kind.rawValue)), ("generation", .string(verdict.source?.generation)),
-                    ("source", .string(verdict.source?.manifestSource)),
-                    ("version", .string(verdict.source?.version)), ("chosen", .bool(verdict.chosen)),
-                    ("reason", .string(verdict.reason)),
-                    ("has_binary", candidate.map { .bool($0.hasBinary) } ?? .null),
-                    ("binary", .string(candidate?.binaryNote)),
-                    ("version_problem", .string(candidate?.versionProblem)),
-                    ("missing_tools", .array(verdict.missingTools.map { .string($0) })),
-                ])
-            })
+                let candidate = survey.candidate(verdict.kind)
+                return Candidate(
+                    kind: verdict.kind.rawValue, generation: verdict.source?.generation,
+                    source: verdict.source?.manifestSource, version: verdict.source?.version,
+                    chosen: verdict.chosen, reason: verdict.reason, hasBinary: candidate.hasBinary,
+                    binary: candidate.binaryNote, versionProblem: candidate.versionProblem,
+                    missingTools: verdict.missingTools)
+            }
+        }
     }
 }

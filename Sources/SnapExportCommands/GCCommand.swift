@@ -17,9 +17,11 @@ enum GCCommand: Command {
           --dry-run          decide and print, change nothing
           --keep N           generations kept per name beyond current and previous (default 2)
           --grace DURATION   seconds, or a number with s, m, h or d (default 10m; 0 disables)
-          --json             {"dry_run", "removed": [...], "kept": [...], "pruned_markers", "trash_finished",
-                              "left", "namespaces_read", "unreadable_pids"}
+          --json             print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
+
+    static let syntax = CommandSyntax(
+        options: [.flag("--dry-run"), .flag("--json"), .value("--keep", .word), .value("--grace", .word)])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
@@ -36,7 +38,12 @@ enum GCCommand: Command {
         }
         if let extra = try arguments.positionals().first { throw UsageError("unexpected argument '\(extra)'") }
         let report = try context.withWriter { writer in try pass(writer, options, context) }
-        context.console.out(json ? self.json(report).rendered() : render(text: report))
+        if json {
+            context.console.out(JSONOutput.render(Output(report)))
+        } else {
+            context.console.out(render(text: report))
+            for leftover in report.leftovers { context.err("left \(leftover)") }
+        }
         return report.leftovers.isEmpty ? .success : .failure
     }
 
@@ -80,7 +87,6 @@ enum GCCommand: Command {
             lines.append(
                 "\(report.dryRun ? "would prune" : "pruned") \(report.prunedMarkers.count) retirement marker(s)")
         }
-        for leftover in report.leftovers { lines.append("left \(leftover)") }
         if report.decisions.isEmpty && report.trashFinished.isEmpty { lines.append("nothing exported yet") }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -89,34 +95,49 @@ enum GCCommand: Command {
         reasons.isEmpty ? "not a candidate" : reasons.map(\.description).joined(separator: "; ")
     }
 
-    static func json(_ report: GCReport) -> JSONValue {
-        func entry(_ decision: GCDecision) -> JSONValue {
-            .object([
-                ("name", .string(decision.name)), ("generation", .string(decision.generation)),
-                ("published", decision.published.map { .int($0) } ?? .null),
-                ("reasons", .array(decision.reasons.map(reason))),
-            ])
+    /// `--json` (and the `gc` member of refresh's): `{"dry_run", "kept", "left", "namespaces_read",
+    /// "pruned_markers", "removed", "trash_finished", "unreadable_pids"}`; `kept` and `removed` hold
+    /// `{"generation", "name", "published", "reasons": [{"code", "holders"?, "text"}]}`.
+    struct Output: Encodable, Sendable {
+        struct Decision: Encodable, Sendable {
+            var name: String
+            var generation: String
+            @Nullable var published: Int64?
+            var reasons: [Reason]
         }
-        return JSONValue.object([
-            ("dry_run", .bool(report.dryRun)),
-            ("removed", .array(report.decisions.filter(\.remove).map(entry))),
-            ("kept", .array(report.decisions.filter { !$0.remove }.map(entry))),
-            ("pruned_markers", .array(report.prunedMarkers.map { .string($0) })),
-            ("trash_finished", .array(report.trashFinished.map { .string($0) })),
-            (
-                "left",
-                .array(report.leftovers.map { .object([("path", .string($0.path)), ("reason", .string($0.reason))]) })
-            ),
-            ("namespaces_read", .int(report.scan.namespacesRead)),
-            ("unreadable_pids", .array(report.scan.unreadable.map { .int(Int64($0)) })),
-        ])
-    }
+        struct Reason: Encodable, Sendable {
+            var code: String
+            var text: String
+            /// Only for `in-use`.
+            var holders: [InUseCommand.Holder]?
+        }
+        var dryRun: Bool
+        var removed: [Decision]
+        var kept: [Decision]
+        var prunedMarkers: [String]
+        var trashFinished: [String]
+        var left: [JSONOutput.Leftover]
+        var namespacesRead: Int
+        var unreadablePids: [Int32]
 
-    static func reason(_ reason: GCReason) -> JSONValue {
-        var members: [(String, JSONValue)] = [("code", .string(reason.code)), ("text", .string(reason.description))]
-        if case .inUse(let holders) = reason {
-            members.append(("holders", .array(holders.map(InUseCommand.holder))))
+        init(_ report: GCReport) {
+            func decision(_ decision: GCDecision) -> Decision {
+                Decision(
+                    name: decision.name, generation: decision.generation, published: decision.published,
+                    reasons: decision.reasons.map { reason in
+                        var holders: [InUseCommand.Holder]?
+                        if case .inUse(let list) = reason { holders = list.map(InUseCommand.Holder.init) }
+                        return Reason(code: reason.code, text: reason.description, holders: holders)
+                    })
+            }
+            dryRun = report.dryRun
+            removed = report.decisions.filter(\.remove).map(decision)
+            kept = report.decisions.filter { !$0.remove }.map(decision)
+            prunedMarkers = report.prunedMarkers
+            trashFinished = report.trashFinished
+            left = report.leftovers.map(JSONOutput.Leftover.init)
+            namespacesRead = report.scan.namespacesRead
+            unreadablePids = report.scan.unreadable
         }
-        return .object(members)
     }
 }

@@ -9,9 +9,11 @@ enum InUseCommand: Command {
         Reads /proc/<pid>/mountinfo once per mount namespace and lists every mount whose source lies inside a
         generation of the export root (what gc will never remove). Reads only; never locks. Run as root to see
         every process; unreadable processes are counted.
-          --json   {"namespaces_read", "unreadable_pids", "holds": [{"name", "generation", "namespace",
-                    "pids", "mount_point"}]}
+          --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
+
+    static let syntax = CommandSyntax(
+        options: [.flag("--json")])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
@@ -24,23 +26,14 @@ enum InUseCommand: Command {
         }
         holds.sort { ($0.1.name, $0.1.generation, $0.0.identity) < ($1.1.name, $1.1.generation, $1.0.identity) }
         if json {
-            context.console.out(
-                JSONValue.object([
-                    ("namespaces_read", .int(scan.namespacesRead)),
-                    ("unreadable_pids", .array(scan.unreadable.map { .int(Int64($0)) })),
-                    (
-                        "holds",
-                        .array(
-                            holds.map { namespace, hold in
-                                .object([
-                                    ("name", .string(hold.name)), ("generation", .string(hold.generation)),
-                                    ("namespace", .string(namespace.identity)),
-                                    ("pids", .array(namespace.pids.map { .int(Int64($0)) })),
-                                    ("mount_point", .string(hold.mountPoint)),
-                                ])
-                            })
-                    ),
-                ]).rendered())
+            let output = Output(
+                namespacesRead: scan.namespacesRead, unreadablePids: scan.unreadable,
+                holds: holds.map { namespace, hold in
+                    Output.Hold(
+                        name: hold.name, generation: hold.generation, namespace: namespace.identity,
+                        pids: namespace.pids, mountPoint: hold.mountPoint)
+                })
+            context.console.out(JSONOutput.render(output))
             return .success
         }
         if holds.isEmpty {
@@ -55,15 +48,36 @@ enum InUseCommand: Command {
             context.console.out(table.rendered())
         }
         if !scan.unreadable.isEmpty {
-            context.err("warning: \(scan.unreadable.count) process(es) could not be read (run as root)")
+            context.warn("\(scan.unreadable.count) process(es) could not be read (run as root)")
         }
         return .success
     }
 
-    static func holder(_ holder: MountNamespaceScan.Holder) -> JSONValue {
-        .object([
-            ("namespace", .string(holder.namespace)), ("pids", .array(holder.pids.map { .int(Int64($0)) })),
-            ("mount_points", .array(holder.mountPoints.map { .string($0) })),
-        ])
+    /// `--json`: `{"holds": [{"generation", "mount_point", "name", "namespace", "pids"}], "namespaces_read",
+    /// "unreadable_pids"}`.
+    struct Output: Encodable, Sendable {
+        struct Hold: Encodable, Sendable {
+            var name: String
+            var generation: String
+            var namespace: String
+            var pids: [Int32]
+            var mountPoint: String
+        }
+        var namespacesRead: Int
+        var unreadablePids: [Int32]
+        var holds: [Hold]
+    }
+
+    /// `{"mount_points", "namespace", "pids"}`: a namespace that holds a generation (gc's `in-use` reason).
+    struct Holder: Encodable, Sendable {
+        var namespace: String
+        var pids: [Int32]
+        var mountPoints: [String]
+
+        init(_ holder: MountNamespaceScan.Holder) {
+            namespace = holder.namespace
+            pids = holder.pids
+            mountPoints = holder.mountPoints
+        }
     }
 }

@@ -16,6 +16,9 @@ enum LinkCommand: Command {
                    "current", "entries", "changed", "note"}
         """
 
+    static let syntax = CommandSyntax(
+        options: [.flag("--json")], operands: [.required("INSTANCE", .word), .required("REVISION", .word)])
+
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         try runHook(linking: true, &arguments, context)
     }
@@ -46,12 +49,11 @@ enum LinkCommand: Command {
     static func render(_ report: SnapExportsLinker.Report, json: Bool, _ context: CommandContext) -> ExitCode {
         if json {
             context.console.out(
-                JSONValue.object([
-                    ("name", .string(report.instance)), ("revision", .string(report.revision)),
-                    ("published", .bool(report.published)), ("previous_current", .string(report.previousCurrent)),
-                    ("current", .string(report.current)), ("entries", .int(report.entries)),
-                    ("changed", .bool(report.changed)), ("note", .string(report.note)),
-                ]).rendered())
+                JSONOutput.render(
+                    Output(
+                        name: report.instance, revision: report.revision, published: report.published,
+                        previousCurrent: report.previousCurrent, current: report.current, entries: report.entries,
+                        changed: report.changed, note: report.note)))
         } else {
             if report.published {
                 context.out("published \(report.instance)/\(report.revision) (\(report.entries) entries)")
@@ -59,5 +61,18 @@ enum LinkCommand: Command {
             context.out(report.note)
         }
         return .success
+    }
+
+    /// `--json` for a snap other than snapd and core: `{"changed", "current", "entries", "name", "note",
+    /// "previous_current", "published", "revision"}`.
+    struct Output: Encodable, Sendable {
+        var name: String
+        var revision: String
+        var published: Bool
+        @Nullable var previousCurrent: String?
+        @Nullable var current: String?
+        @Nullable var entries: Int?
+        var changed: Bool
+        @Nullable var note: String?
     }
 }

@@ -5,7 +5,8 @@ import SnapdExport
 enum MountToolsCommand: Command {
     static let name = "mount-tools"
     static let summary = "inside a new mount namespace, mount an exported set on DIR (pin or follow)"
-    static let usage = "mount-tools --into DIR [--name NAME] [--set SET] [--mode pin|follow] [--allow-host-namespace]"
+    static let usage =
+        "mount-tools --into DIR [--name NAME] [--set SET] [--mode pin|follow] [--allow-host-namespace] [--json]"
     static let details = """
         What snap-confine does when it builds a namespace; needs root and a private mount namespace
         (unshare -m --propagation private).
@@ -21,6 +22,13 @@ enum MountToolsCommand: Command {
           --json            print what was mounted as JSON
         On any failure nothing stays mounted.
         """
+
+    static let syntax = CommandSyntax(
+        options: [
+            .value("--into", .directory), .value("--name", .exportedName), .value("--set", .word),
+            .value("--mode", .choice(ConsumerMounts.Mode.allCases.map(\.rawValue))), .flag("--allow-host-namespace"),
+            .flag("--json"),
+        ])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
@@ -38,16 +46,24 @@ enum MountToolsCommand: Command {
         let outcome = try ConsumerMounts(store: context.store).mountTools(request)
         if json {
             context.console.out(
-                JSONValue.object([
-                    ("mode", .string(mode.rawValue)), ("into", .string(directory)),
-                    ("generation", .string(outcome.generation)), ("source", .string(outcome.source)),
-                    ("entries", .array(outcome.entries.map { .string($0) })),
-                ]).rendered())
+                JSONOutput.render(
+                    Output(
+                        mode: mode.rawValue, into: directory, generation: outcome.generation, source: outcome.source,
+                        entries: outcome.entries)))
         } else {
             context.out(
                 "mounted \(name)/\(outcome.generation)/\(set) on \(directory) (\(mode.rawValue), "
                     + "\(outcome.entries.count) entries from \(outcome.source))")
         }
         return .success
+    }
+
+    /// `--json`: `{"entries", "generation", "into", "mode", "source"}`.
+    struct Output: Encodable, Sendable {
+        var mode: String
+        var into: String
+        var generation: String
+        var source: String
+        var entries: [String]
     }
 }

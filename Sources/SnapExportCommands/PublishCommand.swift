@@ -18,6 +18,13 @@ enum PublishCommand: Command {
           --json                     print the outcome as JSON
         """
 
+    static let syntax = CommandSyntax(
+        options: [
+            .value("--manifest", .file), .value("--entry", .word), .value("--source", .word),
+            .value("--version", .word), .flag("--json"),
+        ],
+        operands: [.required("NAME", .exportedName), .required("GENERATION", .word)])
+
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         let manifestFile = try arguments.value("--manifest")
@@ -62,15 +69,21 @@ enum PublishCommand: Command {
         let word = outcome == .published ? "published" : "unchanged"
         if json {
             context.console.out(
-                JSONValue.object([
-                    ("name", .string(name)), ("generation", .string(generation)), ("outcome", .string(word)),
-                    ("entries", .int(manifest.entryCount)),
-                ]).rendered())
+                JSONOutput.render(
+                    Output(name: name, generation: generation, outcome: word, entries: manifest.entryCount)))
         } else if outcome == .published {
             context.out("published \(name)/\(generation) (\(manifest.entryCount) entries)")
         } else {
             context.out("\(name)/\(generation) already published with the same content; nothing changed")
         }
         return .success
+    }
+
+    /// `--json`: `{"entries", "generation", "name", "outcome": "published"|"unchanged"}`.
+    struct Output: Encodable, Sendable {
+        var name: String
+        var generation: String
+        var outcome: String
+        var entries: Int
     }
 }

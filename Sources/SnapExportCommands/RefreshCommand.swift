@@ -16,10 +16,11 @@ enum RefreshCommand: Command {
         options (see 'gc'), so a snap refresh needs one call; the pass writes nothing when nothing is to go.
           --dry-run   only say what would be published, switched and collected
           --no-gc     skip the gc pass
-          --json      {"dry_run", "changed", "published": [{"generation", "source", "version", "tools"}],
-                       "previous_current", "current", "provider", "candidates", "warnings": [{"path", "message"}],
-                       "gc": the gc report (see 'gc --help') or null}
+          --json      print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
+
+    static let syntax = CommandSyntax(
+        options: [.flag("--dry-run"), .flag("--no-gc"), .flag("--json")])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let dryRun = arguments.flag("--dry-run")
@@ -42,27 +43,9 @@ enum RefreshCommand: Command {
     {
         let name = SnapdSettings.exportName
         if json {
-            context.console.out(
-                JSONValue.object([
-                    ("dry_run", .bool(report.dryRun)), ("changed", .bool(report.changed)),
-                    (
-                        "published",
-                        .array(
-                            report.published.map {
-                                .object([
-                                    ("generation", .string($0.generation)), ("source", .string($0.manifestSource)),
-                                    ("version", .string($0.version)), ("tools", .int($0.tools.count)),
-                                ])
-                            })
-                    ),
-                    ("previous_current", .string(report.previousCurrent)), ("current", .string(report.current)),
-                    ("provider", ExplainCommand.json(provider: report.decision)),
-                    ("candidates", ExplainCommand.json(verdicts: report.decision, survey: report.survey)),
-                    ("warnings", warningsJSON(report.warnings)),
-                    ("gc", gc.map(GCCommand.json) ?? .null),
-                ]).rendered())
+            context.console.out(JSONOutput.render(Output(report, gc: gc)))
         } else {
-            for warning in report.warnings { context.err("warning: \(warning)") }
+            for warning in report.warnings { context.warn("\(warning)") }
             let would = report.dryRun ? "would publish" : "published"
             for source in report.published {
                 context.out(
@@ -70,7 +53,7 @@ enum RefreshCommand: Command {
                         + "\(source.tools.count) tools)")
             }
             if report.decision.chosen == nil {
-                context.err("snap-export: no tools provider: \(report.decision.reason); \(name)/current unchanged")
+                context.err("no tools provider: \(report.decision.reason); \(name)/current unchanged")
             } else if report.previousCurrent != report.current {
                 let verb = report.dryRun ? "would switch" : "switched"
                 context.out(
@@ -95,8 +78,41 @@ enum RefreshCommand: Command {
         return report.decision.chosen == nil ? .missingInput : .success
     }
 
-    static func warningsJSON(_ warnings: [SnapdWarning]) -> JSONValue {
-        .array(warnings.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) })
+    /// `--json` (also of link and unlink for the snapd and core snaps): `{"candidates", "changed", "current",
+    /// "dry_run", "gc", "previous_current", "provider", "published": [{"generation", "source", "tools",
+    /// "version"}], "warnings"}`.
+    struct Output: Encodable, Sendable {
+        struct Published: Encodable, Sendable {
+            var generation: String
+            var source: String
+            @Nullable var version: String?
+            var tools: Int
+        }
+        var dryRun: Bool
+        var changed: Bool
+        var published: [Published]
+        @Nullable var previousCurrent: String?
+        @Nullable var current: String?
+        @Nullable var provider: ExplainCommand.Provider?
+        var candidates: [ExplainCommand.Candidate]
+        var warnings: [JSONOutput.Warning]
+        /// The gc pass's report; null when there was none.
+        @Nullable var gc: GCCommand.Output?
+
+        init(_ report: RefreshReport, gc: GCReport?) {
+            dryRun = report.dryRun
+            changed = report.changed
+            published = report.published.map {
+                Published(
+                    generation: $0.generation, source: $0.manifestSource, version: $0.version, tools: $0.tools.count)
+            }
+            previousCurrent = report.previousCurrent
+            current = report.current
+            provider = ExplainCommand.Provider(report.decision)
+            candidates = ExplainCommand.Candidate.all(report.decision, survey: report.survey)
+            warnings = report.warnings.map(JSONOutput.Warning.init)
+            self.gc = gc.map(GCCommand.Output.init)
+        }
     }
 }
 

@@ -7,8 +7,11 @@ enum RepairCommand: Command {
     static let usage = "repair [--json]"
     static let details = """
         Under the writers' lock. Never touches a published generation, current or previous.
-          --json   {"removed": [paths], "left": [{"path", "reason"}]}
+          --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
+
+    static let syntax = CommandSyntax(
+        options: [.flag("--json")])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
@@ -16,21 +19,19 @@ enum RepairCommand: Command {
         let report = try context.withWriter { try $0.repair() }
         if json {
             context.console.out(
-                JSONValue.object([
-                    ("removed", .array(report.removed.map { .string($0) })),
-                    (
-                        "left",
-                        .array(
-                            report.leftovers.map {
-                                .object([("path", .string($0.path)), ("reason", .string($0.reason))])
-                            })
-                    ),
-                ]).rendered())
+                JSONOutput.render(Output(removed: report.removed, left: report.leftovers.map(JSONOutput.Leftover.init)))
+            )
         } else {
             for path in report.removed { context.out("removed \(path)") }
             for leftover in report.leftovers { context.err("left \(leftover)") }
             if report.removed.isEmpty && report.leftovers.isEmpty { context.out("nothing to repair") }
         }
         return report.leftovers.isEmpty ? .success : .failure
+    }
+
+    /// `--json`: `{"left": [{"path", "reason"}], "removed": [paths]}`.
+    struct Output: Encodable, Sendable {
+        var removed: [String]
+        var left: [JSONOutput.Leftover]
     }
 }

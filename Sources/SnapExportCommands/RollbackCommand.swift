@@ -10,17 +10,25 @@ enum RollbackCommand: Command {
           --json   print the outcome as JSON
         """
 
+    static let syntax = CommandSyntax(
+        options: [.flag("--json")], operands: [.required("NAME", .exportedName)])
+
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         let name = try arguments.positionals("NAME")[0]
         let (from, to) = try context.withWriter { try $0.rollback(name: name) }
         if json {
-            context.console.out(
-                JSONValue.object([("name", .string(name)), ("current", .string(to)), ("previous", .string(from))])
-                    .rendered())
+            context.console.out(JSONOutput.render(Output(name: name, current: to, previous: from)))
         } else {
             context.out("\(name)/current: \(from) -> \(to) (rolled back)")
         }
         return .success
+    }
+
+    /// `--json`: `{"current", "name", "previous"}`, after the swap.
+    struct Output: Encodable, Sendable {
+        var name: String
+        var current: String
+        var previous: String
     }
 }

@@ -13,7 +13,7 @@ public enum SnapExportTool {
         do {
             options = try GlobalOptions.extract(from: &arguments, environment: environment)
         } catch {
-            console.err("snap-export: \(error.message)\n\(mainUsage)\n")
+            console.err(Diagnostic.usage(error.message, usage: mainUsage))
             return ExitCode.usage.rawValue
         }
         let context = CommandContext(options: options, environment: environment, console: console, system: system)
@@ -28,14 +28,14 @@ public enum SnapExportTool {
                 return ExitCode.success.rawValue
             }
             let unknown = words.first.map { "unknown option \($0)" } ?? "no command given"
-            console.err("snap-export: \(unknown)\n\(mainUsage)\n")
+            console.err(Diagnostic.usage(unknown, usage: mainUsage))
             return ExitCode.usage.rawValue
         }
         if let index = words.firstIndex(of: word) { words.remove(at: index) }
         if word == "help" {
             if let topic = words.first {
                 guard let command = Commands.named(topic) else {
-                    console.err("snap-export: unknown command '\(topic)'\n\(mainUsage)\n")
+                    console.err(Diagnostic.usage("unknown command '\(topic)'", usage: mainUsage))
                     return ExitCode.usage.rawValue
                 }
                 console.out(help(for: command))
@@ -45,7 +45,7 @@ public enum SnapExportTool {
             return ExitCode.success.rawValue
         }
         guard let command = Commands.named(word) else {
-            console.err("snap-export: unknown command '\(word)'\n\(mainUsage)\n")
+            console.err(Diagnostic.usage("unknown command '\(word)'", usage: mainUsage))
             return ExitCode.usage.rawValue
         }
         if options.help {
@@ -54,15 +54,16 @@ public enum SnapExportTool {
         }
         var rest = Arguments(words)
         do {
+            try command.syntax.check(words)
             return try command.run(&rest, context).rawValue
         } catch let error as UsageError {
-            console.err("snap-export \(command.name): \(error.message)\nusage: snap-export \(command.usage)\n")
+            console.err(Diagnostic.usage("\(command.name): \(error.message)", usage: "snap-export \(command.usage)"))
             return ExitCode.usage.rawValue
         } catch let error as StoreError {
-            console.err("snap-export: \(error)\n")
+            console.err(Diagnostic.line("\(error)"))
             return ExitCode(error.kind).rawValue
         } catch {
-            console.err("snap-export: \(error)\n")
+            console.err(Diagnostic.line("\(error)"))
             return ExitCode.failure.rawValue
         }
     }
@@ -70,16 +71,17 @@ public enum SnapExportTool {
     /// The version `--version` prints.
     public static let version = "0.1.0"
 
-    static var mainUsage: String { "usage: snap-export [--root DIR] [--no-wait] COMMAND [ARGS...] (try --help)" }
+    static var mainUsage: String { "snap-export [--root DIR] [--no-wait] COMMAND [ARGS...] (try --help)" }
 
     static var mainHelp: String {
         let width = Commands.all.map { $0.name.count }.max() ?? 0
-        let list = Commands.all.map { "  " + $0.name.padding(width) + "  " + $0.summary }.joined(separator: "\n")
+        let list = Commands.all.filter { !$0.hidden }.map { "  " + $0.name.padding(width) + "  " + $0.summary }.joined(
+            separator: "\n")
         return """
             snap-export keeps /var/lib/snapd/export: immutable generations of exported entries per source, and one
             'current' link per exported name, switched atomically with renameat2 so no tool is ever missing.
 
-            \(mainUsage)
+            usage: \(mainUsage)
 
             Commands:
             \(list)

@@ -7,8 +7,11 @@ enum StatusCommand: Command {
     static let usage = "status [NAME] [--json]"
     static let details = """
         Reads only; never locks.
-          --json   {"names": [{"name", "current", "previous", "generations": [{"name", "entries"}]}]}
+          --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
+
+    static let syntax = CommandSyntax(
+        options: [.flag("--json")], operands: [.optional("NAME", .exportedName)])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
@@ -19,27 +22,30 @@ enum StatusCommand: Command {
         return .success
     }
 
-    static func render(json status: [NameStatus]) -> String {
-        JSONValue.object([
-            (
-                "names",
-                .array(
-                    status.map { name in
-                        .object([
-                            ("name", .string(name.name)), ("current", .string(name.current)),
-                            ("previous", .string(name.previous)),
-                            (
-                                "generations",
-                                .array(
-                                    name.generations.map {
-                                        .object([("name", .string($0.name)), ("entries", .int($0.entries))])
-                                    })
-                            ),
-                        ])
-                    })
-            )
-        ]).rendered()
+    /// `--json`: `{"names": [{"name", "current", "previous", "generations": [{"name", "entries"}]}]}`.
+    struct Output: Encodable, Sendable {
+        struct Name: Encodable, Sendable {
+            var name: String
+            @Nullable var current: String?
+            @Nullable var previous: String?
+            var generations: [Generation]
+        }
+        struct Generation: Encodable, Sendable {
+            var name: String
+            @Nullable var entries: Int?
+        }
+        var names: [Name]
+
+        init(_ status: [NameStatus]) {
+            names = status.map { name in
+                Name(
+                    name: name.name, current: name.current, previous: name.previous,
+                    generations: name.generations.map { Generation(name: $0.name, entries: $0.entries) })
+            }
+        }
     }
+
+    static func render(json status: [NameStatus]) -> String { JSONOutput.render(Output(status)) }
 
     static func render(table status: [NameStatus]) -> String {
         if status.isEmpty { return "nothing exported yet\n" }

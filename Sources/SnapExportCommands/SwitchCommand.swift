@@ -11,6 +11,9 @@ enum SwitchCommand: Command {
           --json   print the outcome as JSON
         """
 
+    static let syntax = CommandSyntax(
+        options: [.flag("--json")], operands: [.required("NAME", .exportedName), .required("GENERATION", .generation)])
+
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         let names = try arguments.positionals("NAME", "GENERATION")
@@ -22,15 +25,22 @@ enum SwitchCommand: Command {
         }
         if json {
             context.console.out(
-                JSONValue.object([
-                    ("name", .string(names[0])), ("current", .string(names[1])),
-                    ("changed", .bool(outcome != .unchanged)), ("previous_current", .string(from)),
-                ]).rendered())
+                JSONOutput.render(
+                    Output(
+                        name: names[0], current: names[1], changed: outcome != .unchanged, previousCurrent: from)))
         } else if outcome == .unchanged {
             context.out("\(names[0])/current already is \(names[1]); nothing changed")
         } else {
             context.out("\(names[0])/current: \(from ?? "(none)") -> \(names[1])")
         }
         return .success
+    }
+
+    /// `--json`: `{"changed", "current", "name", "previous_current"}`.
+    struct Output: Encodable, Sendable {
+        var name: String
+        var current: String
+        var changed: Bool
+        @Nullable var previousCurrent: String?
     }
 }

@@ -15,6 +15,9 @@ enum UnlinkCommand: Command {
           --json   as for link
         """
 
+    static let syntax = CommandSyntax(
+        options: [.flag("--json")], operands: [.required("INSTANCE", .word), .required("REVISION", .word)])
+
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         try LinkCommand.runHook(linking: false, &arguments, context)
     }

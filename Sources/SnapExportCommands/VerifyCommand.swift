@@ -9,28 +9,38 @@ enum VerifyCommand: Command {
         Checks that current and previous name generations of their name, that every generation matches its
         manifest exactly (no missing, extra or wrong entries), and that no leftover of an interrupted writer
         remains. Prints one line per problem and exits 1 if there is any. Reads only; never locks.
-          --json   {"clean": bool, "problems": [{"path", "message"}]}
+          --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
+
+    static let syntax = CommandSyntax(
+        options: [.flag("--json")])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         _ = try arguments.positionals()
         let problems = try context.store.verify()
         if json {
-            context.console.out(
-                JSONValue.object([
-                    ("clean", .bool(problems.isEmpty)),
-                    (
-                        "problems",
-                        .array(
-                            problems.map { .object([("path", .string($0.path)), ("message", .string($0.message))]) })
-                    ),
-                ]).rendered())
+            context.console.out(JSONOutput.render(Output(problems)))
         } else if problems.isEmpty {
             context.out("\(context.options.root): clean")
         } else {
             for problem in problems { context.out(problem.description) }
         }
         return problems.isEmpty ? .success : .failure
+    }
+
+    /// `--json`: `{"clean": bool, "problems": [{"path", "message"}]}`.
+    struct Output: Encodable, Sendable {
+        struct Problem: Encodable, Sendable {
+            var path: String
+            var message: String
+        }
+        var clean: Bool
+        var problems: [Problem]
+
+        init(_ problems: [ExportStore.Problem]) {
+            clean = problems.isEmpty
+            self.problems = problems.map { Problem(path: $0.path, message: $0.message) }
+        }
     }
 }

@@ -34,4 +34,17 @@ struct DemoTests {
         #expect(result.status == 64)
         #expect(result.stderr.contains(root))
     }
+
+    /// The simulated system used to be made inside the given root, where verify rightly called it an unexpected
+    /// entry, so `demo --root DIR` always failed.
+    @Test func theDemoInAGivenEmptyRootLeavesARootThatVerifiesClean() throws {
+        let temp = try TemporaryDirectory("demo-test")
+        defer { temp.remove() }
+        let root = temp.appending("root")
+        let result = try snapExport(["--root", root, "demo", "--switches", "10", "--readers", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let verify = try snapExport(["--root", root, "verify"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == [".lock", ".staging", "snapd"])
+    }
 }

@@ -1,6 +1,4 @@
-import SnapExportCommands
-
-/// The benchmark's JSON is the command line's `JSONValue` (ordered keys, explicit null); figures are rounded.
+/// The benchmark's JSON is `JSONValue` (ordered keys, explicit null); figures are rounded.
 typealias JSON = JSONValue
 
 extension JSONValue {

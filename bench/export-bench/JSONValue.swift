@@ -1,5 +1,6 @@
-/// A JSON value with ordered keys and explicit nulls, for `--json` output.
-public indirect enum JSONValue: Sendable, Equatable {
+/// A JSON value with ordered keys and explicit nulls, for the benchmark's report (the command line's `--json`
+/// output is `Encodable` types instead: `JSONOutput` in SnapExportCommands).
+indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -8,7 +9,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.rendered() == rhs.rendered() }
+    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.rendered() == rhs.rendered() }
 
     /// An optional string, or null.
     static func string(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
@@ -16,7 +17,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     static func int(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
 
     /// The value as indented JSON text with a final newline.
-    public func rendered() -> String {
+    func rendered() -> String {
         var text = ""
         write(to: &text, indent: "")
         return text + "\n"

@@ -173,12 +173,18 @@ public struct ConsumerMounts: Sendable {
             throw .system("mount(tmpfs)", error, path: directory, context)
         }
         let system = store.system
-        do {
-            let top = try system.openDescriptor(AT_FDCWD, directory, .directory)
-            for entry in entries { try system.symlinkat(target + "/" + entry, top.raw, entry) }
+        do throws(StoreError) {
+            let top = try system.call("openat", at: directory, context) { () throws(Errno) -> Descriptor in
+                try system.openDescriptor(AT_FDCWD, directory, .directory)
+            }
+            for entry in entries {
+                try system.call("symlinkat", at: directory + "/" + entry, context) { () throws(Errno) in
+                    try system.symlinkat(target + "/" + entry, top.raw, entry)
+                }
+            }
         } catch {
             undo(directory)
-            throw .system("symlinkat", error, path: directory, context)
+            throw error
         }
         do {
             try mounts.mount(nil, directory, nil, CX_MS_REMOUNT | CX_MS_RDONLY | flags, "mode=0755")

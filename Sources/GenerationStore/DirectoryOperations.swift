@@ -4,13 +4,25 @@ import Glibc
 /// The few compound operations every algorithm needs, each relative to a directory descriptor and never
 /// following a symlink in the last component. `where` is the absolute path, for error messages only.
 extension SystemCalls {
+    /// Runs `body`, one system call named `name`; its failure becomes the store's error naming that call,
+    /// `path` and `context`. Each call of a sequence gets its own, so an error never blames the wrong one.
+    func call<T: ~Copyable>(_ name: String, at path: String, _ context: String, _ body: () throws(Errno) -> T)
+        throws(StoreError) -> T
+    {
+        do {
+            return try body()
+        } catch {
+            throw .system(name, error, path: path, context)
+        }
+    }
+
     func openDirectory(
         _ dirfd: Int32, _ name: String, at path: String, _ context: String
     ) throws(StoreError) -> Descriptor {
         do {
             return try openDescriptor(dirfd, name, [.directory, .noFollow])
         } catch {
-            throw .system("open", error, path: path, context)
+            throw .system("openat", error, path: path, context)
         }
     }
 
@@ -23,7 +35,7 @@ extension SystemCalls {
         } catch .noSuchFileOrDirectory {
             return nil
         } catch {
-            throw .system("open", error, path: path, context)
+            throw .system("openat", error, path: path, context)
         }
     }
 
@@ -47,7 +59,7 @@ extension SystemCalls {
         } catch .noSuchFileOrDirectory {
             return nil
         } catch {
-            throw .system("lstat", error, path: path, context)
+            throw .system("fstatat", error, path: path, context)
         }
     }
 
@@ -58,7 +70,7 @@ extension SystemCalls {
         } catch .noSuchFileOrDirectory {
             return nil
         } catch {
-            throw .system("readlink", error, path: path, context)
+            throw .system("readlinkat", error, path: path, context)
         }
     }
 
@@ -113,7 +125,7 @@ extension SystemCalls {
             } catch .fileExists {
                 continue
             } catch {
-                throw .system("mkdir", error, path: prefix, context)
+                throw .system("mkdirat", error, path: prefix, context)
             }
         }
     }

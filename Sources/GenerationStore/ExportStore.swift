@@ -32,7 +32,7 @@ public struct ExportStore: Sendable {
         } catch .noSuchFileOrDirectory {
             return nil
         } catch {
-            throw .system("open", error, path: root, context)
+            throw .system("openat", error, path: root, context)
         }
     }
 

@@ -76,11 +76,8 @@ extension StoreWriter {
             let parent = parentPath.isEmpty ? genFd.raw : try directory(parentPath)
             let last = String(parts.last ?? "")
             try system.makeDirectory(parent, last, at: path + "/" + relative, context)
-            let fd: Int32
-            do {
-                fd = try system.open(parent, last, [.directory, .noFollow])
-            } catch {
-                throw .system("open", error, path: path + "/" + relative, context)
+            let fd = try system.call("openat", at: path + "/" + relative, context) { () throws(Errno) -> Int32 in
+                try system.open(parent, last, [.directory, .noFollow])
             }
             created[relative] = fd
             return fd
@@ -96,14 +93,14 @@ extension StoreWriter {
             }
         }
         let manifestPath = path + "/" + Manifest.fileName
-        do {
-            let file = try system.openDescriptor(
+        let file = try system.call("openat", at: manifestPath, context) { () throws(Errno) -> Descriptor in
+            try system.openDescriptor(
                 genFd.raw, Manifest.fileName, [.writeOnly, .create, .exclusive, .noFollow], mode: 0o644)
-            try system.write(file.raw, manifest.encoded())
-            try system.fsync(file.raw)
-        } catch {
-            throw .system("write", error, path: manifestPath, context)
         }
+        try system.call("write", at: manifestPath, context) { () throws(Errno) in
+            try system.write(file.raw, manifest.encoded())
+        }
+        try system.sync(file.raw, at: manifestPath, context)
         store.faults.hit(.publishEntriesWritten)
         for (relative, fd) in created.sorted(by: { $0.key.count > $1.key.count }) {
             try system.sync(fd, at: path + "/" + relative, context)

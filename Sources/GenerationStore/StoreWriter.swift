@@ -52,16 +52,16 @@ public final class StoreWriter {
             do {
                 rootFd = try system.open(AT_FDCWD, store.root, .directory)
             } catch {
-                throw .system("open", error, path: store.root, context)
+                throw .system("openat", error, path: store.root, context)
             }
         } catch {
-            throw .system("open", error, path: store.root, context)
+            throw .system("openat", error, path: store.root, context)
         }
         do {
             lockFd = try system.open(rootFd, Layout.lock, [.readWrite, .create, .noFollow], mode: 0o644)
         } catch {
             system.close(rootFd)
-            throw .system("open", error, path: store.path(Layout.lock), context)
+            throw .system("openat", error, path: store.path(Layout.lock), context)
         }
         do {
             try system.flock(lockFd, CX_LOCK_EX | (wait ? 0 : CX_LOCK_NB))
@@ -103,7 +103,7 @@ public final class StoreWriter {
         } catch .noSuchFileOrDirectory {
             throw StoreError(.missingInput, context, "no exported name '\(name)'", path: store.path(name))
         } catch {
-            throw .system("open", error, path: store.path(name), context)
+            throw .system("openat", error, path: store.path(name), context)
         }
         nameFds[name] = fd
         return fd

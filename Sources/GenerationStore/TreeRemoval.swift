@@ -42,7 +42,7 @@ extension StoreWriter {
         do {
             device = try system.fstatat(fd, "", CX_AT_EMPTY_PATH).device
         } catch {
-            throw .system("fstat", error, path: path, context)
+            throw .system("fstatat", error, path: path, context)
         }
         do {
             return Place(device: device, mount: try system.mountID(fd))
@@ -67,7 +67,7 @@ extension StoreWriter {
             try unlink(parentFd, name, flags: 0, at: path, context)
             return
         } catch {
-            throw .system("open", error, path: path, context)
+            throw .system("openat", error, path: path, context)
         }
         let here = try placeOf(dir.raw, at: path, context)
         guard here.device == place.device else {

@@ -43,7 +43,7 @@ public struct SnapExportsLinker: Sendable {
         } catch .noSuchFileOrDirectory {
             throw StoreError(.missingInput, context, "revision is not mounted (no meta/snap.yaml)", path: root)
         } catch {
-            throw .system("open", error, path: yamlPath, context)
+            throw .system("openat", error, path: yamlPath, context)
         }
         let yaml: SnapYaml
         switch SnapYaml.parse(yamlBytes) {
@@ -57,7 +57,7 @@ public struct SnapExportsLinker: Sendable {
         } catch .noSuchFileOrDirectory {
             return nil
         } catch {
-            throw .system("open", error, path: path, context)
+            throw .system("openat", error, path: path, context)
         }
         let exports = try SnapExports.decode(bytes, path: path, context: context)
         let manifest = exports.manifest(

@@ -1,6 +1,7 @@
 import CExportShims
 import Foundation
 import GenerationStore
+import GenerationStoreTesting
 import Synchronization
 import Testing
 import TestSupport
@@ -60,5 +61,25 @@ struct ConsumerMountsTests {
         }
         #expect(error?.syscall == "mount(MS_BIND)")
         #expect(fake.log == ["mount - \(CX_MS_BIND)"])
+    }
+
+    /// follow's error named symlinkat when the openat of the directory failed.
+    @Test(arguments: ["openat", "symlinkat"])
+    func followNamesTheCallThatFailedAndUndoesTheMount(call: String) throws {
+        let (world, into) = try Self.worldWithSnapd1Current()
+        defer { world.remove() }
+        let fake = FakeMounts(failing: UInt(1) << 62)
+        let recording = RecordingSystemCalls()
+        let path = call == "openat" ? into : "snap-exec"
+        recording.inject(.ioError, into: call) { $0.arguments.first == path || $0.arguments.last == path }
+        let consumer = ConsumerMounts(store: ExportStore(root: world.root, system: recording), mounts: fake)
+        let error = #expect(throws: StoreError.self) {
+            try consumer.mountTools(
+                .init(directory: into, name: "snapd", set: "tools", mode: .follow, allowHostNamespace: true))
+        }
+        #expect(error?.syscall == call)
+        #expect(error?.path == (call == "openat" ? into : into + "/snap-exec"))
+        #expect(error?.description.contains("\(call): Input/output error") == true, "\(String(describing: error))")
+        #expect(fake.log.last == "unmount \(into)")
     }
 }

@@ -63,6 +63,8 @@ enum Commands {
             VerifyCommand.self,
             RepairCommand.self,
             DemoCommand.self,
+            CompletionCommand.self,
+            CompleteCommand.self,
         ]
     }
 

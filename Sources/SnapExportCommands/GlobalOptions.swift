@@ -20,6 +20,13 @@ public struct GlobalOptions: Sendable {
 
     public static let defaultRoot = "/var/lib/snapd/export"
 
+    /// Every global option, for completion (the usage text below describes each; a test checks both agree).
+    static let syntax: [CommandSyntax.Option] = [
+        .value("--root", .directory), .flag("--no-wait"), .value("--host-root", .directory),
+        .value("--snap-mount-dir", .directory), .value("--libexec-dir", .directory), .value("--os-release", .file),
+        .flag("--help"), .flag("--version"),
+    ]
+
     static let usage = """
         Global options (anywhere on the command line):
           --root DIR            export root (env SNAP_EXPORT_ROOT; default /var/lib/snapd/export)

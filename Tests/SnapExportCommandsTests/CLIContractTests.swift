@@ -62,6 +62,13 @@ struct CLIContractTests {
         #expect(SnapExportTool.help(for: command).contains(command.usage))
     }
 
+    @Test("the global options completion knows are the ones --help describes")
+    func globalOptionsMatchTheirUsage() {
+        let words = GlobalOptions.usage.split(whereSeparator: { " ,()".contains($0) || $0.isNewline })
+        let shown = Set(words.filter { $0.hasPrefix("--") }.map(String.init))
+        #expect(shown == Set(GlobalOptions.syntax.map { $0.name }))
+    }
+
     /// Invocations that fail or warn; each one's standard error must be only `snap-export: ` lines.
     @Test("every line on standard error starts with 'snap-export: '")
     func oneErrorPrefix() throws {

@@ -17,6 +17,10 @@ public struct GCReport: Sendable {
     public var scan: MountNamespaceScan
     /// True when nothing was changed.
     public var dryRun: Bool
+
+    /// True when the pass removed (or, in a dry run, would remove) anything: a generation, a retirement marker or
+    /// a `.trash` leftover.
+    public var changes: Bool { !removed.isEmpty || !prunedMarkers.isEmpty || !trashFinished.isEmpty }
 }
 
 extension StoreWriter {
@@ -27,8 +31,12 @@ extension StoreWriter {
     /// `renameat` into `.trash`, fsync, then a delete that never follows a symlink or crosses a mount), and
     /// prunes retirement markers that are superseded or name a removed generation. `current`, `previous`, a
     /// generation within the grace period and a generation any namespace has mounted are never removed.
+    ///
+    /// With `only`, the pass looks at those exported names alone (what a `refresh` that published or switched
+    /// one name could have made removable); `.trash` is finished either way.
     public func collectGarbage(
-        options: GCOptions = GCOptions(), sourceGone: SourceGonePredicate, procRoot: String = "/proc"
+        options: GCOptions = GCOptions(), sourceGone: SourceGonePredicate, only: Set<String>? = nil,
+        procRoot: String = "/proc"
     ) throws(StoreError) -> GCReport {
         let context = "cannot collect garbage"
         var report = GCReport(
@@ -48,7 +56,7 @@ extension StoreWriter {
         }
 
         var histories: [NameHistory] = []
-        for name in try store.exportedNames(rootFd, context) {
+        for name in try store.exportedNames(rootFd, context) where only?.contains(name) ?? true {
             histories.append(try history(of: name, context))
         }
         let now = options.now ?? SystemClock.wallNanoseconds()

@@ -32,6 +32,22 @@ struct CommandContext: Sendable {
     /// The export root's store.
     var store: ExportStore { ExportStore(root: options.root, system: system) }
 
+    /// The time gc decides at, for tests only: debug builds read `SNAP_EXPORT_NOW` (`+SECONDS` from now, or
+    /// seconds since the Unix epoch) so a test can age the store without waiting; release builds ignore it and
+    /// gc uses the real clock (nil).
+    var gcNow: Int64? {
+        #if DEBUG
+            guard let text = environment["SNAP_EXPORT_NOW"] else { return nil }
+            let offset = text.hasPrefix("+")
+            guard let seconds = Int64(offset ? String(text.dropFirst()) : text), seconds >= 0,
+                seconds < Int64.max / 2_000_000_000
+            else { return nil }
+            return (offset ? SystemClock.wallNanoseconds() : 0) + seconds * 1_000_000_000
+        #else
+            return nil
+        #endif
+    }
+
     /// Runs `body` as the writer of the store, honouring `--no-wait`.
     func withWriter<T>(_ body: (StoreWriter) throws -> T) throws -> T {
         try store.withWriter(wait: !options.noWait, body)

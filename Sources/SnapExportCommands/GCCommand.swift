@@ -25,7 +25,7 @@ enum GCCommand: Command {
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
-        var options = GCOptions()
+        var options = GCOptions(now: context.gcNow)
         options.dryRun = arguments.flag("--dry-run")
         if let keep = try arguments.value("--keep") {
             guard let value = Int(keep), value >= 0 else {
@@ -49,11 +49,11 @@ enum GCCommand: Command {
 
     /// One gc pass with snapd's sources under `writer`'s lock, the snap mount dir resolved as `refresh` resolves it
     /// (the option, else the distribution's default).
-    static func pass(_ writer: StoreWriter, _ options: GCOptions, _ context: CommandContext) throws(StoreError)
-        -> GCReport
-    {
+    static func pass(
+        _ writer: StoreWriter, _ options: GCOptions, _ context: CommandContext, only: Set<String>? = nil
+    ) throws(StoreError) -> GCReport {
         try GenerationSources.collectGarbage(
-            with: writer, snapMountDir: context.snapdSettings().settings.snapMountDir, options: options)
+            with: writer, snapMountDir: context.snapdSettings().settings.snapMountDir, options: options, only: only)
     }
 
     /// `90` (seconds), `90s`, `15m`, `2h`, `7d` → nanoseconds.

@@ -10,10 +10,12 @@ enum RefreshCommand: Command {
         Reads the snap mount dir (mounted revisions of the snapd and core snaps, their current links, meta/snap.yaml
         and usr/lib/snapd/info) and the host's libexec dir, publishes every missing generation (snapd/<rev>,
         snapd/core_<rev>, snapd/host), and switches snapd/current to the provider snapd's re-exec rule chooses
-        (see 'explain'), in one renameat2. With nothing changed it writes nothing at all. Unusable sources are
-        skipped with a warning naming the file. Exits 66, snapd/current unchanged, when no provider exists.
-        SNAP_REEXEC in the environment is honoured as snapd honours it. Ends with a gc pass with the default
-        options (see 'gc'), so a snap refresh needs one call; the pass writes nothing when nothing is to go.
+        (see 'explain'), in one renameat2. Only the generation current is to name is published (a revert is a
+        publish and a switch). With nothing changed it writes nothing and takes no lock, however old the store.
+        Unusable sources are skipped with a warning naming the file. Exits 66, snapd/current unchanged, when no
+        provider exists. SNAP_REEXEC in the environment is honoured as snapd honours it. When it published or
+        switched, it ends with a gc pass of the snapd name with the default options (see 'gc'), so a snap
+        refresh needs one call; removals that come due with time alone are the gc timer's.
           --dry-run   only say what would be published, switched and collected
           --no-gc     skip the gc pass
           --json      print the result as JSON (its shape: docs/cli.md, "JSON output")
@@ -29,10 +31,12 @@ enum RefreshCommand: Command {
         _ = try arguments.positionals()
         let report = try context.toolsExporter().refresh(dryRun: dryRun, wait: !context.options.noWait)
         var collected: GCReport?
-        // The gc pass needs an export root: a provider was chosen (so refresh wrote or found one).
-        if !noGC, report.decision.chosen != nil, try !context.store.names().isEmpty {
+        // Only what this refresh could have made removable: the snapd name, when it published or switched. A
+        // refresh that changed nothing runs no pass, so it writes nothing and takes no lock at any age.
+        if !noGC, report.changed, report.decision.chosen != nil, try !context.store.names().isEmpty {
             collected = try context.withWriter { writer in
-                try GCCommand.pass(writer, GCOptions(dryRun: dryRun), context)
+                try GCCommand.pass(
+                    writer, GCOptions(dryRun: dryRun, now: context.gcNow), context, only: [SnapdSettings.exportName])
             }
         }
         return render(report, gc: collected, json: json, context)
@@ -101,7 +105,7 @@ enum RefreshCommand: Command {
 
         init(_ report: RefreshReport, gc: GCReport?) {
             dryRun = report.dryRun
-            changed = report.changed
+            changed = report.changed || gc?.changes == true
             published = report.published.map {
                 Published(
                     generation: $0.generation, source: $0.manifestSource, version: $0.version, tools: $0.tools.count)

@@ -52,13 +52,15 @@ public enum GenerationSources {
         }
     }
 
-    /// One gc pass with snapd's sources under `writer`'s lock: what `refresh` runs at its end.
+    /// One gc pass with snapd's sources under `writer`'s lock (of the names in `only`, or of all).
     /// `snapMountDir` nil means `/snap`.
     public static func collectGarbage(
-        with writer: StoreWriter, snapMountDir: String? = nil, options: GCOptions = GCOptions()
+        with writer: StoreWriter, snapMountDir: String? = nil, options: GCOptions = GCOptions(),
+        only: Set<String>? = nil
     ) throws(StoreError) -> GCReport {
         try writer.collectGarbage(
             options: options,
-            sourceGone: sourceGone(snapMountDir: snapMountDir ?? defaultSnapMountDir, system: writer.store.system))
+            sourceGone: sourceGone(snapMountDir: snapMountDir ?? defaultSnapMountDir, system: writer.store.system),
+            only: only)
     }
 }

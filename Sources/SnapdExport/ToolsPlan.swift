@@ -7,7 +7,11 @@ public struct ToolsPlan: Sendable, Equatable {
     public var survey: SystemSurvey
     /// The provider rule's decision, with generation names resolved against the store.
     public var decision: ProviderDecision
-    /// Sources whose generation does not exist yet, in the order they would be published.
+    /// What would be published: the chosen provider's generation when it does not exist yet, else nothing.
+    ///
+    /// Only the generation `current` is to name is ever published (a revert to a revision whose generation gc
+    /// removed is a publish and a switch). Other mounted revisions are not: gc may remove what is not current
+    /// or previous, and publishing it again on the next refresh would churn forever (docs/snapd.md, "refresh").
     public var publications: [ToolsSource]
     /// What `snapd/current` names now.
     public var current: String?
@@ -85,6 +89,7 @@ public struct ToolsPlan: Sendable, Equatable {
         let decision = ProviderRule.decide(
             settings.reexecSystem, snapd: resolved.candidate(.snapd), core: resolved.candidate(.core),
             host: resolved.candidate(.host))
+        publications.removeAll { $0.generation != decision.chosen?.generation }
         return ToolsPlan(
             survey: resolved, decision: decision, publications: publications, current: current,
             target: decision.chosen?.generation, warnings: warnings)

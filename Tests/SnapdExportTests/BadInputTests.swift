@@ -62,7 +62,7 @@ struct BadInputTests {
         let report = try world.exporter().refresh()
         #expect(report.warnings.contains { $0.path == path + "/usr/lib/snapd/info" && $0.message.contains("VERSION") })
         #expect(report.current == "host" && world.current == "host")
-        #expect(world.generations.contains("70"))
+        #expect(world.generations == ["host"])
     }
 
     /// snapd calls only epochs invalid: `not a version` is a version to it (and sorts above 2.60-1).

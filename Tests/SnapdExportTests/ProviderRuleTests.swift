@@ -224,7 +224,9 @@ struct SurveyRuleTests {
         try world.setCurrent("snapd", "9")
         let plan = try decide(world)
         #expect(plan.target == "9")
-        #expect(Set(plan.publications.map(\.generation)) == ["9", "10", "host"])
+        // Only the generation current is to name is published: 10 and the host are not the provider.
+        #expect(plan.publications.map(\.generation) == ["9"])
+        #expect(Set(plan.survey.sources.map(\.generation)) == ["9", "10", "host"])
     }
 
     @Test func anUnmountedCurrentRevisionIsNoCandidate() throws {
@@ -240,7 +242,7 @@ struct SurveyRuleTests {
         #expect(plan.decision.verdicts[0].reason.contains("not mounted"))
     }
 
-    @Test func aRevisionWithoutInfoIsPublishedButSnapdDoesNotReexecIntoIt() throws {
+    @Test func aRevisionWithoutInfoIsASourceButSnapdDoesNotReexecIntoIt() throws {
         let world = try SnapWorld()
         defer { world.remove() }
         let path = try world.addRevision("snapd", "12", tools: SnapdSettings.tools.filter { $0 != "info" })
@@ -249,7 +251,8 @@ struct SurveyRuleTests {
         try world.setCurrent("core", "3")
         let plan = try decide(world)
         #expect(plan.target == "host")  // not core: snapd falls back to core only when the binary is missing
-        #expect(plan.publications.contains { $0.generation == "12" && $0.version == nil })
+        #expect(plan.survey.sources.contains { $0.generation == "12" && $0.version == nil })
+        #expect(plan.publications.map(\.generation) == ["host"])
         #expect(plan.warnings.contains { $0.path == path + "/usr/lib/snapd/info" })
     }
 

@@ -55,6 +55,20 @@ int cx_mount_id(int fd, uint64_t *id) {
     return 0;
 }
 
+int cx_set_mtime(int fd, long long seconds, long nanoseconds) {
+    struct timespec times[2] = {{.tv_sec = 0, .tv_nsec = UTIME_OMIT}, {.tv_sec = seconds, .tv_nsec = nanoseconds}};
+    return futimens(fd, times);
+}
+
+int cx_pidfd_open(int pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 int cx_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data) {
     return mount(source, target, fstype, flags, data);
 }

@@ -71,6 +71,21 @@ public struct ExportStore: Sendable {
         return try system.readManifest(genFd.raw, at: path(name, generation), context)
     }
 
+    /// Only the `inputs` of a published generation's manifest (format 2), without decoding its entries when the
+    /// store wrote it (`Manifest.decodeInputs`): what checking a derived generation against its inputs costs.
+    public func inputs(name: String, generation: String) throws(StoreError) -> [String: String]? {
+        let context = "cannot read generation \(name)/\(generation)"
+        try NameRules.validateComponent(name, what: "exported name", context: context)
+        try NameRules.validateComponent(generation, what: "generation", context: context)
+        guard let rootFd = try openRoot(context) else {
+            throw StoreError(.missingInput, context, "export root does not exist", path: root)
+        }
+        let relative = name + "/" + generation + "/" + Manifest.fileName
+        let file = path(name, generation, Manifest.fileName)
+        return try Manifest.decodeInputs(
+            try system.readFile(rootFd.raw, relative, at: file, context), path: file, context: context)
+    }
+
     /// The generation directories of `name` (sorted by name) with their manifests, nil where a manifest cannot
     /// be read (`verify` says why).
     func generations(of name: String, _ nameFd: Int32, _ context: String) throws(StoreError)

@@ -21,6 +21,14 @@ public enum FaultPoint: String, CaseIterable, Sendable {
     case switchPreviousSet = "switch.previous-set"
     /// `rollback`: `current` and `previous` are exchanged, the directory not yet synced.
     case rollbackExchanged = "rollback.exchanged"
+    /// `retire`: `current` is removed, `previous` not yet.
+    case retireCurrentRemoved = "retire.current-removed"
+    /// A union view (docs/exports.md): republished without the names an owner loses, the owner not yet switched.
+    case unionWithoutRemoved = "union.without-removed"
+    /// A union view: the owner switched (or retired), the union not yet republished with its new names.
+    case unionOwnerSwitched = "union.owner-switched"
+    /// A union view: republished with the owner's new names; the consumers' caches not yet refreshed.
+    case unionWithNew = "union.with-new"
     /// `gc`: the retired generation is renamed into `.trash`.
     case gcTrashed = "gc.trashed"
     /// `gc`: the first entry of a trashed generation is deleted.
@@ -49,7 +57,7 @@ public struct FaultPoints: Sendable {
 
     /// Kills the process if `point` is armed.
     @inline(__always)
-    func hit(_ point: FaultPoint) {
+    public func hit(_ point: FaultPoint) {
         guard let armed, armed == point else { return }
         kill(getpid(), SIGKILL)
     }

@@ -20,7 +20,11 @@ public struct GCReport: Sendable {
 
     /// True when the pass removed (or, in a dry run, would remove) anything: a generation, a retirement marker or
     /// a `.trash` leftover.
-    public var changes: Bool { !removed.isEmpty || !prunedMarkers.isEmpty || !trashFinished.isEmpty }
+    public var changes: Bool {
+        !removed.isEmpty || !prunedMarkers.isEmpty || !trashFinished.isEmpty || !removedNames.isEmpty
+    }
+    /// Retired names whose directory this pass removed (or would): no `current`, no `previous`, no generation left.
+    public var removedNames: [String] = []
 }
 
 extension StoreWriter {
@@ -82,8 +86,33 @@ extension StoreWriter {
                 report.removed.append(history.name + "/" + decision.generation)
             }
             report.prunedMarkers += try pruneMarkers(of: history.name, keepingFor: remaining, dryRun: options.dryRun)
+            if history.current == nil && history.previous == nil && remaining.isEmpty,
+                try removeRetiredDirectory(history.name, dryRun: options.dryRun)
+            {
+                report.removedNames.append(history.name)
+            }
         }
         return report
+    }
+
+    /// Removes the directory of a retired name that holds nothing more (its markers were pruned with its last
+    /// generation); a directory that still holds anything (a temporary link of a crashed writer) stays.
+    private func removeRetiredDirectory(_ name: String, dryRun: Bool) throws(StoreError) -> Bool {
+        let context = "cannot remove the retired name \(name)"
+        let nameFd = try nameDirectory(name, create: false, context)
+        let left = try system.names(nameFd, at: store.path(name), context)
+        if dryRun { return left.allSatisfy { $0.hasPrefix(Layout.retiredPrefix) } }
+        guard left.isEmpty else { return false }
+        forgetName(name)
+        do {
+            try system.unlinkat(rootFd, name, AT_REMOVEDIR)
+        } catch .notEmpty, .fileExists, .noSuchFileOrDirectory {
+            return false
+        } catch {
+            throw .system("rmdir", error, path: store.path(name), context)
+        }
+        try system.sync(rootFd, at: store.root, context)
+        return true
     }
 
     /// Links, generations with their manifests, and retirement times of one name.

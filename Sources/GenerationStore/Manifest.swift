@@ -10,7 +10,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         case symlink
     }
 
-    /// The on-disk format version; this code reads and writes 1.
+    /// The on-disk format version: 1, or 2 for a manifest that records `inputs` (docs/format.md, "Format 2").
     public var format: Int
     /// Where the content comes from, free text for humans and tools (`snap:snapd/21759`, `host`).
     public var source: String
@@ -22,20 +22,27 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var sets: [String: [String: String]]
     /// When the store published it, in nanoseconds since the Unix epoch; set by `publish`.
     public var published: Int64?
+    /// The generations this one was built from (exported name → generation), for a generation derived from
+    /// others such as a union view; nil for one built from a source. Its presence makes the manifest format 2.
+    public var inputs: [String: String]?
+
+    /// The format versions this code reads.
+    public static let formats: ClosedRange<Int> = 1...2
 
     /// The file name of the manifest inside a generation directory.
     public static let fileName = ".manifest.json"
 
     public init(
         source: String, version: String? = nil, method: Method = .symlink, sets: [String: [String: String]],
-        published: Int64? = nil
+        published: Int64? = nil, inputs: [String: String]? = nil
     ) {
-        self.format = 1
+        self.format = inputs == nil ? 1 : 2
         self.source = source
         self.version = version
         self.method = method
         self.sets = sets
         self.published = published
+        self.inputs = inputs
     }
 
     /// The number of entries over all sets.
@@ -44,13 +51,20 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// Equal in everything but the publication time.
     public func hasSameContent(as other: Manifest) -> Bool {
         format == other.format && source == other.source && version == other.version && method == other.method
-            && sets == other.sets
+            && sets == other.sets && inputs == other.inputs
     }
 
     /// Checks every name and target (NameRules), so nothing published can leave its generation.
     public func validate(context: String) throws(StoreError) {
-        if format != 1 {
-            throw StoreError(.badData, context, "manifest format \(format) is not supported (expected 1)")
+        if !Self.formats.contains(format) {
+            throw StoreError(.badData, context, "manifest format \(format) is not supported (expected 1 or 2)")
+        }
+        if format == 1 && inputs != nil {
+            throw StoreError(.badData, context, "manifest format 1 has no 'inputs' (they make it format 2)")
+        }
+        for (name, generation) in inputs ?? [:] {
+            try NameRules.validateComponent(name, what: "input name", context: context)
+            try NameRules.validateComponent(generation, what: "input generation", context: context)
         }
         if sets.isEmpty { throw StoreError(.badData, context, "manifest has no sets") }
         for (set, entries) in sets {
@@ -106,8 +120,25 @@ public struct Manifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// Only the `inputs` of a manifest's bytes, without decoding its sets when the store wrote it: the encoding
+    /// sorts the keys (`inputs` comes before `sets`) and indents the top level by two spaces, so the part before
+    /// the line `  "sets" : ` is a complete object once closed. Anything else is decoded whole.
+    public static func decodeInputs(_ bytes: [UInt8], path: String, context: String) throws(StoreError)
+        -> [String: String]?
+    {
+        struct Header: Decodable { var inputs: [String: String]? }
+        let marker = Array("\n  \"sets\" : ".utf8)
+        if let start = bytes.firstRange(of: marker)?.lowerBound {
+            var prefix = Array(bytes[..<start])
+            if prefix.last == UInt8(ascii: ",") { prefix.removeLast() }
+            prefix += Array("\n}".utf8)
+            if let header = try? JSONDecoder().decode(Header.self, from: Data(prefix)) { return header.inputs }
+        }
+        return try decode(bytes, path: path, context: context).inputs
+    }
+
     enum CodingKeys: String, CodingKey {
-        case format, source, version, method, sets, published
+        case format, source, version, method, sets, published, inputs
     }
 
     public init(from decoder: any Decoder) throws {
@@ -118,5 +149,6 @@ public struct Manifest: Codable, Sendable, Equatable {
         method = try container.decodeIfPresent(Method.self, forKey: .method) ?? .symlink
         sets = try container.decode([String: [String: String]].self, forKey: .sets)
         published = try container.decodeIfPresent(Int64.self, forKey: .published)
+        inputs = try container.decodeIfPresent([String: String].self, forKey: .inputs)
     }
 }

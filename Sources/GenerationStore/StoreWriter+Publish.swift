@@ -11,12 +11,30 @@ extension StoreWriter {
         case unchanged
     }
 
+    /// A published generation of the same name whose entries a new generation may share: its name and manifest
+    /// (as the caller read or built it).
+    public struct Reuse: Sendable {
+        public var generation: String
+        public var manifest: Manifest
+
+        public init(generation: String, manifest: Manifest) {
+            self.generation = generation
+            self.manifest = manifest
+        }
+    }
+
     /// Publishes `manifest` as `<name>/<generation>`, complete and synced before it becomes visible in one rename
     /// (docs/format.md, "publish"). The same content again is a no-op; other content under an existing name fails
     /// (`.cannotCreate`) and changes nothing.
+    ///
+    /// With `reusing`, an entry whose set, name and target are the same in that generation is made with
+    /// `linkat` of its symlink inode (never followed) instead of a new `symlinkat`: published generations never
+    /// change, so sharing the inode is safe, and it costs only the directory entry. Where `linkat` is refused
+    /// (another filesystem, `EPERM`, `EMLINK`), that entry and the rest get fresh symlinks.
     @discardableResult
-    public func publish(name: String, generation: String, manifest input: Manifest) throws(StoreError) -> PublishOutcome
-    {
+    public func publish(
+        name: String, generation: String, manifest input: Manifest, reusing previous: Reuse? = nil
+    ) throws(StoreError) -> PublishOutcome {
         let context = "cannot publish \(name)/\(generation)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
         try NameRules.validateComponent(generation, what: "generation", context: context)
@@ -44,7 +62,14 @@ extension StoreWriter {
         try system.makeDirectory(stagingFd.raw, stagingName, at: stagingPath, context)
         store.faults.hit(.publishStagingCreated)
         do {
-            try build(manifest, in: stagingFd.raw, stagingName, at: stagingPath, context)
+            var reuseFd: Int32 = -1
+            if let previous, previous.generation != generation {
+                reuseFd = (try? system.open(nameFd, previous.generation, [.directory, .noFollow])) ?? -1
+            }
+            defer { if reuseFd >= 0 { system.close(reuseFd) } }
+            try build(
+                manifest, in: stagingFd.raw, stagingName, at: stagingPath,
+                reusing: reuseFd >= 0 ? previous?.manifest : nil, from: reuseFd, context)
         } catch {
             _ = try? removeTree(stagingFd.raw, stagingName, at: stagingPath)
             throw error
@@ -64,8 +89,10 @@ extension StoreWriter {
 
     /// Lays out the sets, entries and manifest under `.staging/<stagingName>` and fsyncs all of it.
     private func build(
-        _ manifest: Manifest, in stagingFd: Int32, _ stagingName: String, at path: String, _ context: String
+        _ manifest: Manifest, in stagingFd: Int32, _ stagingName: String, at path: String,
+        reusing reuse: Manifest?, from reuseFd: Int32, _ context: String
     ) throws(StoreError) {
+        var linking = reuse != nil
         let genFd = try system.openDirectory(stagingFd, stagingName, at: path, context)
         var created: [String: Int32] = [:]  // relative directory path → descriptor
         defer { for fd in created.values { system.close(fd) } }
@@ -84,7 +111,23 @@ extension StoreWriter {
         }
         for set in manifest.sets.keys.sorted() {
             let setFd = try directory(set)
+            let old = linking ? reuse?.sets[set] : nil
+            var sharedSet: Int32 = -1
+            if let old, !old.isEmpty {
+                sharedSet = (try? system.open(reuseFd, set, [.directory, .noFollow])) ?? -1
+            }
+            defer { if sharedSet >= 0 { system.close(sharedSet) } }
             for (entry, target) in manifest.sets[set, default: [:]].sorted(by: { $0.key < $1.key }) {
+                if linking, sharedSet >= 0, old?[entry] == target {
+                    do {
+                        try system.linkat(sharedSet, entry, setFd, entry, 0)
+                        continue
+                    } catch .noSuchFileOrDirectory {
+                        // That entry is not there after all: a fresh symlink, and keep linking the others.
+                    } catch {
+                        linking = false  // EXDEV, EPERM, EMLINK, ENOTSUP…: fresh symlinks from here on
+                    }
+                }
                 do {
                     try system.symlinkat(target, setFd, entry)
                 } catch {
@@ -102,6 +145,21 @@ extension StoreWriter {
         }
         try system.sync(file.raw, at: manifestPath, context)
         store.faults.hit(.publishEntriesWritten)
+        if reuse != nil {
+            // A consumer that caches per directory and mtime (fontconfig) must see the successor's set directories
+            // as changed: the kernel's coarse clock can give two generations built within a tick the same mtime.
+            for (relative, fd) in created.sorted(by: { $0.key < $1.key }) {
+                guard let old = try? system.fstatat(reuseFd, relative, CX_AT_SYMLINK_NOFOLLOW),
+                    let new = try? system.fstatat(fd, "", CX_AT_EMPTY_PATH),
+                    new.modifiedNanoseconds <= old.modifiedNanoseconds
+                else { continue }
+                do {
+                    try system.setModificationTime(fd, nanoseconds: old.modifiedNanoseconds + 1_000)
+                } catch {
+                    throw .system("futimens", error, path: path + "/" + relative, context)
+                }
+            }
+        }
         for (relative, fd) in created.sorted(by: { $0.key.count > $1.key.count }) {
             try system.sync(fd, at: path + "/" + relative, context)
         }

@@ -109,6 +109,12 @@ public final class StoreWriter {
         return fd
     }
 
+    /// Closes and forgets the descriptor of a name whose directory this writer removes.
+    func forgetName(_ name: String) {
+        if let fd = nameFds.removeValue(forKey: name) { system.close(fd) }
+        linkCache[name] = nil
+    }
+
     /// A generation directory of `name` exists (as a directory, not a link).
     func requireGeneration(_ nameFd: Int32, _ name: String, _ generation: String, _ context: String) throws(StoreError)
     {

@@ -29,12 +29,16 @@ public protocol SystemCalls: Sendable {
     func close(_ fd: Int32)
     func mkdirat(_ dirfd: Int32, _ path: String, _ mode: UInt32) throws(Errno)
     func symlinkat(_ target: String, _ dirfd: Int32, _ path: String) throws(Errno)
+    /// `linkat(2)`: a new name for an existing inode; with `flags` 0 a symlink is linked itself, never followed.
+    func linkat(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String, _ flags: Int32) throws(Errno)
     func readlinkat(_ dirfd: Int32, _ path: String) throws(Errno) -> String
     func renameat(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String) throws(Errno)
     func renameat2(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String, _ flags: UInt32) throws(Errno)
     func unlinkat(_ dirfd: Int32, _ path: String, _ flags: Int32) throws(Errno)
     func fstatat(_ dirfd: Int32, _ path: String, _ flags: Int32) throws(Errno) -> FileStatus
     func fsync(_ fd: Int32) throws(Errno)
+    /// `futimens(2)` of the modification time only.
+    func setModificationTime(_ fd: Int32, nanoseconds: Int64) throws(Errno)
     func flock(_ fd: Int32, _ operation: Int32) throws(Errno)
     func write(_ fd: Int32, _ bytes: [UInt8]) throws(Errno)
     func read(_ fd: Int32) throws(Errno) -> [UInt8]
@@ -89,6 +93,12 @@ public struct LinuxSystemCalls: SystemCalls {
         _ = try valueOrErrno { Glibc.symlinkat(target, dirfd, path) }
     }
 
+    public func linkat(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String, _ flags: Int32)
+        throws(Errno)
+    {
+        _ = try valueOrErrno { Glibc.linkat(olddirfd, old, newdirfd, new, flags) }
+    }
+
     public func readlinkat(_ dirfd: Int32, _ path: String) throws(Errno) -> String {
         var buffer = [CChar](repeating: 0, count: 4097)
         let count = try valueOrErrno { Glibc.readlinkat(dirfd, path, &buffer, 4096) }
@@ -117,6 +127,12 @@ public struct LinuxSystemCalls: SystemCalls {
 
     public func fsync(_ fd: Int32) throws(Errno) {
         _ = try valueOrErrno { Glibc.fsync(fd) }
+    }
+
+    public func setModificationTime(_ fd: Int32, nanoseconds: Int64) throws(Errno) {
+        _ = try valueOrErrno {
+            cx_set_mtime(fd, nanoseconds / 1_000_000_000, Int(nanoseconds % 1_000_000_000))
+        }
     }
 
     public func flock(_ fd: Int32, _ operation: Int32) throws(Errno) {

@@ -98,6 +98,18 @@ public final class RecordingSystemCalls: SystemCalls {
         try base.symlinkat(target, dirfd, path)
     }
 
+    public func setModificationTime(_ fd: Int32, nanoseconds: Int64) throws(Errno) {
+        try enter("futimens", [opened(fd)])
+        try base.setModificationTime(fd, nanoseconds: nanoseconds)
+    }
+
+    public func linkat(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String, _ flags: Int32)
+        throws(Errno)
+    {
+        try enter("linkat", [old, new])
+        try base.linkat(olddirfd, old, newdirfd, new, flags)
+    }
+
     public func readlinkat(_ dirfd: Int32, _ path: String) throws(Errno) -> String {
         try enter("readlinkat", [path])
         return try base.readlinkat(dirfd, path)

@@ -69,6 +69,7 @@ enum Commands {
             ExplainCommand.self,
             LinkCommand.self,
             UnlinkCommand.self,
+            ExportsCommand.self,
             GCCommand.self,
             InUseCommand.self,
             MountToolsCommand.self,

@@ -12,8 +12,12 @@ enum LinkCommand: Command {
         publishes its meta/exports.json (docs/snapd.md) as INSTANCE/REVISION and switches INSTANCE/current; an
         entry that is absolute or has '..' fails the link (65) and nothing is published. A snap without
         meta/exports.json exports nothing. The revision must be mounted (66 otherwise).
+          Man pages and fonts also enter the union views @man and @fonts (docs/exports.md): the unions without the
+          names the snap loses, then its switch, then the unions with its new names; a conflict or refused entry
+          is a warning naming both snaps and the entry. A revision without meta/exports.json withdraws the snap's
+          exports.
           --json   the refresh report (snapd, core) or {"name", "revision", "published", "previous_current",
-                   "current", "entries", "changed", "note"}
+                   "current", "entries", "changed", "note", "unions"}
         """
 
     static let syntax = CommandSyntax(
@@ -37,7 +41,8 @@ enum LinkCommand: Command {
                 : try exporter.unlink(instance: instance, revision: revision, wait: wait)
             return RefreshCommand.render(report, json: json, context)
         }
-        let linker = SnapExportsLinker(store: context.store, settings: context.snapdSettings().settings)
+        let linker = SnapExportsLinker(
+            store: context.store, settings: context.snapdSettings().settings, caches: context.unionExporter().caches)
         let report =
             linking
             ? try linker.link(instance: instance, revision: revision, wait: wait)
@@ -53,12 +58,13 @@ enum LinkCommand: Command {
                     Output(
                         name: report.instance, revision: report.revision, published: report.published,
                         previousCurrent: report.previousCurrent, current: report.current, entries: report.entries,
-                        changed: report.changed, note: report.note)))
+                        changed: report.changed, note: report.note, unions: report.unions.map(UnionsOutput.init))))
         } else {
             if report.published {
                 context.out("published \(report.instance)/\(report.revision) (\(report.entries) entries)")
             }
             context.out(report.note)
+            if let unions = report.unions { UnionsOutput.print(unions, context) }
         }
         return .success
     }
@@ -74,5 +80,7 @@ enum LinkCommand: Command {
         @Nullable var entries: Int?
         var changed: Bool
         @Nullable var note: String?
+        /// What the union views did, with this snap's conflicts and refused entries (docs/exports.md).
+        @Nullable var unions: UnionsOutput?
     }
 }

@@ -30,25 +30,31 @@ enum RefreshCommand: Command {
         let json = arguments.flag("--json")
         _ = try arguments.positionals()
         let report = try context.toolsExporter().refresh(dryRun: dryRun, wait: !context.options.noWait)
+        let unions = try context.unionExporter().refresh(wait: !context.options.noWait, dryRun: dryRun)
         var collected: GCReport?
         // Only what this refresh could have made removable: the snapd name, when it published or switched. A
         // refresh that changed nothing runs no pass, so it writes nothing and takes no lock at any age.
-        if !noGC, report.changed, report.decision.chosen != nil, try !context.store.names().isEmpty {
+        // The same for the union views: the unions switched and the snaps retired.
+        var names: Set<String> = report.changed && report.decision.chosen != nil ? [SnapdSettings.exportName] : []
+        names.formUnion(unions.switched.map(\.union) + unions.retired)
+        if !noGC, !names.isEmpty, try !context.store.names().isEmpty {
             collected = try context.withWriter { writer in
-                try GCCommand.pass(
-                    writer, GCOptions(dryRun: dryRun, now: context.gcNow), context, only: [SnapdSettings.exportName])
+                try GCCommand.pass(writer, GCOptions(dryRun: dryRun, now: context.gcNow), context, only: names)
             }
         }
-        return render(report, gc: collected, json: json, context)
+        return render(report, gc: collected, unions: unions, json: json, context)
     }
 
     /// Prints a refresh (or tools link/unlink) report; exit 66 when there is no provider.
-    static func render(_ report: RefreshReport, gc: GCReport? = nil, json: Bool, _ context: CommandContext) -> ExitCode
-    {
+    static func render(
+        _ report: RefreshReport, gc: GCReport? = nil, unions: UnionExporter.Report? = nil, json: Bool,
+        _ context: CommandContext
+    ) -> ExitCode {
         let name = SnapdSettings.exportName
         if json {
-            context.console.out(JSONOutput.render(Output(report, gc: gc)))
+            context.console.out(JSONOutput.render(Output(report, gc: gc, unions: unions)))
         } else {
+            if let unions { UnionsOutput.print(unions, context) }
             for warning in report.warnings { context.warn("\(warning)") }
             let would = report.dryRun ? "would publish" : "published"
             for source in report.published {
@@ -102,8 +108,11 @@ enum RefreshCommand: Command {
         var warnings: [JSONOutput.Warning]
         /// The gc pass's report; null when there was none.
         @Nullable var gc: GCCommand.Output?
+        /// What the union views did (docs/exports.md); null for link and unlink of snapd and core.
+        @Nullable var unions: UnionsOutput?
 
-        init(_ report: RefreshReport, gc: GCReport?) {
+        init(_ report: RefreshReport, gc: GCReport?, unions: UnionExporter.Report? = nil) {
+            self.unions = unions.map(UnionsOutput.init)
             dryRun = report.dryRun
             changed = report.changed || gc?.changes == true
             published = report.published.map {

@@ -16,7 +16,9 @@ enum RollbackCommand: Command {
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         let name = try arguments.positionals("NAME")[0]
-        let (from, to) = try context.withWriter { try $0.rollback(name: name) }
+        let exporter = context.unionExporter()
+        let (from, to, unions) = try context.withWriter { try exporter.rollbackName($0, name: name) }
+        if let unions, !json { UnionsOutput.print(unions, context) }
         if json {
             context.console.out(JSONOutput.render(Output(name: name, current: to, previous: from)))
         } else {

@@ -1,4 +1,5 @@
 import GenerationStore
+import SnapdExport
 
 /// `snap-export status [NAME] [--json]`
 enum StatusCommand: Command {
@@ -6,7 +7,8 @@ enum StatusCommand: Command {
     static let summary = "show each exported name's current, previous and generations"
     static let usage = "status [NAME] [--json]"
     static let details = """
-        Reads only; never locks.
+        Reads only; never locks. With union views (docs/exports.md), --json also lists their conflicts and
+        refused entries (the 'exports' command shows them in full).
           --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
 
@@ -18,11 +20,25 @@ enum StatusCommand: Command {
         let given = try arguments.positionals()
         if given.count > 1 { throw UsageError("unexpected argument '\(given[1])'") }
         let status = try context.store.status(only: given.first)
-        context.console.out(json ? render(json: status) : render(table: status))
+        guard json else {
+            context.console.out(render(table: status))
+            return .success
+        }
+        var output = Output(status)
+        if given.isEmpty, status.contains(where: { UnionKind.isUnionName($0.name) }),
+            let survey = try UnionSurvey.read(context.unionExporter(caches: ConsumerCaches.none))
+        {
+            output.unions = Output.Unions(
+                conflicts: survey.unions.flatMap(\.conflicts).map(UnionsOutput.Conflict.init),
+                refused: survey.unions.flatMap(\.refused).map(UnionsOutput.Refusal.init),
+                upToDate: survey.unions.allSatisfy(\.upToDate))
+        }
+        context.console.out(JSONOutput.render(output))
         return .success
     }
 
-    /// `--json`: `{"names": [{"name", "current", "previous", "generations": [{"name", "entries"}]}]}`.
+    /// `--json`: `{"names": [{"name", "current", "previous", "generations": [{"name", "entries"}]}], "unions":
+    /// {"conflicts", "refused", "up_to_date"} or null}`.
     struct Output: Encodable, Sendable {
         struct Name: Encodable, Sendable {
             var name: String
@@ -34,7 +50,14 @@ enum StatusCommand: Command {
             var name: String
             @Nullable var entries: Int?
         }
+        /// The union views' conflicts and refused entries (docs/exports.md); null without union views.
+        struct Unions: Encodable, Sendable {
+            var conflicts: [UnionsOutput.Conflict]
+            var refused: [UnionsOutput.Refusal]
+            var upToDate: Bool
+        }
         var names: [Name]
+        @Nullable var unions: Unions?
 
         init(_ status: [NameStatus]) {
             names = status.map { name in

@@ -7,7 +7,8 @@ enum SwitchCommand: Command {
     static let usage = "switch NAME GENERATION [--json]"
     static let details = """
         One renameat2(RENAME_EXCHANGE) of a fresh link with NAME/current, then fsync of NAME/: readers see the old
-        generation or the new one, never nothing. Switching to the current generation changes nothing.
+        generation or the new one, never nothing. Switching to the current generation changes nothing. For a snap
+        whose exports are in the union views, the unions are switched around it (docs/exports.md, "Ordering").
           --json   print the outcome as JSON
         """
 
@@ -17,7 +18,9 @@ enum SwitchCommand: Command {
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         let names = try arguments.positionals("NAME", "GENERATION")
-        let outcome = try context.withWriter { try $0.switchCurrent(name: names[0], to: names[1]) }
+        let exporter = context.unionExporter()
+        let (outcome, unions) = try context.withWriter { try exporter.switchName($0, name: names[0], to: names[1]) }
+        if let unions, !json { UnionsOutput.print(unions, context) }
         let from: String?
         switch outcome {
         case .switched(let old): from = old

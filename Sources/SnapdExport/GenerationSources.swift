@@ -58,9 +58,21 @@ public enum GenerationSources {
         with writer: StoreWriter, snapMountDir: String? = nil, options: GCOptions = GCOptions(),
         only: Set<String>? = nil
     ) throws(StoreError) -> GCReport {
-        try writer.collectGarbage(
+        let gone = sourceGone(snapMountDir: snapMountDir ?? defaultSnapMountDir, system: writer.store.system)
+        // A generation a union's current was built from (fonts name it directly) is never gone while it is.
+        var named: Set<String> = []
+        for kind in UnionKind.allCases {
+            guard let current = try? writer.store.link(Layout.current, of: kind.exportName),
+                let inputs = (try? writer.store.inputs(name: kind.exportName, generation: current)) ?? nil
+            else { continue }
+            for (name, generation) in inputs { named.insert(name + "/" + generation) }
+        }
+        let protected = named
+        return try writer.collectGarbage(
             options: options,
-            sourceGone: sourceGone(snapMountDir: snapMountDir ?? defaultSnapMountDir, system: writer.store.system),
+            sourceGone: { record, siblings in
+                !protected.contains(record.name + "/" + record.generation) && gone(record, siblings)
+            },
             only: only)
     }
 }

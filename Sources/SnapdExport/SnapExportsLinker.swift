@@ -1,17 +1,22 @@
 import GenerationStore
 
 /// `link` and `unlink` of a generic snap: publishes its `meta/exports.json` under `<instance>/<revision>/`
-/// and switches `<instance>/current`.
+/// and switches `<instance>/current`, keeping the union views right in the order `UnionExporter.switchOwner` gives.
 public struct SnapExportsLinker: Sendable {
     /// The export root.
     public let store: ExportStore
     /// The system as configured.
     public let settings: SnapdSettings
+    /// The consumers' caches refreshed after a union switch.
+    public let caches: ConsumerCaches
 
-    public init(store: ExportStore, settings: SnapdSettings) {
+    public init(store: ExportStore, settings: SnapdSettings, caches: ConsumerCaches = .none) {
         self.store = store
         self.settings = settings
+        self.caches = caches
     }
+
+    var unions: UnionExporter { UnionExporter(store: store, settings: settings, caches: caches) }
 
     /// What `link` or `unlink` of a generic snap did.
     public struct Report: Sendable, Equatable {
@@ -27,9 +32,11 @@ public struct SnapExportsLinker: Sendable {
         public var entries: Int
         /// What happened, for people.
         public var note: String
+        /// What the union views did (nil when nothing was written), with the snap's conflicts and refused entries.
+        public var unions: UnionExporter.Report?
 
         /// True when something was written.
-        public var changed: Bool { published || previousCurrent != current }
+        public var changed: Bool { published || previousCurrent != current || unions?.changed == true }
     }
 
     /// The exports of one mounted revision, or nil when it ships no `meta/exports.json`.
@@ -72,28 +79,46 @@ public struct SnapExportsLinker: Sendable {
     public func link(instance: String, revision: String, wait: Bool = true) throws -> Report {
         let context = "cannot link \(instance) \(revision)"
         try SnapNames.validate(instance: instance, revision: revision, context: context)
+        let current = try store.link(Layout.current, of: instance)
+        let manifest = try exports(instance: instance, revision: revision, context: context)
+        if manifest == nil && current == nil {
+            return Report(
+                instance: instance, revision: revision, published: false, previousCurrent: nil, current: nil,
+                entries: 0, note: "\(instance) \(revision) ships no \(SnapExports.path); nothing to export")
+        }
+        if let manifest, current == revision,
+            (try? store.manifest(name: instance, generation: revision))?.hasSameContent(as: manifest) == true,
+            try unions.check() == nil
+        {
+            return Report(
+                instance: instance, revision: revision, published: false, previousCurrent: current,
+                current: current, entries: manifest.entryCount,
+                note: "\(instance)/current already is \(revision); nothing changed")
+        }
+        return try store.withWriter(wait: wait) { writer in try link(writer, instance: instance, revision: revision) }
+    }
+
+    /// `link` under `writer`'s lock: publishes the revision's exports and switches the owner in the unions' order;
+    /// a revision without `meta/exports.json` withdraws the snap's exports (the unions first, then its name).
+    func link(_ writer: StoreWriter, instance: String, revision: String) throws -> Report {
+        let context = "cannot link \(instance) \(revision)"
         var report = Report(
             instance: instance, revision: revision, published: false, previousCurrent: nil, current: nil,
             entries: 0, note: "")
         report.previousCurrent = try store.link(Layout.current, of: instance)
-        report.current = report.previousCurrent
         guard let manifest = try exports(instance: instance, revision: revision, context: context) else {
-            report.note = "\(instance) \(revision) ships no \(SnapExports.path); nothing to export"
+            report.unions = try unions.switchOwner(writer, instance: instance, to: nil)
+            report.note =
+                "\(instance) \(revision) ships no \(SnapExports.path); \(instance)'s exports are withdrawn"
             return report
         }
         report.entries = manifest.entryCount
-        let stored = try? store.manifest(name: instance, generation: revision)
-        if stored?.hasSameContent(as: manifest) == true && report.previousCurrent == revision {
-            report.note = "\(instance)/current already is \(revision); nothing changed"
-            return report
-        }
-        return try store.withWriter(wait: wait) { writer in
-            report.published =
-                try writer.publish(name: instance, generation: revision, manifest: manifest) == .published
-            if case .switched = try writer.switchCurrent(name: instance, to: revision) { report.current = revision }
-            report.note = "\(instance)/current -> \(revision)"
-            return report
-        }
+        report.published =
+            try writer.publish(name: instance, generation: revision, manifest: manifest) == .published
+        report.unions = try unions.switchOwner(writer, instance: instance, to: revision)
+        report.current = revision
+        report.note = "\(instance)/current -> \(revision)"
+        return report
     }
 
     /// After snapd unlinked `revision`: if `<instance>/current` names it, switches to the snap's current
@@ -125,7 +150,8 @@ public struct SnapExportsLinker: Sendable {
         report.entries = manifest.entryCount
         return try store.withWriter(wait: wait) { writer in
             report.published = try writer.publish(name: instance, generation: next, manifest: manifest) == .published
-            if case .switched = try writer.switchCurrent(name: instance, to: next) { report.current = next }
+            report.unions = try unions.switchOwner(writer, instance: instance, to: next)
+            report.current = next
             report.note = "\(instance)/current -> \(next)"
             return report
         }

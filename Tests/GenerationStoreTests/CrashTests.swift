@@ -63,7 +63,11 @@ private func isLeftover(_ problem: ExportStore.Problem) -> Bool {
 struct CrashTests {
     @Test("every fault point of publish, switch and rollback has a crash scenario")
     func everyFaultPointIsCovered() {
-        let points = FaultPoint.allCases.filter { !$0.rawValue.hasPrefix("gc.") }
+        // gc's points have their own tests; the union and retire points are the snapd layer's steps, killed in
+        // SnapdExportTests' union crash tests.
+        let points = FaultPoint.allCases.filter {
+            !$0.rawValue.hasPrefix("gc.") && !$0.rawValue.hasPrefix("union.") && !$0.rawValue.hasPrefix("retire.")
+        }
         #expect(Set(crashScenarios.map(\.point)) == Set(points))
     }
 

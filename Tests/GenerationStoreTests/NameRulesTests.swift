@@ -139,8 +139,8 @@ struct NameRulesTests {
     func emptyOrFutureManifestIsRejected() throws {
         #expect(throws: StoreError.self) { try Manifest(source: "t", sets: [:]).validate(context: "test") }
         var future = Manifest(source: "t", sets: ["tools": ["a": "/a"]])
-        future.format = 2
+        future.format = 3
         let error = #expect(throws: StoreError.self) { try future.validate(context: "test") }
-        #expect(error?.reason.contains("format 2") == true)
+        #expect(error?.reason.contains("format 3") == true)
     }
 }

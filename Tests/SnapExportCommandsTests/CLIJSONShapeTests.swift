@@ -86,7 +86,7 @@ struct CLIJSONShapeTests {
         "store, snapd, gc and demo commands",
         arguments: [
             "publish", "switch", "rollback", "status", "verify", "repair", "gc", "in-use", "refresh", "explain",
-            "link", "demo",
+            "link", "demo", "exports",
         ])
     func documentMatchesItsExample(_ command: String) throws {
         let examples = try documentedExamples()
@@ -127,6 +127,9 @@ struct CLIJSONShapeTests {
         case "explain": actual = try Self.document(world, ["explain"])
         case "link": actual = try Self.document(world, ["link", "fonts", "3"])
         case "demo": actual = try Self.document(world, ["demo", "--switches", "10", "--readers", "1"])
+        case "exports":
+            _ = world.run(["link", "fonts", "3"])
+            actual = try Self.document(world, ["exports"])
         default: throw CLIFailure(message: "no case for \(command)")
         }
         #expect(differences(actual, example) == [])

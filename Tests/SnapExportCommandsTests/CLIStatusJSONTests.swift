@@ -16,7 +16,8 @@ struct CLIStatusJSONTests {
         let fixture = try CLIFixture()
         defer { fixture.remove() }
         let json = try parse(try fixture.statusJSON())
-        #expect(Set(json.keys) == ["names"])
+        #expect(Set(json.keys) == ["names", "unions"])
+        #expect(json["unions"] is NSNull, "no union views: null")
         #expect(try names(json).isEmpty)
     }
 
@@ -30,7 +31,7 @@ struct CLIStatusJSONTests {
         try fixture.succeed(["publish", "other", "x", "--entry", "fonts/f=/f"])
         let text = try fixture.statusJSON()
         let json = try parse(text)
-        #expect(Set(json.keys) == ["names"])
+        #expect(Set(json.keys) == ["names", "unions"])
         let all = try names(json)
         try #require(all.count == 2)
         for name in all {

@@ -30,6 +30,13 @@ int cx_openat(int dirfd, const char *path, int flags, unsigned int mode);
    mount) have the same st_dev but different mount ids. */
 int cx_mount_id(int fd, uint64_t *id);
 
+/* futimens(2) setting only the modification time (the access time UTIME_OMIT). */
+int cx_set_mtime(int fd, long long seconds, long nanoseconds);
+
+/* pidfd_open(2) (Linux 5.3+): a descriptor that polls readable when the process exits; -1 with errno ENOSYS on
+   older kernels. Glibc 2.36 has a wrapper, older ones do not: called through syscall(2). */
+int cx_pidfd_open(int pid);
+
 /* Mounts, for the consumer side (mount-tools). */
 int cx_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
 int cx_umount2(const char *target, int flags);

@@ -1,0 +1,477 @@
+import CExportShims
+import GenerationStore
+import Glibc
+
+/// Keeps the union views `@man` and `@fonts` (docs/exports.md) right while owners are linked, refreshed, switched,
+/// rolled back and removed.
+///
+/// Every path that switches an owner goes through `switchOwner`, in the order that keeps every union entry
+/// resolvable: (1) the unions without the names the owner loses, (2) the owner's switch (or retirement),
+/// (3) the unions with the owner's new names. `refresh` first checks cheaply (link reads and the unions'
+/// `inputs`) and writes nothing when the unions agree with the owners.
+public struct UnionExporter: Sendable {
+    /// The export root.
+    public let store: ExportStore
+    /// The system as configured (the snap mount dir).
+    public let settings: SnapdSettings
+    /// The consumers' caches refreshed after a union switch.
+    public let caches: ConsumerCaches
+
+    public init(store: ExportStore, settings: SnapdSettings, caches: ConsumerCaches = .none) {
+        self.store = store
+        self.settings = settings
+        self.caches = caches
+    }
+
+    /// What a union update did and found.
+    public struct Report: Sendable, Equatable {
+        /// Union name → the generation it was switched to, in the order of the switches.
+        public var switched: [(union: String, generation: String)] = []
+        /// Owners retired because their snap is gone or its current revision exports nothing.
+        public var retired: [String] = []
+        /// Owners switched to the snap's current revision by `refresh`.
+        public var converged: [String] = []
+        /// Conflicts and refused entries of the owners this update concerned (all of them for `refresh`).
+        public var conflicts: [UnionConflict] = []
+        public var refused: [UnionRefusal] = []
+        public var warnings: [SnapdWarning] = []
+
+        public init() {}
+
+        /// True when a union was switched or an owner retired or converged.
+        public var changed: Bool { !switched.isEmpty || !retired.isEmpty || !converged.isEmpty }
+
+        public static func == (lhs: Report, rhs: Report) -> Bool {
+            lhs.switched.map { "\($0.union)/\($0.generation)" } == rhs.switched.map { "\($0.union)/\($0.generation)" }
+                && lhs.retired == rhs.retired && lhs.converged == rhs.converged && lhs.conflicts == rhs.conflicts
+                && lhs.refused == rhs.refused && lhs.warnings == rhs.warnings
+        }
+    }
+
+    /// True for an exported name that can own union entries: a snap instance name that is not a tools provider.
+    public static func isOwner(_ name: String) -> Bool {
+        !UnionKind.isUnionName(name) && name != SnapdSettings.exportName && ProviderSnap.named(name) == nil
+            && (try? SnapNames.validate(instance: name, revision: "1", context: "")) != nil
+    }
+
+    /// The root as union targets name it: absolute (a relative `--root` is resolved once it exists).
+    func absoluteRoot() throws(StoreError) -> String {
+        if store.root.hasPrefix("/") { return store.root }
+        do {
+            return try store.system.realpath(store.root)
+        } catch {
+            throw .system("realpath", error, path: store.root, "cannot build the union views")
+        }
+    }
+
+    /// Every owner's `current` generation: one directory listing and one link read per name. Only names whose
+    /// `current` is a snap revision count (what `link` publishes); a name published by hand under another
+    /// generation name is no owner.
+    func ownerCurrents() throws(StoreError) -> [String: String] {
+        var result: [String: String] = [:]
+        for name in try store.names() where Self.isOwner(name) {
+            if let current = try store.link(Layout.current, of: name),
+                (try? SnapNames.validate(instance: name, revision: current, context: "")) != nil
+            {
+                result[name] = current
+            }
+        }
+        return result
+    }
+
+    /// An owner's generation as the unions see it: its sets when its manifest says it comes from that snap
+    /// revision (`snap:<instance>/<revision>`), none otherwise.
+    func owner(_ instance: String, _ generation: String) throws(StoreError) -> UnionOwner {
+        let manifest = try store.manifest(name: instance, generation: generation)
+        let fromSnap = SnapSource(manifestSource: manifest.source) == .snap(instance: instance, revision: generation)
+        return UnionOwner(instance: instance, generation: generation, sets: fromSnap ? manifest.sets : [:])
+    }
+
+    /// True when `<instance>/<generation>` was published by `link` from that snap revision.
+    func isSnapGeneration(_ instance: String, _ generation: String) -> Bool {
+        guard let manifest = try? store.manifest(name: instance, generation: generation) else { return false }
+        return SnapSource(manifestSource: manifest.source) == .snap(instance: instance, revision: generation)
+    }
+
+    /// A union's current generation and its manifest.
+    struct Current {
+        var generation: String
+        var manifest: Manifest
+    }
+
+    func unionCurrent(_ kind: UnionKind) throws(StoreError) -> Current? {
+        guard let generation = try store.link(Layout.current, of: kind.exportName) else { return nil }
+        return Current(
+            generation: generation, manifest: try store.manifest(name: kind.exportName, generation: generation))
+    }
+
+    // MARK: - Switching an owner
+
+    /// Switches `instance`'s `current` to `generation` (already published), or retires the name when `generation`
+    /// is nil, in the order that keeps every union entry resolvable (docs/exports.md, "Ordering"); a crash between
+    /// any two steps leaves unions whose entries all resolve, and `refresh` then converges.
+    public func switchOwner(_ writer: StoreWriter, instance: String, to generation: String?) throws(StoreError)
+        -> Report
+    {
+        var report = Report()
+        let root = try absoluteRoot()
+        var currents = try ownerCurrents()
+        let old = currents[instance]
+        let oldOwner: UnionOwner? = try old.map { (generation) throws(StoreError) in try owner(instance, generation) }
+        let newOwner: UnionOwner? = try generation.map { (generation) throws(StoreError) in
+            try owner(instance, generation)
+        }
+        var unions: [UnionKind: Current] = [:]
+        for kind in UnionKind.allCases { unions[kind] = try unionCurrent(kind) }
+        let involved: Set<String> = [instance]
+
+        // 1. Without the names the owner loses: its entries are those both generations export, already as the new
+        //    generation gives them (man pages through `current` resolve in both; fonts name the new generation,
+        //    published and mounted). The inputs then record the new generation, so a switch that keeps the names
+        //    leaves inputs that agree with it.
+        let kept: UnionOwner?? = newOwner.map { $0.keepingOnlyNames(alsoIn: oldOwner) }
+        try apply(
+            writer, &unions, root: root, currents: currents, changed: [instance: kept ?? nil], involved: involved,
+            final: false, &report)
+        store.faults.hit(.unionWithoutRemoved)
+        // 2. The owner itself.
+        let hadPrevious = try hasPrevious(instance)
+        if let generation {
+            try writer.switchCurrent(name: instance, to: generation)
+            currents[instance] = generation
+        } else if old != nil || hadPrevious {
+            try writer.retire(name: instance)
+            currents[instance] = nil
+            report.retired.append(instance)
+        }
+        store.faults.hit(.unionOwnerSwitched)
+        // 3. With the owner's new names.
+        try apply(
+            writer, &unions, root: root, currents: currents, changed: [instance: newOwner], involved: involved,
+            &report)
+        store.faults.hit(.unionWithNew)
+        finish(&report, unions: unions, root: root)
+        return report
+    }
+
+    func hasPrevious(_ instance: String) throws(StoreError) -> Bool {
+        try store.link(Layout.previous, of: instance) != nil
+    }
+
+    /// `switch NAME GENERATION` as the command runs it: an owner with unions goes through `switchOwner` (the
+    /// ordering); any other name is a plain store switch.
+    public func switchName(_ writer: StoreWriter, name: String, to generation: String) throws(StoreError)
+        -> (outcome: StoreWriter.SwitchOutcome, unions: Report?)
+    {
+        guard Self.isOwner(name), try hasUnions() else {
+            return (try writer.switchCurrent(name: name, to: generation), nil)
+        }
+        let old = try store.link(Layout.current, of: name)
+        if old == generation { return (.unchanged, nil) }
+        let report = try switchOwner(writer, instance: name, to: generation)
+        return (.switched(from: old), report)
+    }
+
+    /// `rollback NAME`: for an owner with unions, a switch to `previous` through `switchOwner` (the same two links
+    /// as the store's rollback leaves, in the unions' order); otherwise the store's one-call rollback.
+    public func rollbackName(_ writer: StoreWriter, name: String) throws(StoreError)
+        -> (from: String, to: String, unions: Report?)
+    {
+        guard Self.isOwner(name), try hasUnions(), let previous = try store.link(Layout.previous, of: name),
+            let current = try store.link(Layout.current, of: name)
+        else {
+            let (from, to) = try writer.rollback(name: name)
+            return (from, to, nil)
+        }
+        let report = try switchOwner(writer, instance: name, to: previous)
+        return (current, previous, report)
+    }
+
+    /// True when a union view exists.
+    func hasUnions() throws(StoreError) -> Bool {
+        for kind in UnionKind.allCases where try store.link(Layout.current, of: kind.exportName) != nil { return true }
+        return false
+    }
+
+    /// Brings every union in line with the owners' current generations (owners read where the union's inputs
+    /// differ, all of them when a name is freed), publishing and switching only a union whose entries change.
+    func apply(
+        _ writer: StoreWriter, _ unions: inout [UnionKind: Current], root: String, currents: [String: String],
+        changed given: [String: UnionOwner?], involved: Set<String>?, final: Bool = true, _ report: inout Report
+    ) throws(StoreError) {
+        for kind in UnionKind.allCases {
+            let current = unions[kind]
+            if current == nil && currents.isEmpty && given.allSatisfy({ $0.value == nil }) { continue }
+            let inputs = current?.manifest.inputs ?? [:]
+            let held = current.map { UnionView.owners(in: $0.manifest, kind, root: root) } ?? [:]
+            var changes = given
+            for (instance, generation) in currents where changes[instance] == nil && inputs[instance] != generation {
+                changes[instance] = .some(try owner(instance, generation))
+            }
+            for instance in inputs.keys where currents[instance] == nil && changes[instance] == nil {
+                changes[instance] = .some(nil)
+            }
+            // Is a held name freed (its holder loses it)? Then other owners may contend for it: read them all.
+            let freed = changes.contains { instance, next in
+                guard let holding = held[instance] else { return false }
+                return holding.sets.contains { set, entries in
+                    entries.keys.contains { next?.sets[set]?[$0] == nil }
+                }
+            }
+            var owners: [String: UnionOwner] = [:]
+            if freed {
+                for (instance, generation) in currents where changes[instance] == nil {
+                    owners[instance] = try owner(instance, generation)
+                }
+            } else {
+                for (instance, owner) in held where changes[instance] == nil && currents[instance] != nil {
+                    owners[instance] = owner
+                }
+            }
+            for case (let instance, let owner?) in changes { owners[instance] = owner }
+            let view = UnionView.build(kind, root: root, owners: Array(owners.values), previous: current?.manifest)
+            let concerned = involved ?? Set(owners.keys)
+            for conflict in view.conflicts
+            where (concerned.contains(conflict.refused) || concerned.contains(conflict.owner))
+                && !report.conflicts.contains(conflict)
+            {
+                report.conflicts.append(conflict)
+            }
+            for refusal in view.refused where concerned.contains(refusal.snap) && !report.refused.contains(refusal) {
+                report.refused.append(refusal)
+            }
+            var manifest = view.manifest ?? Manifest(source: kind.manifestSource, sets: [:], inputs: [:])
+            if manifest.sets.isEmpty { manifest.sets = [kind.emptySet: [:]] }
+            if let current, current.manifest.sets == manifest.sets { continue }
+            // An intermediate step never creates an empty union: the last step does, if it stays empty.
+            if current == nil && !final && view.manifest == nil { continue }
+            let generation = UnionView.generationName(of: manifest)
+            try writer.publish(
+                name: kind.exportName, generation: generation, manifest: manifest,
+                reusing: current.map { StoreWriter.Reuse(generation: $0.generation, manifest: $0.manifest) })
+            // The man link is made before the man union first holds a page, so no crash leaves pages without it.
+            if kind == .man && manifest.entryCount > 0 {
+                report.warnings += ManPageLink(settings: settings, root: root, system: store.system).ensure()
+            }
+            try writer.switchCurrent(name: kind.exportName, to: generation)
+            unions[kind] = Current(generation: generation, manifest: manifest)
+            report.switched.append((kind.exportName, generation))
+        }
+    }
+
+    /// After the unions changed: the consumers' caches.
+    func finish(_ report: inout Report, unions: [UnionKind: Current], root: String) {
+        guard !report.switched.isEmpty else { return }
+        let link = ManPageLink(settings: settings, root: root, system: store.system)
+        let switchedKinds = Set(
+            report.switched.compactMap { item in
+                UnionKind.allCases.first { $0.exportName == item.union }
+            })
+        report.warnings += caches.refresh(switchedKinds, manDirectory: link.path, fontDirectory: fontDirectory(root))
+    }
+
+    /// The directory fontconfig is told about: `<root>/@fonts/current/fonts`.
+    public func fontDirectory(_ root: String) -> String {
+        [root, UnionKind.fonts.exportName, Layout.current, UnionKind.fontsSet].joined(separator: "/")
+    }
+
+    // MARK: - refresh
+
+    /// True when the snap is known to be gone: the snap mount dir exists and `<smd>/<instance>` does not. A
+    /// missing mount dir or an error reading it never makes a snap look removed.
+    func snapGone(_ instance: String) -> Bool {
+        let files = SystemFiles(system: store.system)
+        guard (try? files.stat(settings.snapMountDir))??.kind == .directory else { return false }
+        do throws(Errno) {
+            return try files.lstat(settings.snapMountDir + "/" + instance) == nil
+        } catch {
+            return false
+        }
+    }
+
+    /// Whether the unions (and the owners' links) agree with the system, reading only links, the unions' `inputs`
+    /// and, for owners whose generation differs from those inputs, their two manifests. Nil when all agree.
+    public func check() throws(StoreError) -> String? {
+        let currents = try ownerCurrents()
+        let files = SystemFiles(system: store.system)
+        for (instance, generation) in currents.sorted(by: { $0.key < $1.key }) {
+            let snapDir = settings.snapMountDir + "/" + instance
+            if snapGone(instance) { return "\(instance) is no longer installed (\(snapDir))" }
+            if let revision = (try? files.readlink(snapDir + "/" + Layout.current))??.split(separator: "/").last,
+                String(revision) != generation
+            {
+                return "\(instance)'s current revision is \(revision), \(instance)/current names \(generation)"
+            }
+        }
+        let manCurrent = try store.link(Layout.current, of: UnionKind.man.exportName)
+        let fontsCurrent = try store.link(Layout.current, of: UnionKind.fonts.exportName)
+        if currents.isEmpty && manCurrent == nil && fontsCurrent == nil { return nil }
+        for kind in UnionKind.allCases {
+            guard let generation = try store.link(Layout.current, of: kind.exportName) else {
+                return "\(kind.exportName) has no current generation"
+            }
+            let inputs = try store.inputs(name: kind.exportName, generation: generation) ?? [:]
+            for instance in Set(currents.keys).union(inputs.keys).sorted()
+            where inputs[instance] != currents[instance] {
+                if try contentDiffers(kind, instance, inputs[instance], currents[instance]) {
+                    return "\(kind.exportName) was built from \(instance) \(inputs[instance] ?? "(none)"), "
+                        + "\(instance)/current is \(currents[instance] ?? "(none)")"
+                }
+            }
+        }
+        if manCurrent != nil {
+            let link = ManPageLink(settings: settings, root: try absoluteRoot(), system: store.system)
+            if link.needsUpdate() { return "\(link.path) does not name \(link.target)" }
+        }
+        return nil
+    }
+
+    /// Whether an owner's change between two generations matters to a union: for man pages, a different set of
+    /// names (entries go through `current`); for fonts, any font at all (entries name the generation).
+    func contentDiffers(_ kind: UnionKind, _ instance: String, _ old: String?, _ new: String?) throws(StoreError)
+        -> Bool
+    {
+        func names(_ generation: String?) -> Set<String>? {
+            guard let generation else { return [] }
+            guard let manifest = try? store.manifest(name: instance, generation: generation) else { return nil }
+            var result: Set<String> = []
+            for (set, entries) in manifest.sets where kind.unionSet(ofOwnerSet: set) != nil {
+                for entry in entries.keys { result.insert(set + "/" + entry) }
+            }
+            return result
+        }
+        guard let before = names(old), let after = names(new) else { return true }
+        switch kind {
+        case .man: return before != after
+        case .fonts: return !before.isEmpty || !after.isEmpty
+        }
+    }
+
+    /// `refresh`'s part: with nothing to do (see `check`) writes nothing and takes no lock; otherwise, under the
+    /// lock, switches each owner whose snap's current revision changed outside the hooks (or retires it when the
+    /// snap is gone or its revision exports nothing), each in the ordering of `switchOwner`, then brings the unions
+    /// in line.
+    public func refresh(wait: Bool = true, dryRun: Bool = false) throws -> Report {
+        guard let reason = try check() else { return Report() }
+        var report = Report()
+        if dryRun {
+            report.warnings.append(SnapdWarning(path: store.root, message: "would update the union views: \(reason)"))
+            return report
+        }
+        return try store.withWriter(wait: wait) { writer in
+            let linker = SnapExportsLinker(store: store, settings: settings, caches: .none)
+            for (instance, generation) in try ownerCurrents().sorted(by: { $0.key < $1.key })
+            where isSnapGeneration(instance, generation) {
+                let snapDir = settings.snapMountDir + "/" + instance
+                let files = SystemFiles(system: store.system)
+                if snapGone(instance) {
+                    let step = try switchOwner(writer, instance: instance, to: nil)
+                    report.merge(step)
+                    continue
+                }
+                guard
+                    let revision = (try? files.readlink(snapDir + "/" + Layout.current))??
+                        .split(separator: "/").last.map(String.init), revision != generation
+                else { continue }
+                do {
+                    let step = try linker.link(writer, instance: instance, revision: revision)
+                    if let unions = step.unions { report.merge(unions) }
+                    report.converged.append(instance)
+                } catch {
+                    report.warnings.append(
+                        SnapdWarning(
+                            path: snapDir + "/" + revision,
+                            message: "\(instance)'s current revision cannot be exported (\(error)); its exports "
+                                + "stay at \(generation)"))
+                }
+            }
+            let root = try absoluteRoot()
+            var unions: [UnionKind: Current] = [:]
+            for kind in UnionKind.allCases { unions[kind] = try unionCurrent(kind) }
+            var step = Report()
+            try apply(writer, &unions, root: root, currents: try ownerCurrents(), changed: [:], involved: nil, &step)
+            let link = ManPageLink(settings: settings, root: root, system: store.system)
+            if link.needsUpdate() { step.warnings += link.ensure() }
+            finish(&step, unions: unions, root: root)
+            report.merge(step)
+            return report
+        }
+    }
+}
+
+extension UnionExporter.Report {
+    mutating func merge(_ other: UnionExporter.Report) {
+        switched += other.switched
+        retired += other.retired
+        converged += other.converged
+        for conflict in other.conflicts where !conflicts.contains(conflict) { conflicts.append(conflict) }
+        for refusal in other.refused where !refused.contains(refusal) { refused.append(refusal) }
+        warnings += other.warnings
+    }
+}
+
+extension UnionKind {
+    /// The set an empty union still holds, so its directory exists for the consumer (and its inputs are kept).
+    var emptySet: String { self == .man ? "man1" : Self.fontsSet }
+}
+
+/// What the union views hold and what they refuse, read in full (every owner's current manifest): what `exports`
+/// and `status` report. Reads only; never locks.
+public struct UnionSurvey: Sendable {
+    /// One union as it is on disk, and what the rule makes of the owners now.
+    public struct Union: Sendable {
+        public var kind: UnionKind
+        public var current: String?
+        /// `set/entry` → owner, target; as the current generation holds them.
+        public var entries: [(set: String, entry: String, owner: String, target: String)]
+        public var conflicts: [UnionConflict]
+        public var refused: [UnionRefusal]
+        /// False when the current generation differs from what the owners imply now (run `refresh`).
+        public var upToDate: Bool
+    }
+
+    public var unions: [Union]
+    /// `<snap mount dir>/man` and what is there.
+    public var manLink: (path: String, target: String, state: String)
+    /// Owners and their current generations.
+    public var owners: [String: String]
+
+    /// Nil when there is no owner and no union at all.
+    public static func read(_ exporter: UnionExporter) throws(StoreError) -> UnionSurvey? {
+        let currents = try exporter.ownerCurrents()
+        let root = try exporter.absoluteRoot()
+        var unions: [Union] = []
+        var any = !currents.isEmpty
+        var owners: [UnionOwner] = []
+        for (instance, generation) in currents.sorted(by: { $0.key < $1.key }) {
+            owners.append(try exporter.owner(instance, generation))
+        }
+        for kind in UnionKind.allCases {
+            let current = try exporter.unionCurrent(kind)
+            if current != nil { any = true }
+            let view = UnionView.build(kind, root: root, owners: owners, previous: current?.manifest)
+            var entries: [(set: String, entry: String, owner: String, target: String)] = []
+            for (set, items) in (current?.manifest.sets ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for (entry, target) in items.sorted(by: { $0.key < $1.key }) {
+                    entries.append((set, entry, UnionView.owner(ofTarget: target, root: root) ?? "?", target))
+                }
+            }
+            let implied = view.manifest?.sets ?? [kind.emptySet: [:]]
+            let upToDate = current.map { $0.manifest.sets == implied } ?? owners.isEmpty
+            unions.append(
+                Union(
+                    kind: kind, current: current?.generation, entries: entries, conflicts: view.conflicts,
+                    refused: view.refused, upToDate: upToDate))
+        }
+        guard any else { return nil }
+        let link = ManPageLink(settings: exporter.settings, root: root, system: exporter.store.system)
+        let state: String
+        switch link.state() {
+        case .absent: state = "absent"
+        case .ours: state = "ours"
+        case .oursElsewhere(let value): state = "names another root's union (\(value))"
+        case .foreign(let what): state = "not ours: \(what)"
+        }
+        return UnionSurvey(unions: unions, manLink: (link.path, link.target, state), owners: currents)
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import GenerationStore
+import GenerationStoreTesting
+import Glibc
+import SnapdExport
+import Testing
+import TestSupport
+
+/// A snap world with generic snaps exporting man pages and fonts, linked through the hooks.
+struct UnionWorld {
+    let world: SnapWorld
+    var root: String { world.root }
+
+    init() throws { world = try SnapWorld() }
+    func remove() { world.remove() }
+
+    /// `<smd>/<instance>/<revision>` exporting `pages` (section from the name) and `fonts`; current set to it.
+    @discardableResult
+    func add(_ instance: String, _ revision: String, pages: [String] = [], fonts: [String] = [], current: Bool = true)
+        throws -> String
+    {
+        let path = try world.addRevision(instance, revision)
+        var sets: [String: [String: String]] = [:]
+        for page in pages {
+            let section = page.split(separator: ".").map(String.init).first { $0.first?.isNumber == true } ?? "1"
+            let relative = "usr/share/man/man\(section.prefix(1))/\(page)"
+            try world.write(path + "/" + relative, ".TH \(page) \(section)\n")
+            sets["man/man\(section.prefix(1))", default: [:]][page] = relative
+        }
+        for font in fonts {
+            try world.write(path + "/usr/share/fonts/\(font)", "font \(font) of \(instance) \(revision)\n")
+            sets["fonts", default: [:]][font] = "usr/share/fonts/\(font)"
+        }
+        let data = try JSONSerialization.data(withJSONObject: ["format": 1, "sets": sets])
+        try world.write(path + "/meta/exports.json", String(decoding: data, as: UTF8.self))
+        if current { try world.setCurrent(instance, revision) }
+        return path
+    }
+
+    func linker(_ system: any SystemCalls = LinuxSystemCalls()) -> SnapExportsLinker {
+        SnapExportsLinker(store: world.store(system), settings: world.settings(system: system))
+    }
+
+    func unions(_ system: any SystemCalls = LinuxSystemCalls()) -> UnionExporter {
+        UnionExporter(store: world.store(system), settings: world.settings(system: system))
+    }
+
+    @discardableResult
+    func link(_ instance: String, _ revision: String) throws -> SnapExportsLinker.Report {
+        try linker().link(instance: instance, revision: revision)
+    }
+
+    func current(_ name: String) -> String? { try? world.store().link("current", of: name) }
+
+    /// Union entries (`set/entry` → link target) of a union's current generation, read from disk.
+    func entries(_ union: String) -> [String: String] {
+        var result: [String: String] = [:]
+        let base = root + "/" + union + "/current"
+        func visit(_ relative: String) {
+            let full = relative.isEmpty ? base : base + "/" + relative
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: full)) ?? [] where !name.hasPrefix(".") {
+                let child = relative.isEmpty ? name : relative + "/" + name
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: base + "/" + child) {
+                    result[child] = target
+                } else {
+                    visit(child)
+                }
+            }
+        }
+        visit("")
+        return result
+    }
+
+    /// True when `path` resolves to an existing file.
+    func resolves(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// The generations of a union (or any name).
+    func generations(_ name: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + name)) ?? [])
+            .filter { !$0.hasPrefix(".") && $0 != "current" && $0 != "previous" }.sorted()
+    }
+}
+
+@Suite("Union views through link, unlink and refresh")
+struct UnionExporterTests {
+    @Test func linkPutsPagesAndFontsInTheUnionsAndTheManLinkInTheSnapMountDir() throws {
+        let world = try UnionWorld()
+        defer { world.remove() }
+        try world.add("htop", "1", pages: ["htop.1"], fonts: ["Htop.ttf"])
+        let report = try world.link("htop", "1")
+        #expect(report.unions?.switched.count == 2)
+        #expect(world.entries("@man") == ["man1/htop.1": world.root + "/htop/current/man/man1/htop.1"])
+        #expect(world.entries("@fonts") == ["fonts/Htop.ttf": world.root + "/htop/1/fonts/Htop.ttf"])
+        #expect(world.resolves(world.root + "/@man/current/man1/htop.1"))
+        let manLink = world.world.snapMountDir + "/man"
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: manLink)) == world.root + "/@man/current")
+        #expect(world.resolves(manLink + "/man1/htop.1"))
+    }
+
+    @Test func aRefreshWithTheSamePageNamesWritesNothingToTheManUnionAndRepublishesTheFonts() throws {
+        let world = try UnionWorld()
+        defer { world.remove() }
+        try world.add("htop", "1", pages: ["htop.1"], fonts: ["Htop.ttf"])
+        try world.link("htop", "1")
+        let man = treeSnapshot(world.root + "/@man")
+        let fontsBefore = world.current("@fonts")
+        try world.add("htop", "2", pages: ["htop.1"], fonts: ["Htop.ttf"])
+        try world.link("htop", "2")
+        #expect(treeSnapshot(world.root + "/@man") == man)
+        #expect(world.current("@fonts") != fontsBefore)
+        #expect(world.entries("@fonts") == ["fonts/Htop.ttf": world.root + "/htop/2/fonts/Htop.ttf"])
+        // refresh agrees (one small read per owner whose generation moved) and writes nothing.
+        #expect(try world.unions().check() == nil)
+        let everything = treeSnapshot(world.root)
+        #expect(try world.unions().refresh().changed == false)
+        #expect(treeSnapshot(world.root) == everything)
+    }
+
+    @Test func removedSnapsLeaveTheUnionsAtRefreshAndTheirNameIsRetired() throws {
+        let world = try UnionWorld()
+        defer { world.remove() }
+        try world.add("htop", "1", pages: ["htop.1"], fonts: ["Htop.ttf"])
+        try world.add("tio", "3", pages: ["tio.1"])
+        try world.link("htop", "1")
+        try world.link("tio", "3")
+        try world.world.removeSnap("htop")
+        #expect(try world.unions().check() != nil)
+        let report = try world.unions().refresh()
+        #expect(report.retired == ["htop"])
+        #expect(world.entries("@man") == ["man1/tio.1": world.root + "/tio/current/man/man1/tio.1"])
+        #expect(world.entries("@fonts").isEmpty && world.resolves(world.root + "/@fonts/current/fonts"))
+        #expect(world.current("htop") == nil && (try? world.world.store().link("previous", of: "htop")) == nil)
+        let again = try world.unions().check()
+        #expect(again == nil, "\(again ?? "")")
+        // gc then removes its generations (once the grace period is over) and the directory.
+        let later = SystemClock.wallNanoseconds() + GCOptions.defaultGraceNanoseconds + 1
+        let gc = try world.world.store().withWriter { writer in
+            try GenerationSources.collectGarbage(
+                with: writer, snapMountDir: world.world.snapMountDir, options: GCOptions(now: later))
+        }
+        #expect(gc.removedNames == ["htop"])
+        #expect(!FileManager.default.fileExists(atPath: world.root + "/htop"))
+    }
+
+    @Test func aNewcomerNeverTakesAHeldNameAndTheConflictNamesBothSnapsAndTheEntry() throws {
+        let world = try UnionWorld()
+        defer { world.remove() }
+        try world.add("b-fonts", "1", fonts: ["X.ttf"])
+        try world.add("a-fonts", "1", fonts: ["X.ttf", "A.ttf"])
+        try world.link("b-fonts", "1")
+        let report = try world.link("a-fonts", "1")
+        #expect(
+            report.unions?.conflicts == [
+                UnionConflict(union: "@fonts", set: "fonts", entry: "X.ttf", owner: "b-fonts", refused: "a-fonts")
+            ])
+        #expect(world.entries("@fonts")["fonts/X.ttf"] == world.root + "/b-fonts/1/fonts/X.ttf")
+        #expect(world.entries("@fonts")["fonts/A.ttf"] == world.root + "/a-fonts/1/fonts/A.ttf")
+        // Refreshing a-fonts does not move it either; removing b-fonts frees it for a-fonts.
+        try world.add("a-fonts", "2", fonts: ["X.ttf", "A.ttf"])
+        try world.link("a-fonts", "2")
+        #expect(world.entries("@fonts")["fonts/X.ttf"] == world.root + "/b-fonts/1/fonts/X.ttf")
+        try world.world.removeSnap("b-fonts")
+        try world.unions().refresh()
+        #expect(world.entries("@fonts")["fonts/X.ttf"] == world.root + "/a-fonts/2/fonts/X.ttf")
+    }
+
+    @Test func pagesNotNamedAfterTheSnapAreRefusedAndReported() throws {
+        let world = try UnionWorld()
+        defer { world.remove() }
+        try world.add("htop", "1", pages: ["htop.1", "ls.1"])
+        let report = try world.link("htop", "1")
+        #expect(report.unions?.refused.map(\.entry) == ["ls.1"])
+        #expect(world.entries("@man").keys.sorted() == ["man1/htop.1"])
+    }
+
+    @Test func aRevisionThatDropsAPageLosesItBeforeTheOwnerSwitchesAndAddsNewOnesAfter() throws {
+        let world = try UnionWorld()
+        defer { world.remove() }
+        try world.add("tool", "1", pages: ["tool.1", "tool-old.1"])
+        try world.link("tool", "1")
+        try world.add("tool", "2", pages: ["tool.1", "tool-new.1"])
+        // Record the order: the union without tool-old, then tool's switch, then the union with tool-new (the
+        // targets of the .next- links each switch makes, in order).
+        let recording = RecordingSystemCalls()
+        try world.linker(recording).link(instance: "tool", revision: "2")
+        let flips = recording.log.filter { $0.name == "symlinkat" && $0.arguments[1].hasPrefix(".next-") }
+            .map { $0.arguments[0] }
+        #expect(flips.count == 3 && flips[0].hasPrefix("u") && flips[1] == "2" && flips[2].hasPrefix("u"), "\(flips)")
+        #expect(world.entries("@man").keys.sorted() == ["man1/tool-new.1", "man1/tool.1"])
+        for entry in world.entries("@man").keys { #expect(world.resolves(world.root + "/@man/current/" + entry)) }
+    }
+}

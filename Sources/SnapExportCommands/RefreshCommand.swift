@@ -15,7 +15,9 @@ enum RefreshCommand: Command {
         Unusable sources are skipped with a warning naming the file. Exits 66, snapd/current unchanged, when no
         provider exists. SNAP_REEXEC in the environment is honoured as snapd honours it. When it published or
         switched, it ends with a gc pass of the snapd name with the default options (see 'gc'), so a snap
-        refresh needs one call; removals that come due with time alone are the gc timer's.
+        refresh needs one call; removals that come due with time alone are the gc timer's. Then the union views
+        of man pages and fonts (docs/exports.md): snaps removed or switched outside the hooks leave or follow,
+        checked with link reads; the pass also covers the unions switched and the snaps retired.
           --dry-run   only say what would be published, switched and collected
           --no-gc     skip the gc pass
           --json      print the result as JSON (its shape: docs/cli.md, "JSON output")

@@ -2,7 +2,7 @@ import GenerationStore
 import Glibc
 
 /// The host programs' caches refreshed after a union switch (docs/exports.md, "Caches"): `fc-cache <dir>` for the
-/// font union, `mandb -q <snap mount dir>/man` for the man union. Each runs only where it is installed, bounded in
+/// font union, `mandb -q -c -s <snap mount dir>/man` for the man union. Each runs only where it is installed, bounded in
 /// time (killed after `timeoutMilliseconds`), and a failure is a warning: the unions are already right, only a
 /// cache is stale until the program's next run.
 public struct ConsumerCaches: Sendable {
@@ -69,8 +69,12 @@ public struct ConsumerCaches: Sendable {
         if kinds.contains(.man), let program = find("mandb") {
             // Without a MANDB_MAP, mandb would write its index into the union itself: not run (man still finds
             // the pages by searching the directories; apropos and whatis do not).
+            // `-c` rebuilds that hierarchy's index: man-db 2.11's incremental update keeps the entry of a page
+            // whose link left the union (tested), so `whatis` would still list a removed snap's page; `-s` skips
+            // "stray cats", the pages man formatted into its cache, which would keep it too.
             if mandbMaps(manDirectory) {
-                warnings += run(program, ["mandb", "-q", manDirectory], about: manDirectory)
+                warnings += run(
+                    program, ["mandb", "-q", "-c", "-s", "-C", manpathConfig, manDirectory], about: manDirectory)
             }
         }
         return warnings

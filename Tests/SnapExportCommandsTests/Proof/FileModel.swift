@@ -95,6 +95,11 @@ struct FileModel: Sendable, Equatable {
                 remove(a)
                 place(moving, from: a, to: b)
             }
+        case .link(let a, let b):
+            try need(nodes[a] != nil && nodes[a] != .directory && !exists(b) && exists(Self.parent(b)), "cannot link")
+            nodes[b] = nodes[a]
+        case .touch:
+            break
         case .unlink(let p):
             try need(exists(p) && nodes[p] != .directory, "nothing to unlink")
             nodes[p] = nil

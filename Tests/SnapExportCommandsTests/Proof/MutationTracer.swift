@@ -15,6 +15,10 @@ struct Mutation: Sendable, Equatable, CustomStringConvertible {
         /// Bytes appended to a regular file opened for writing.
         case write(String, [UInt8])
         case symlink(target: String, String)
+        /// `linkat`: a second name for the inode at the first path (the store links symlinks, never follows them).
+        case link(String, String)
+        /// `futimens` of the modification time: times are not modelled, so no change to replay.
+        case touch(String)
         /// `renameat`, or `renameat2` with `RENAME_NOREPLACE` (`exchange` false) or `RENAME_EXCHANGE`.
         case rename(String, String, exchange: Bool)
         case unlink(String)
@@ -42,7 +46,8 @@ struct Mutation: Sendable, Equatable, CustomStringConvertible {
         switch kind {
         case .mkdir(let p), .create(let p), .write(let p, _), .unlink(let p), .rmdir(let p), .fsync(let p): return [p]
         case .symlink(_, let p): return [p]
-        case .rename(let a, let b, _): return [a, b]
+        case .rename(let a, let b, _), .link(let a, let b): return [a, b]
+        case .touch: return []
         }
     }
 
@@ -57,6 +62,8 @@ struct Mutation: Sendable, Equatable, CustomStringConvertible {
         case .create(let p): return "openat(\(p), O_CREAT)"
         case .write(let p, let bytes): return "write(\(p), \(bytes.count) bytes)"
         case .symlink(let t, let p): return "symlinkat(\(t), \(p))"
+        case .link(let a, let b): return "linkat(\(a), \(b))"
+        case .touch(let p): return "futimens(\(p))"
         case .rename(let a, let b, let exchange): return "\(call)(\(a), \(b)\(exchange ? ", RENAME_EXCHANGE" : ""))"
         case .unlink(let p): return "unlinkat(\(p))"
         case .rmdir(let p): return "unlinkat(\(p), AT_REMOVEDIR)"
@@ -189,6 +196,21 @@ final class MutationTracer: SystemCalls {
         if try attempt(.symlink(target: target, place)) { return }
         try base.symlinkat(target, dirfd, path)
         record(Mutation(kind: .symlink(target: target, place), home: inode(dirfd), call: "symlinkat"))
+    }
+
+    func linkat(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String, _ flags: Int32) throws(Errno) {
+        guard let from = relative(olddirfd, old), let to = relative(newdirfd, new) else {
+            return try base.linkat(olddirfd, old, newdirfd, new, flags)
+        }
+        if try attempt(.link(from, to)) { return }
+        try base.linkat(olddirfd, old, newdirfd, new, flags)
+        record(Mutation(kind: .link(from, to), home: inode(newdirfd), call: "linkat"))
+    }
+
+    func setModificationTime(_ fd: Int32, nanoseconds: Int64) throws(Errno) {
+        guard let place = relativeOfDescriptor(fd) else { return try base.setModificationTime(fd, nanoseconds: nanoseconds) }
+        if try attempt(.touch(place)) { return }
+        try base.setModificationTime(fd, nanoseconds: nanoseconds)
     }
 
     func readlinkat(_ dirfd: Int32, _ path: String) throws(Errno) -> String { try base.readlinkat(dirfd, path) }

@@ -41,7 +41,7 @@ struct PersistenceModel {
     private func creates(_ m: Mutation, _ path: String) -> Bool {
         switch m.kind {
         case .mkdir(let p), .create(let p), .symlink(_, let p): return p == path
-        case .rename(_, let b, _): return b == path
+        case .rename(_, let b, _), .link(_, let b): return b == path
         default: return false
         }
     }

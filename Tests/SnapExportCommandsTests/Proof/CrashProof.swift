@@ -11,6 +11,8 @@ struct CrashProofCase: Sendable, CustomStringConvertible {
     var globals: [String] = []
     /// Commands that build the root the operation starts from.
     var setUp: [[String]]
+    /// Run after `setUp`, given the root: plants what commands cannot make (leftovers), changes the snapd world.
+    var prepare: (@Sendable (_ root: String) throws -> Void)? = nil
     /// The operation.
     var operation: [String]
     /// Commands run after `repair` in every crash state: "the next switch/refresh/gc behaves".
@@ -84,6 +86,9 @@ enum CrashProof {
         model.nodes.filter { $0.key == path || $0.key.hasPrefix(path + "/") }
     }
 
+    /// Tags the failure of a state whose `current` moved while `previous` kept its old value (issue 9, item 2).
+    static let previousNotSet = "[previous not set]"
+
     static func isLeftover(_ problem: ExportStore.Problem) -> Bool {
         problem.path.contains("/.staging/") || problem.path.contains("/.trash/")
             || (problem.path.split(separator: "/").last?.hasPrefix(".next-") ?? false)
@@ -100,6 +105,7 @@ enum CrashProof {
                 throw CLIFailure(message: "set-up \(command) exited \(result.code): \(result.err)")
             }
         }
+        try proofCase.prepare?(root)
         let initial = try FileModel.read(root)
         let tracer = MutationTracer(root: root, sabotage: proofCase.sabotage)
         let result = run(proofCase.operation, root: root, globals: proofCase.globals, system: tracer)
@@ -203,6 +209,12 @@ enum CrashProof {
         guard let repaired = try? FileModel.read(root) else { return failures + ["cannot read the repaired root"] }
         let now = links(repaired)
         for name in names where now[name] != before[name] && now[name] != after[name] {
+            if let now = now[name], now.current == after[name]?.current, now.previous == before[name]?.previous {
+                failures.append(
+                    "\(previousNotSet) after repair \(name) has \(now): current is the new generation, previous still "
+                        + "\(now.previous ?? "absent"), not \(before[name]?.current ?? "absent") (what was current)")
+                continue
+            }
             failures.append(
                 "after repair \(name) has \(now[name].map(\.description) ?? "nothing"), neither before "
                     + "(\(before[name].map(\.description) ?? "nothing")) nor after (\(after[name].map(\.description) ?? "nothing"))")

@@ -70,14 +70,7 @@ struct CrashStateSwitchTests {
         let report = try CrashProof.prove(proofCase)
         print("crash states, \(proofCase.label): \(report)")
         #expect(report.killStates == report.trace.count + 1 && report.classes >= 3, "\(report)")
-        let exchangeLosesPrevious = report.failures.contains { $0.contains("RENAME_EXCHANGE") }
-        if exchangeLosesPrevious {
-            withKnownIssue(Comment(rawValue: previousLostFinding)) {
-                #expect(report.failures.isEmpty, "\(report)")
-            }
-        } else {
-            #expect(report.failures.isEmpty, "\(report)")
-        }
+        expectProven(report)
     }
 
     @Test("switch without its fsync or its rename over previous is caught: the checker can fail")
@@ -94,5 +87,19 @@ struct CrashStateSwitchTests {
         }
         let wrong = try CrashProof.prove(noPrevious)
         #expect(wrong.failures.contains { $0.contains("but current was g2 before") }, "\(wrong)")
+    }
+}
+
+/// Expects no failure in `report`, except the known one of issue 9 item 2 (`previous` not set after a crash between
+/// the exchange and the rename over `previous`), which is recorded as a known issue until the switch protocol
+/// records the outgoing `current` first.
+func expectProven(_ report: CrashProofReport, sourceLocation: SourceLocation = #_sourceLocation) {
+    let known = report.failures.filter { $0.contains(CrashProof.previousNotSet) }
+    let others = report.failures.filter { !$0.contains(CrashProof.previousNotSet) }
+    #expect(others.isEmpty, "\(report)", sourceLocation: sourceLocation)
+    if !known.isEmpty {
+        withKnownIssue(Comment(rawValue: previousLostFinding)) {
+            Issue.record("\(known.count) states: \(known.prefix(3))", sourceLocation: sourceLocation)
+        }
     }
 }

@@ -116,7 +116,7 @@ struct PersistenceModel {
                     : "torn \(choice.torn.map { "\($0 + 1): \(trace[$0])" })"
                 states.append(
                     CrashState(
-                        label: "power loss after \(k), \(what)", model: model, applied: k, afterLast: k == trace.count))
+                        label: "power loss after \(k)\(k > 0 ? " (\(trace[k - 1]))" : ""), \(what)", model: model, applied: k, afterLast: k == trace.count))
             }
         }
         return states

@@ -37,8 +37,20 @@ struct CrashStateMoreTests {
     @Test("refresh to a new snapd revision, link and unlink: every kill and power-loss state checks out",
         arguments: ["refresh", "link", "unlink"])
     func snapdStates(_ command: String) throws {
-        let world = try SnapdCommandWorld(hostVersion: "2.50")
+        let (world, proofCase) = try Self.snapdCase(command)
         defer { world.directory.remove() }
+        let report = try CrashProof.prove(proofCase)
+        print("crash states, \(command): \(report)")
+        expectProven(report)
+        #expect(report.mutations >= 3 && report.classes >= 3, "\(report)")
+    }
+}
+
+extension CrashStateMoreTests {
+    /// A snapd world (host snapd 2.50, the snapd snap's revision 1 at 2.60) and `command` as a proof case: refresh
+    /// or link to a new revision 2, or unlink of revision 2 (back to what remains).
+    static func snapdCase(_ command: String) throws -> (SnapdCommandWorld, CrashProofCase) {
+        let world = try SnapdCommandWorld(hostVersion: "2.50")
         try world.addSnap("snapd", "1", type: "snapd", version: "2.60")
         let globals = [
             "--host-root", world.base, "--snap-mount-dir", world.base + "/snap", "--libexec-dir",
@@ -58,18 +70,15 @@ struct CrashStateMoreTests {
             operation = ["unlink", "snapd", "2"]
         }
         let base = world.base
+        if command == "unlink" { try SnapdCommandWorld.addRevision(base: base, "2", version: "2.61") }
         let proofCase = CrashProofCase(
             label: command, globals: globals, setUp: setUp,
             prepare: { _ in
-                // A new snapd revision: refresh and link export it; unlink goes back to revision 1.
+                // A new snapd revision: refresh and link export it; unlink goes back to what remains.
                 try SnapdCommandWorld.addRevision(base: base, "2", version: "2.61")
             },
             operation: operation, next: [operation, ["gc", "--grace", "0", "--keep", "0"]])
-        if command == "unlink" { try SnapdCommandWorld.addRevision(base: base, "2", version: "2.61") }
-        let report = try CrashProof.prove(proofCase)
-        print("crash states, \(command): \(report)")
-        expectProven(report)
-        #expect(report.mutations >= 3 && report.classes >= 3, "\(report)")
+        return (world, proofCase)
     }
 }
 

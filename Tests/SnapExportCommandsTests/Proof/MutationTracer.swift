@@ -86,8 +86,8 @@ final class MutationTracer: SystemCalls {
         var files: [Int32: String] = [:]
         /// Mutating calls seen so far (whether they succeeded or not), for `failing`.
         var mutatingCalls = 0
-        /// The description of each mutating call as it was attempted, for naming injections.
-        var attempts: [String] = []
+        /// Each mutating call as it was attempted, for naming injections.
+        var attempts: [Mutation.Kind] = []
     }
 
     /// What to do with mutating call number `index` (0-based, in the order they are attempted): fail it with an
@@ -113,7 +113,8 @@ final class MutationTracer: SystemCalls {
 
     var mutations: [Mutation] { state.withLock { $0.mutations } }
     var outside: [String] { state.withLock { $0.outside } }
-    var attempts: [String] { state.withLock { $0.attempts } }
+    /// Every mutating call attempted, in order (the indices `Sabotage.fail` counts).
+    var attemptKinds: [Mutation.Kind] { state.withLock { $0.attempts } }
 
     // MARK: resolving descriptors
 
@@ -145,7 +146,7 @@ final class MutationTracer: SystemCalls {
     /// Counts a mutating call and applies the sabotage: throws, returns true to skip it, or false to perform it.
     private func attempt(_ kind: Mutation.Kind) throws(Errno) -> Bool {
         let index: Int = state.withLock {
-            $0.attempts.append(Mutation(kind: kind, call: "").description)
+            $0.attempts.append(kind)
             $0.mutatingCalls += 1
             return $0.mutatingCalls - 1
         }

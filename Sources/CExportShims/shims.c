@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/file.h>
 #include <sys/syscall.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #ifndef RENAME_NOREPLACE
@@ -35,6 +36,16 @@ const int CX_AT_REMOVEDIR = AT_REMOVEDIR;
 const int CX_AT_EMPTY_PATH = AT_EMPTY_PATH;
 
 int cx_syncfs(int fd) { return syncfs(fd); }
+
+long cx_getdents64(int fd, void *buffer, unsigned long count) {
+    return syscall(SYS_getdents64, fd, buffer, count);
+}
+const unsigned char CX_DT_DIR = DT_DIR;
+const unsigned char CX_DT_LNK = DT_LNK;
+const unsigned char CX_DT_REG = DT_REG;
+const unsigned char CX_DT_UNKNOWN = DT_UNKNOWN;
+const int CX_O_NONBLOCK = O_NONBLOCK;
+const int CX_O_NOCTTY = O_NOCTTY;
 
 int cx_flock(int fd, int operation) { return flock(fd, operation); }
 const int CX_LOCK_EX = LOCK_EX;

@@ -102,14 +102,38 @@ extension SystemCalls {
         }
     }
 
-    /// The manifest of the generation directory `directory` below `dirfd` (or of `dirfd` itself when
-    /// `directory` is empty); `directoryPath` is that generation's absolute path, for messages.
+    /// The whole manifest of the generation directory `directory` below `dirfd` (or of `dirfd` itself when
+    /// `directory` is empty); `directoryPath` is that generation's absolute path, for messages. Holds every entry:
+    /// for one generation's content only (publish's comparison, `ExportStore.manifest`); gc, `status` and `verify`
+    /// stream (`streamManifest`).
     func readManifest(
         _ dirfd: Int32, below directory: String = "", at directoryPath: String, _ context: String
     ) throws(StoreError) -> Manifest {
         let relative = directory.isEmpty ? Manifest.fileName : directory + "/" + Manifest.fileName
-        let file = directoryPath + "/" + Manifest.fileName
-        return try Manifest.decode(try readFile(dirfd, relative, at: file, context), path: file, context: context)
+        let path = directoryPath + "/" + Manifest.fileName
+        let file = try openManifest(dirfd, relative, at: path, context)
+        var reader = ManifestReader(system: self, fd: file.raw)
+        return try Manifest.collect(path: path, context) {
+            (set, entry) throws(ManifestReader.Failure) -> ManifestHeader in
+            try reader.read(headerOnly: false, set: set, entry: entry)
+        }
+    }
+
+    /// The entries of the directory `fd`, as `directoryEntries`; an error names `path`.
+    func entries(_ fd: Int32, at path: String, _ context: String) throws(StoreError) -> [DirectoryEntry] {
+        do {
+            return try directoryEntries(fd)
+        } catch {
+            throw .system("getdents64", error, path: path, context)
+        }
+    }
+
+    /// The kind of `entry` below `dirfd`: `d_type` when the listing gave it, else `lstat`; nil if it is gone.
+    func kind(of entry: DirectoryEntry, in dirfd: Int32, at path: String, _ context: String) throws(StoreError)
+        -> FileKind?
+    {
+        if let kind = entry.kind { return kind }
+        return try status(dirfd, entry.name, at: path, context)?.kind
     }
 }
 

@@ -45,8 +45,10 @@ public struct ExportStore: Sendable {
 
     func exportedNames(_ rootFd: Int32, _ context: String) throws(StoreError) -> [String] {
         var result: [String] = []
-        for entry in try system.names(rootFd, at: root, context) where !entry.hasPrefix(".") {
-            if try system.status(rootFd, entry, at: path(entry), context)?.kind == .directory { result.append(entry) }
+        for entry in try system.entries(rootFd, at: root, context) where !entry.name.hasPrefix(".") {
+            if try system.kind(of: entry, in: rootFd, at: path(entry.name), context) == .directory {
+                result.append(entry.name)
+            }
         }
         return result.sorted()
     }
@@ -71,8 +73,8 @@ public struct ExportStore: Sendable {
         return try system.readManifest(genFd.raw, at: path(name, generation), context)
     }
 
-    /// Only the `inputs` of a published generation's manifest (format 2), without decoding its entries when the
-    /// store wrote it (`Manifest.decodeInputs`): what checking a derived generation against its inputs costs.
+    /// Only the `inputs` of a published generation's manifest (format 2): from its header, one `pread` of 4 KiB
+    /// when the store wrote it; what checking a derived generation against its inputs costs.
     public func inputs(name: String, generation: String) throws(StoreError) -> [String: String]? {
         let context = "cannot read generation \(name)/\(generation)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
@@ -80,23 +82,32 @@ public struct ExportStore: Sendable {
         guard let rootFd = try openRoot(context) else {
             throw StoreError(.missingInput, context, "export root does not exist", path: root)
         }
-        let relative = name + "/" + generation + "/" + Manifest.fileName
-        let file = path(name, generation, Manifest.fileName)
-        return try Manifest.decodeInputs(
-            try system.readFile(rootFd.raw, relative, at: file, context), path: file, context: context)
+        return try system.readManifestHeader(
+            rootFd.raw, below: name + "/" + generation, at: path(name, generation), context
+        ).inputs
     }
 
-    /// The generation directories of `name` (sorted by name) with their manifests, nil where a manifest cannot
-    /// be read (`verify` says why).
+    /// The generation directories of `name` (sorted by name) with their manifests' headers, nil where a manifest
+    /// cannot be read (`verify` says why), from one listing of the name directory (`d_type`, so no `stat` per
+    /// generation where the filesystem reports it) and one `openat` + `fstat` + `pread` of 4 KiB per format 2
+    /// manifest. The listing's other names (links, markers) come back too, for the caller that needs them.
     func generations(of name: String, _ nameFd: Int32, _ context: String) throws(StoreError)
-        -> [(generation: String, manifest: Manifest?)]
+        -> (generations: [(generation: String, header: ManifestHeader?)], listing: [DirectoryEntry])
     {
-        var result: [(generation: String, manifest: Manifest?)] = []
-        for entry in try system.names(nameFd, at: path(name), context).sorted() where Layout.isGenerationName(entry) {
-            guard try system.status(nameFd, entry, at: path(name, entry), context)?.kind == .directory else { continue }
-            result.append((entry, try? system.readManifest(nameFd, below: entry, at: path(name, entry), context)))
+        let listing = try system.entries(nameFd, at: path(name), context)
+        var result: [(generation: String, header: ManifestHeader?)] = []
+        for entry in listing where Layout.isGenerationName(entry.name) {
+            guard try system.kind(of: entry, in: nameFd, at: path(name, entry.name), context) == .directory else {
+                continue
+            }
+            result.append(
+                (
+                    entry.name,
+                    try? system.readManifestHeader(nameFd, below: entry.name, at: path(name, entry.name), context)
+                ))
         }
-        return result
+        result.sort { $0.generation < $1.generation }
+        return (result, listing)
     }
 
     /// Current, previous and every generation of each exported name (all names, or only `only`).
@@ -122,10 +133,10 @@ public struct ExportStore: Sendable {
     }
 
     func nameStatus(_ name: String, _ nameFd: Int32, _ context: String) throws(StoreError) -> NameStatus {
-        var generations = try self.generations(of: name, nameFd, context).map { generation, manifest in
+        var generations = try self.generations(of: name, nameFd, context).generations.map { generation, header in
             GenerationSummary(
-                name: generation, entries: manifest?.entryCount, published: manifest?.published,
-                source: manifest?.source, version: manifest?.version)
+                name: generation, entries: header?.entries, published: header?.published, source: header?.source,
+                version: header?.version)
         }
         generations.sort { ($0.published ?? 0, $0.name) < ($1.published ?? 0, $1.name) }
         return NameStatus(

@@ -6,8 +6,8 @@ public enum GCPolicy {
         sourceGone: SourceGonePredicate
     ) -> [GCDecision] {
         let readable = history.generations.compactMap { item in
-            item.manifest.map { GenerationRecord(name: history.name, generation: item.generation, manifest: $0) }
-        }.sorted { ($0.manifest.published ?? 0, $0.generation) < ($1.manifest.published ?? 0, $1.generation) }
+            item.header.map { GenerationRecord(name: history.name, generation: item.generation, header: $0) }
+        }.sorted { ($0.header.published ?? 0, $0.generation) < ($1.header.published ?? 0, $1.generation) }
         let pinned: Set<String?> = [history.current, history.previous]
         var gone: Set<String> = []
         for record in readable where !pinned.contains(record.generation) && sourceGone(record, readable) {
@@ -18,8 +18,9 @@ public enum GCPolicy {
         var rank: [String: Int] = [:]
         for (index, record) in rest.enumerated() { rank[record.generation] = index + 1 }
 
-        let unreadable = history.generations.filter { $0.manifest == nil }.map(\.generation).sorted()
-        let ordered = readable.map { ($0.generation, Optional($0.manifest)) } + unreadable.map { ($0, Manifest?.none) }
+        let unreadable = history.generations.filter { $0.header == nil }.map(\.generation).sorted()
+        let ordered =
+            readable.map { ($0.generation, Optional($0.header)) } + unreadable.map { ($0, ManifestHeader?.none) }
         return ordered.map { generation, manifest in
             var protectedBy: [GCReason] = []
             if generation == history.current { protectedBy.append(.current) }

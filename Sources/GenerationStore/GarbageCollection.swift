@@ -60,8 +60,11 @@ extension StoreWriter {
         }
 
         var histories: [NameHistory] = []
+        var markers: [RetirementMarkers.Reading] = []
         for name in try store.exportedNames(rootFd, context) where only?.contains(name) ?? true {
-            histories.append(try history(of: name, context))
+            let (history, reading) = try history(of: name, context)
+            histories.append(history)
+            markers.append(reading)
         }
         let now = options.now ?? SystemClock.wallNanoseconds()
         // The namespace scan reads every process's mountinfo: do it only when some generation would otherwise go.
@@ -73,7 +76,7 @@ extension StoreWriter {
             let location = try ExportLocation.locate(root: store.root, system: system, procRoot: procRoot)
             report.scan = try MountNamespaceScan.scan(location, system: system, procRoot: procRoot)
         }
-        for history in histories {
+        for (history, reading) in zip(histories, markers) {
             let decisions = GCPolicy.decide(
                 history, scan: report.scan, options: options, now: now, sourceGone: sourceGone)
             report.decisions += decisions
@@ -85,7 +88,8 @@ extension StoreWriter {
                 remaining.remove(decision.generation)
                 report.removed.append(history.name + "/" + decision.generation)
             }
-            report.prunedMarkers += try pruneMarkers(of: history.name, keepingFor: remaining, dryRun: options.dryRun)
+            report.prunedMarkers += try pruneMarkers(
+                of: history.name, reading, keepingFor: remaining, dryRun: options.dryRun)
             if history.current == nil && history.previous == nil && remaining.isEmpty,
                 try removeRetiredDirectory(history.name, dryRun: options.dryRun)
             {
@@ -115,25 +119,30 @@ extension StoreWriter {
         return true
     }
 
-    /// Links, generations with their manifests, and retirement times of one name.
-    private func history(of name: String, _ context: String) throws(StoreError) -> NameHistory {
+    /// Links, generations with their manifests' headers, and retirement times of one name, from one listing of its
+    /// directory.
+    private func history(of name: String, _ context: String) throws(StoreError)
+        -> (NameHistory, RetirementMarkers.Reading)
+    {
         let nameFd = try nameDirectory(name, create: false, context)
-        let generations = try store.generations(of: name, nameFd, context)
-        return NameHistory(
+        let (generations, listing) = try store.generations(of: name, nameFd, context)
+        let reading = try RetirementMarkers.read(
+            system, nameFd, at: store.path(name), listing: listing.map(\.name), context)
+        let history = NameHistory(
             name: name,
             current: try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context),
             previous: try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context),
-            generations: generations,
-            retired: try RetirementMarkers.read(system, nameFd, at: store.path(name), context).latest)
+            generations: generations, retired: reading.latest)
+        return (history, reading)
     }
 
-    /// Removes the retirement markers of `name` that are not the latest of a generation in `existing`.
-    private func pruneMarkers(of name: String, keepingFor existing: Set<String>, dryRun: Bool) throws(StoreError)
-        -> [String]
-    {
+    /// Removes the retirement markers of `name` (as `reading` found them) that are not the latest of a generation
+    /// in `existing`.
+    private func pruneMarkers(
+        of name: String, _ reading: RetirementMarkers.Reading, keepingFor existing: Set<String>, dryRun: Bool
+    ) throws(StoreError) -> [String] {
         let context = "cannot prune retirement markers of \(name)"
         let nameFd = try nameDirectory(name, create: false, context)
-        let reading = try RetirementMarkers.read(system, nameFd, at: store.path(name), context)
         var latestEntry: [String: RetirementMarkers.Marker] = [:]
         for marker in reading.markers where existing.contains(marker.generation) {
             if let kept = latestEntry[marker.generation], (kept.time, kept.entry) > (marker.time, marker.entry) {

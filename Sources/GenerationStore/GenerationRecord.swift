@@ -1,12 +1,12 @@
-/// A published generation as the policy sees it: where it is and what its manifest says.
+/// A published generation as the policy sees it: where it is and what its manifest's header says.
 public struct GenerationRecord: Sendable, Equatable {
     public var name: String
     public var generation: String
-    public var manifest: Manifest
+    public var header: ManifestHeader
 
-    public init(name: String, generation: String, manifest: Manifest) {
+    public init(name: String, generation: String, header: ManifestHeader) {
         self.name = name
         self.generation = generation
-        self.manifest = manifest
+        self.header = header
     }
 }

@@ -1,16 +1,15 @@
-import FoundationEssentials
-
 /// What a generation holds: its source, version, link method and every set's entries with their targets.
 ///
-/// Stored as JSON in `<generation>/.manifest.json` (see docs/format.md). Two manifests have the same
-/// *content* when everything but the publication time is equal; publishing the same content again is a no-op.
-public struct Manifest: Codable, Sendable, Equatable {
+/// Stored as JSON in `<generation>/.manifest.json` (see docs/format.md), written in format 2 (header first) and
+/// read in format 1 or 2 by `ManifestReader`. Two manifests have the same *content* when everything but the
+/// publication time and the format they were written in is equal; publishing the same content again is a no-op.
+public struct Manifest: Sendable, Equatable {
     /// How entries are materialized. Only symlinks exist today.
-    public enum Method: String, Codable, Sendable {
+    public enum Method: String, Sendable {
         case symlink
     }
 
-    /// The on-disk format version: 1, or 2 for a manifest that records `inputs` (docs/format.md, "Format 2").
+    /// The format the manifest was read in (1 or 2); `encoded()` always writes `writtenFormat`.
     public var format: Int
     /// Where the content comes from, free text for humans and tools (`snap:snapd/21759`, `host`).
     public var source: String
@@ -23,20 +22,21 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// When the store published it, in nanoseconds since the Unix epoch; set by `publish`.
     public var published: Int64?
     /// The generations this one was built from (exported name → generation), for a generation derived from
-    /// others such as a union view; nil for one built from a source. Its presence makes the manifest format 2.
+    /// others such as a union view; nil for one built from a source. Part of the header (format 2).
     public var inputs: [String: String]?
-
-    /// The format versions this code reads.
-    public static let formats: ClosedRange<Int> = 1...2
 
     /// The file name of the manifest inside a generation directory.
     public static let fileName = ".manifest.json"
+    /// The format versions this code reads.
+    public static let formats: ClosedRange<Int> = 1...2
+    /// The format this code writes: 2, header first (docs/format.md, "Format 2").
+    public static let writtenFormat = 2
 
     public init(
         source: String, version: String? = nil, method: Method = .symlink, sets: [String: [String: String]],
         published: Int64? = nil, inputs: [String: String]? = nil
     ) {
-        self.format = inputs == nil ? 1 : 2
+        self.format = Self.writtenFormat
         self.source = source
         self.version = version
         self.method = method
@@ -48,10 +48,11 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// The number of entries over all sets.
     public var entryCount: Int { sets.values.reduce(0) { $0 + $1.count } }
 
-    /// Equal in everything but the publication time.
+    /// Equal in everything but the publication time and the format it was written in (a generation of format 1
+    /// and the same content about to be written in format 2 are the same generation).
     public func hasSameContent(as other: Manifest) -> Bool {
-        format == other.format && source == other.source && version == other.version && method == other.method
-            && sets == other.sets && inputs == other.inputs
+        source == other.source && version == other.version && method == other.method && sets == other.sets
+            && inputs == other.inputs
     }
 
     /// Checks every name and target (NameRules), so nothing published can leave its generation.
@@ -74,7 +75,11 @@ public struct Manifest: Codable, Sendable, Equatable {
                 try NameRules.validateTarget(target, entry: entry, context: context + " (set '\(set)')")
             }
         }
-        let paths = Set(sets.keys)
+        try Self.validateNesting(Set(sets.keys), context: context)
+    }
+
+    /// No set lies inside another (`man` and `man/man1` together are refused).
+    static func validateNesting(_ paths: Set<String>, context: String) throws(StoreError) {
         for set in paths {
             var prefix = ""
             for part in set.split(separator: "/").dropLast() {
@@ -82,73 +87,134 @@ public struct Manifest: Codable, Sendable, Equatable {
                 if paths.contains(prefix) {
                     throw StoreError(.badData, context, "set '\(set)' lies inside set '\(prefix)'")
                 }
-                if let entries = sets[prefix], entries[String(part)] != nil {
-                    throw StoreError(.badData, context, "set '\(set)' collides with an entry of set '\(prefix)'")
-                }
             }
         }
     }
 
-    /// Decodes a manifest from JSON bytes; the error names `path`.
+    /// Decodes a manifest from JSON bytes (format 1 or 2, any layout; `ManifestReader`); the error names `path`.
     public static func decode(_ bytes: [UInt8], path: String, context: String) throws(StoreError) -> Manifest {
-        do {
-            return try JSONDecoder().decode(Manifest.self, from: Data(bytes))
-        } catch {
-            throw StoreError(.badData, context, "malformed manifest: \(describe(error))", path: path)
+        var reader = ManifestReader(bytes: bytes)
+        return try collect(path: path, context) { (set, entry) throws(ManifestReader.Failure) -> ManifestHeader in
+            try reader.read(headerOnly: false, set: set, entry: entry)
         }
     }
 
-    /// Encodes the manifest as stable, sorted, indented JSON.
-    public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        // Encoding plain strings and integers cannot fail.
-        let data = (try? encoder.encode(self)) ?? Data()
-        return Array(data) + [UInt8(ascii: "\n")]
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return "wrong type at '\(path)'"
-        case DecodingError.dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? "not valid JSON" : "invalid value at '\(path)'"
-        default: return "\(error)"
-        }
-    }
-
-    /// Only the `inputs` of a manifest's bytes, without decoding its sets when the store wrote it: the encoding
-    /// sorts the keys (`inputs` comes before `sets`) and indents the top level by two spaces, so the part before
-    /// the line `  "sets" : ` is a complete object once closed. Anything else is decoded whole.
+    /// Only the `inputs` of a manifest's bytes: from its header, without the entries when it is laid out header
+    /// first (format 2 as the store writes it); anything else is read whole.
     public static func decodeInputs(_ bytes: [UInt8], path: String, context: String) throws(StoreError)
         -> [String: String]?
     {
-        struct Header: Decodable { var inputs: [String: String]? }
-        let marker = Array("\n  \"sets\" : ".utf8)
-        if let start = bytes.firstRange(of: marker)?.lowerBound {
-            var prefix = Array(bytes[..<start])
-            if prefix.last == UInt8(ascii: ",") { prefix.removeLast() }
-            prefix += Array("\n}".utf8)
-            if let header = try? JSONDecoder().decode(Header.self, from: Data(prefix)) { return header.inputs }
+        var reader = ManifestReader(bytes: bytes)
+        do throws(ManifestReader.Failure) {
+            return try reader.read(headerOnly: true).inputs
+        } catch {
+            throw error.storeError(path: path, context)
         }
-        return try decode(bytes, path: path, context: context).inputs
     }
 
-    enum CodingKeys: String, CodingKey {
-        case format, source, version, method, sets, published, inputs
+    /// A manifest built from a header and the entries a reader hands out; the error names `path`.
+    static func collect(
+        path: String, _ context: String,
+        _ read:
+            (
+                _ set: (String) throws(ManifestReader.Failure) -> Void,
+                _ entry: (String, String, String) throws(ManifestReader.Failure) -> Void
+            ) throws(ManifestReader.Failure) -> ManifestHeader
+    ) throws(StoreError) -> Manifest {
+        var sets: [String: [String: String]] = [:]
+        let header: ManifestHeader
+        do throws(ManifestReader.Failure) {
+            header = try read(
+                { set in sets[set] = sets[set] ?? [:] },
+                { set, entry, target in sets[set, default: [:]][entry] = target })
+        } catch {
+            throw error.storeError(path: path, context)
+        }
+        var manifest = Manifest(
+            source: header.source, version: header.version, method: header.method, sets: sets,
+            published: header.published, inputs: header.inputs)
+        manifest.format = header.format
+        return manifest
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        format = try container.decodeIfPresent(Int.self, forKey: .format) ?? 1
-        source = try container.decode(String.self, forKey: .source)
-        version = try container.decodeIfPresent(String.self, forKey: .version)
-        method = try container.decodeIfPresent(Method.self, forKey: .method) ?? .symlink
-        sets = try container.decode([String: [String: String]].self, forKey: .sets)
-        published = try container.decodeIfPresent(Int64.self, forKey: .published)
-        inputs = try container.decodeIfPresent([String: String].self, forKey: .inputs)
+    /// Encodes the manifest in format 2: indented JSON, the header first (`format`, `source`, `version`, `method`,
+    /// `published`, `inputs`, `entries`), then `sets`, last, with sets and entries in byte order; one entry per line.
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + entryCount * 96)
+        func key(_ name: String, indent: Int) {
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent))
+            Self.appendJSONString(name, to: &out)
+            out.append(contentsOf: ": ".utf8)
+        }
+        out.append(contentsOf: "{\n".utf8)
+        key("format", indent: 2)
+        out.append(contentsOf: "\(Self.writtenFormat),\n".utf8)
+        key("source", indent: 2)
+        Self.appendJSONString(source, to: &out)
+        out.append(contentsOf: ",\n".utf8)
+        if let version {
+            key("version", indent: 2)
+            Self.appendJSONString(version, to: &out)
+            out.append(contentsOf: ",\n".utf8)
+        }
+        key("method", indent: 2)
+        Self.appendJSONString(method.rawValue, to: &out)
+        out.append(contentsOf: ",\n".utf8)
+        if let published {
+            key("published", indent: 2)
+            out.append(contentsOf: "\(published),\n".utf8)
+        }
+        if let inputs {
+            key("inputs", indent: 2)
+            out.append(UInt8(ascii: "{"))
+            for (index, name) in inputs.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                out.append(contentsOf: (index == 0 ? "\n" : ",\n").utf8)
+                key(name, indent: 4)
+                Self.appendJSONString(inputs[name, default: ""], to: &out)
+            }
+            out.append(contentsOf: (inputs.isEmpty ? "},\n" : "\n  },\n").utf8)
+        }
+        key("entries", indent: 2)
+        out.append(contentsOf: "\(entryCount),\n".utf8)
+        key("sets", indent: 2)
+        out.append(UInt8(ascii: "{"))
+        let byBytes: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for (setIndex, set) in sets.keys.sorted(by: byBytes).enumerated() {
+            out.append(contentsOf: (setIndex == 0 ? "\n" : ",\n").utf8)
+            key(set, indent: 4)
+            out.append(UInt8(ascii: "{"))
+            let entries = sets[set, default: [:]]
+            for (index, entry) in entries.keys.sorted(by: byBytes).enumerated() {
+                out.append(contentsOf: (index == 0 ? "\n" : ",\n").utf8)
+                key(entry, indent: 6)
+                Self.appendJSONString(entries[entry, default: ""], to: &out)
+            }
+            out.append(contentsOf: (entries.isEmpty ? "}" : "\n    }").utf8)
+        }
+        out.append(contentsOf: (sets.isEmpty ? "}\n}\n" : "\n  }\n}\n").utf8)
+        return out
+    }
+
+    /// `text` as a JSON string: `"` and `\` escaped, control characters as `\n`, `\t`… or `\u00XX`, the rest
+    /// (`/` and non-ASCII included) as is.
+    static func appendJSONString(_ text: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x09: out.append(contentsOf: #"\t"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            case 0..<0x20:
+                out.append(contentsOf: #"\u00"#.utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }

@@ -3,13 +3,14 @@ public struct NameHistory: Sendable {
     public var name: String
     public var current: String?
     public var previous: String?
-    /// Every generation directory with its manifest (nil when unreadable).
-    public var generations: [(generation: String, manifest: Manifest?)]
+    /// Every generation directory with its manifest's header (nil when unreadable).
+    public var generations: [(generation: String, header: ManifestHeader?)]
     /// Generation → when it last stopped being current (retirement markers).
     public var retired: [String: Int64]
 
     public init(
-        name: String, current: String?, previous: String?, generations: [(generation: String, manifest: Manifest?)],
+        name: String, current: String?, previous: String?,
+        generations: [(generation: String, header: ManifestHeader?)],
         retired: [String: Int64]
     ) {
         self.name = name

@@ -25,6 +25,10 @@ public struct OpenOptions: OptionSet, Sendable, Hashable {
     public static var directory: OpenOptions { OpenOptions(rawValue: CX_O_DIRECTORY) }
     /// `O_NOFOLLOW`: fail with `ELOOP` if the last component is a symlink.
     public static var noFollow: OpenOptions { OpenOptions(rawValue: CX_O_NOFOLLOW) }
+    /// `O_NONBLOCK`: opening a FIFO does not wait for a writer (and reading it fails with `EAGAIN`).
+    public static var nonBlocking: OpenOptions { OpenOptions(rawValue: CX_O_NONBLOCK) }
+    /// `O_NOCTTY`: a terminal never becomes the controlling terminal.
+    public static var noControllingTerminal: OpenOptions { OpenOptions(rawValue: CX_O_NOCTTY) }
 }
 
 extension SystemCalls {

@@ -23,12 +23,15 @@ enum RetirementMarkers {
         return Layout.retiredPrefix + String(repeating: "0", count: max(0, 19 - digits.count)) + digits + "-" + suffix
     }
 
-    static func read(_ system: any SystemCalls, _ nameFd: Int32, at path: String, _ context: String) throws(StoreError)
-        -> Reading
-    {
+    /// The markers of the name directory `nameFd`; `listing` is its names when the caller has just listed it.
+    static func read(
+        _ system: any SystemCalls, _ nameFd: Int32, at path: String, listing: [String]? = nil, _ context: String
+    ) throws(StoreError) -> Reading {
         var markers: [Marker] = []
         var latest: [String: Int64] = [:]
-        for entry in try system.names(nameFd, at: path, context) where entry.hasPrefix(Layout.retiredPrefix) {
+        let names: [String]
+        if let listing { names = listing } else { names = try system.names(nameFd, at: path, context) }
+        for entry in names where entry.hasPrefix(Layout.retiredPrefix) {
             let stamp = entry.dropFirst(Layout.retiredPrefix.count).prefix { $0 != "-" }
             guard let time = Int64(stamp),
                 let generation = try system.link(nameFd, entry, at: path + "/" + entry, context)

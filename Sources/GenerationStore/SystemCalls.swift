@@ -42,6 +42,13 @@ public protocol SystemCalls: Sendable {
     func flock(_ fd: Int32, _ operation: Int32) throws(Errno)
     func write(_ fd: Int32, _ bytes: [UInt8]) throws(Errno)
     func read(_ fd: Int32) throws(Errno) -> [UInt8]
+    /// `pread`: up to `buffer.count` bytes at `offset` into `buffer`; the count read, 0 at the end of the file.
+    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(Errno) -> Int
+    /// `getdents64`: directory records (`struct linux_dirent64`) from `fd`'s position into `buffer`; the bytes
+    /// filled, 0 at the end. `DirectoryEntries` walks them.
+    func getdents(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int
+    /// `lseek(fd, offset, SEEK_SET)` (a directory's listing starts again at 0).
+    func seek(_ fd: Int32, _ offset: Int64) throws(Errno)
     /// Names in a directory, without `.` and `..` (readdir on a duplicate of `fd`).
     func listDirectory(_ fd: Int32) throws(Errno) -> [String]
     /// The id of the mount `fd` lies on (`statx` `STATX_MNT_ID`); `ENOSYS` where the kernel cannot say.
@@ -163,6 +170,18 @@ public struct LinuxSystemCalls: SystemCalls {
             if count == 0 { return result }
             result.append(contentsOf: chunk[0..<count])
         }
+    }
+
+    public func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(Errno) -> Int {
+        try valueOrErrno { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
+    }
+
+    public func getdents(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        try valueOrErrno { cx_getdents64(fd, buffer.baseAddress, UInt(buffer.count)) }
+    }
+
+    public func seek(_ fd: Int32, _ offset: Int64) throws(Errno) {
+        _ = try valueOrErrno { Glibc.lseek(fd, off_t(offset), SEEK_SET) }
     }
 
     public func realpath(_ path: String) throws(Errno) -> String {

@@ -82,83 +82,145 @@ extension ExportStore {
         return problems
     }
 
-    /// The expected tree of a generation: directories by name, entries by name with their targets.
-    private indirect enum Node {
-        case directory([String: Node])
-        case link(String)
-    }
-
+    /// Checks one generation against its manifest, streamed: memory holds the set paths, never the entries.
+    ///
+    /// Pass 1 reads the manifest once and checks each entry where it should be (one `readlinkat` relative to its
+    /// set directory, opened component by component without following links): missing, not a symlink, or another
+    /// target. Pass 2 lists the directories: the generation's top and the directories above the sets by name
+    /// (they hold only set path parts), each set directory by count; only a set directory holding more names
+    /// than its entries found is listed by name against its entries (read again, for that set alone).
     private func verifyGeneration(_ name: String, _ generation: String, _ nameFd: Int32, _ context: String)
         throws(StoreError) -> [Problem]
     {
         let genPath = path(name, generation)
         let genFd = try system.openDirectory(nameFd, generation, at: genPath, context)
         let manifestPath = genPath + "/" + Manifest.fileName
-        let manifest: Manifest
-        do {
-            manifest = try system.readManifest(genFd.raw, at: genPath, context)
-            try manifest.validate(context: "")
-        } catch {
+        var problems: [Problem] = []
+        var sets = SetDirectories(system: system, generationFd: genFd.raw, generationPath: genPath)
+        defer { sets.closeAll() }
+        do throws(StoreError) {
+            _ = try system.streamManifest(
+                genFd.raw, at: genPath, headerOnly: false, "",
+                set: { (set) throws(StoreError) in _ = try sets.open(set, &problems, context) },
+                entry: { (set, entry, target) throws(StoreError) in
+                    let setFd = try sets.open(set, &problems, context)
+                    try NameRules.validateComponent(entry, what: "entry name", context: "set '\(set)'")
+                    try NameRules.validateTarget(target, entry: entry, context: "set '\(set)'")
+                    guard let setFd else { return }
+                    let entryPath = genPath + "/" + set + "/" + entry
+                    do throws(Errno) {
+                        let actual = try system.readlinkat(setFd, entry)
+                        sets.found[set, default: 0] += 1
+                        if actual != target {
+                            problems.append(
+                                Problem(path: entryPath, message: "points to '\(actual)', manifest says '\(target)'"))
+                        }
+                    } catch .noSuchFileOrDirectory {
+                        problems.append(Problem(path: entryPath, message: "missing entry listed in the manifest"))
+                    } catch .invalidArgument {
+                        sets.found[set, default: 0] += 1
+                        problems.append(Problem(path: entryPath, message: "is not a symlink"))
+                    } catch {
+                        throw .system("readlinkat", error, path: entryPath, context)
+                    }
+                })
+            try Manifest.validateNesting(Set(sets.order), context: "")
+        } catch  where error.path == nil || error.path == manifestPath {
             let reason = error.kind == .missingInput ? "generation has no manifest" : error.reason
             return [Problem(path: manifestPath, message: reason)]
         }
-        var tree: [String: Node] = [:]
-        for (set, entries) in manifest.sets {
-            var links: [String: Node] = [:]
-            for (entry, target) in entries { links[entry] = .link(target) }
-            tree = Self.insert(set.split(separator: "/").map(String.init), links, into: tree)
+        // Pass 2: what is there that the manifest does not list.
+        var directories: [String: Set<String>] = ["": [Manifest.fileName]]
+        for set in sets.order {
+            var parent = ""
+            for part in set.split(separator: "/") {
+                directories[parent, default: []].insert(String(part))
+                parent = parent.isEmpty ? String(part) : parent + "/" + part
+            }
         }
-        var problems: [Problem] = []
-        try compare(genFd.raw, at: genPath, expected: tree, isTop: true, &problems, context)
+        for (directory, expected) in directories.sorted(by: { $0.key < $1.key }) {
+            guard let fd = directory.isEmpty ? genFd.raw : sets.intermediate[directory] else { continue }
+            let directoryPath = directory.isEmpty ? genPath : genPath + "/" + directory
+            for entry in try system.entries(fd, at: directoryPath, context).map(\.name).sorted()
+            where !expected.contains(entry) {
+                problems.append(Problem(path: directoryPath + "/" + entry, message: "extra entry not in the manifest"))
+            }
+        }
+        for set in sets.order {
+            guard let setFd = sets.fds[set] else { continue }
+            let setPath = genPath + "/" + set
+            let count = try system.call("getdents64", at: setPath, context) { () throws(Errno) -> Int in
+                try system.directoryEntryCount(setFd)
+            }
+            if count == sets.found[set, default: 0] { continue }
+            var listed: Set<String> = []
+            _ = try system.streamManifest(
+                genFd.raw, at: genPath, headerOnly: false, context,
+                entry: { (entrySet, entry, _) throws(StoreError) in
+                    if entrySet == set { listed.insert(entry) }
+                })
+            for entry in try system.entries(setFd, at: setPath, context).map(\.name).sorted()
+            where !listed.contains(entry) {
+                problems.append(Problem(path: setPath + "/" + entry, message: "extra entry not in the manifest"))
+            }
+        }
         return problems
     }
+}
 
-    private static func insert(_ parts: [String], _ links: [String: Node], into tree: [String: Node]) -> [String: Node]
+/// The set directories of one generation as `verify` meets them in its manifest, each opened once.
+private struct SetDirectories {
+    let system: any SystemCalls
+    let generationFd: Int32
+    let generationPath: String
+    /// Set paths in the order the manifest gives them.
+    var order: [String] = []
+    /// Set path → its directory (absent when it is missing or not a directory: reported once).
+    var fds: [String: Int32] = [:]
+    /// Directory above a set (`man` for `man/man1`) → its descriptor.
+    var intermediate: [String: Int32] = [:]
+    /// Set path → entries found as links or other files.
+    var found: [String: Int] = [:]
+    var seen: Set<String> = []
+
+    /// The directory of `set`, opened component by component without following links on first sight; nil (and a
+    /// problem) when a component is missing or not a directory.
+    mutating func open(_ set: String, _ problems: inout [ExportStore.Problem], _ context: String) throws(StoreError)
+        -> Int32?
     {
-        guard let first = parts.first else { return tree }
-        var tree = tree
-        if parts.count == 1 {
-            tree[first] = .directory(links)
-        } else {
-            var children: [String: Node] = [:]
-            if case .directory(let existing) = tree[first] { children = existing }
-            tree[first] = .directory(insert(Array(parts.dropFirst()), links, into: children))
-        }
-        return tree
-    }
-
-    private func compare(
-        _ dirFd: Int32, at dirPath: String, expected: [String: Node], isTop: Bool, _ problems: inout [Problem],
-        _ context: String
-    ) throws(StoreError) {
-        let actual = Set(try system.names(dirFd, at: dirPath, context))
-        for extra in actual.subtracting(expected.keys).sorted() where !(isTop && extra == Manifest.fileName) {
-            problems.append(Problem(path: dirPath + "/" + extra, message: "extra entry not in the manifest"))
-        }
-        for (child, node) in expected.sorted(by: { $0.key < $1.key }) {
-            let childPath = dirPath + "/" + child
-            guard actual.contains(child), let status = try system.status(dirFd, child, at: childPath, context) else {
-                problems.append(Problem(path: childPath, message: "missing entry listed in the manifest"))
+        if seen.contains(set) { return fds[set] }
+        try NameRules.validateSetPath(set, context: "")
+        seen.insert(set)
+        order.append(set)
+        var fd = generationFd
+        var relative = ""
+        let parts = set.split(separator: "/").map(String.init)
+        for (index, part) in parts.enumerated() {
+            relative = relative.isEmpty ? part : relative + "/" + part
+            if index < parts.count - 1, let known = intermediate[relative] {
+                fd = known
                 continue
             }
-            switch node {
-            case .link(let target):
-                if status.kind != .symlink {
-                    problems.append(Problem(path: childPath, message: "is not a symlink"))
-                } else if let actualTarget = try system.link(dirFd, child, at: childPath, context),
-                    actualTarget != target
-                {
-                    problems.append(
-                        Problem(path: childPath, message: "points to '\(actualTarget)', manifest says '\(target)'"))
-                }
-            case .directory(let children):
-                guard status.kind == .directory else {
-                    problems.append(Problem(path: childPath, message: "is not a directory"))
-                    continue
-                }
-                let childFd = try system.openDirectory(dirFd, child, at: childPath, context)
-                try compare(childFd.raw, at: childPath, expected: children, isTop: false, &problems, context)
+            let partPath = generationPath + "/" + relative
+            do {
+                let opened = try system.open(fd, part, [.directory, .noFollow])
+                fd = opened
+                if index < parts.count - 1 { intermediate[relative] = opened } else { fds[set] = opened }
+            } catch .noSuchFileOrDirectory {
+                problems.append(ExportStore.Problem(path: partPath, message: "missing entry listed in the manifest"))
+                return nil
+            } catch .notDirectory, .tooManySymbolicLinks {
+                problems.append(ExportStore.Problem(path: partPath, message: "is not a directory"))
+                return nil
+            } catch {
+                throw .system("openat", error, path: partPath, context)
             }
         }
+        return fds[set]
+    }
+
+    func closeAll() {
+        for fd in fds.values { system.close(fd) }
+        for fd in intermediate.values { system.close(fd) }
     }
 }

@@ -157,6 +157,21 @@ public final class RecordingSystemCalls: SystemCalls {
         return try base.read(fd)
     }
 
+    public func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(Errno) -> Int {
+        try enter("pread", [opened(fd)])
+        return try base.pread(fd, buffer, offset)
+    }
+
+    public func getdents(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        try enter("getdents", [opened(fd)])
+        return try base.getdents(fd, buffer)
+    }
+
+    public func seek(_ fd: Int32, _ offset: Int64) throws(Errno) {
+        try enter("lseek", [opened(fd)])
+        try base.seek(fd, offset)
+    }
+
     public func listDirectory(_ fd: Int32) throws(Errno) -> [String] {
         try enter("listDirectory", [])
         return try base.listDirectory(fd)

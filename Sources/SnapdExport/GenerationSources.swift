@@ -21,13 +21,13 @@ public enum GenerationSources {
         let mountDir =
             snapMountDir.count > 1 && snapMountDir.hasSuffix("/") ? String(snapMountDir.dropLast()) : snapMountDir
         return { record, siblings in
-            switch SnapSource(manifestSource: record.manifest.source) {
+            switch SnapSource(manifestSource: record.header.source) {
             case .host:
                 guard let index = siblings.firstIndex(where: { $0.generation == record.generation }) else {
                     return false
                 }
                 let later = siblings[(index + 1)...]
-                return later.contains { SnapSource(manifestSource: $0.manifest.source) == .host }
+                return later.contains { SnapSource(manifestSource: $0.header.source) == .host }
             case .snap(let instance, let revision):
                 return snapRevisionGone(instance: instance, revision: revision, mountDir: mountDir, system: system)
             case nil:

@@ -13,10 +13,12 @@ import Testing
         _ count: Int, current: String?, previous: String?, retired: [String: Int64] = [:],
         sources: [String: String] = [:]
     ) -> NameHistory {
-        let generations = (1...count).map { index -> (generation: String, manifest: Manifest?) in
+        let generations = (1...count).map { index -> (generation: String, header: ManifestHeader?) in
             let name = "g\(index)"
             let published = now - Int64(count - index + 1) * 60 * minute
-            return (name, Manifest(source: sources[name] ?? "cli", sets: ["tools": ["x": "/x"]], published: published))
+            return (
+                name, Manifest(source: sources[name] ?? "cli", sets: ["tools": ["x": "/x"]], published: published).header
+            )
         }
         return NameHistory(
             name: "snapd", current: current, previous: previous, generations: generations, retired: retired)
@@ -68,7 +70,7 @@ import Testing
 
     @Test func aFreshlyPublishedGenerationIsWithinTheGracePeriodUntilGraceIsZero() {
         var history = Self.history(3, current: "g2", previous: "g1")
-        history.generations[2].manifest?.published = Self.now - Self.minute
+        history.generations[2].header?.published = Self.now - Self.minute
         let withGrace = GCPolicy.decide(
             history, scan: Self.noScan, options: GCOptions(keep: 0), now: Self.now, sourceGone: { _, _ in true })
         #expect(Self.verdicts(withGrace)["g3"] == "keep:grace,source-gone")
@@ -119,7 +121,7 @@ import Testing
 
     @Test func aGenerationWithAnUnreadableManifestIsKept() {
         var history = Self.history(3, current: "g3", previous: "g2")
-        history.generations[0].manifest = nil
+        history.generations[0].header = nil
         let decisions = GCPolicy.decide(
             history, scan: Self.noScan, options: GCOptions(keep: 0, graceNanoseconds: 0), now: Self.now,
             sourceGone: { _, _ in true })
@@ -131,10 +133,10 @@ import Testing
         let decisions = GCPolicy.decide(
             history, scan: Self.noScan, options: GCOptions(keep: 5, graceNanoseconds: 0), now: Self.now,
             sourceGone: { record, siblings in
-                guard record.manifest.source == "host",
+                guard record.header.source == "host",
                     let index = siblings.firstIndex(where: { $0.generation == record.generation })
                 else { return false }
-                return siblings[(index + 1)...].contains { $0.manifest.source == "host" }
+                return siblings[(index + 1)...].contains { $0.header.source == "host" }
             })
         #expect(Self.verdicts(decisions)["g1"] == "remove:source-gone")
         #expect(Self.verdicts(decisions)["g3"] == "keep:keep-n")

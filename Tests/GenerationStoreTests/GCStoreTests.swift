@@ -24,7 +24,7 @@ import TestSupport
         return (store, now)
     }
 
-    static let gone: SourceGonePredicate = { record, _ in record.manifest.source == "gone" }
+    static let gone: SourceGonePredicate = { record, _ in record.header.source == "gone" }
 
     @Test func aDryRunDecidesExactlyAndChangesNothing() throws {
         let temp = try TemporaryDirectory()

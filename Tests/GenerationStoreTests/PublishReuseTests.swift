@@ -100,11 +100,11 @@ struct PublishReuseTests {
         #expect(derived.format == 2)
         try fixture.write { try $0.publish(name: "@u", generation: "g1", manifest: derived) }
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: fixture.path("@u/g1/.manifest.json"))))
-        #expect(String(decoding: bytes, as: UTF8.self).contains("\"format\" : 2"))
+        #expect(String(decoding: bytes, as: UTF8.self).contains("\"format\": 2"))
         #expect(try fixture.store().inputs(name: "@u", generation: "g1") == ["x": "3", "y": "x1"])
         // The prefix read: the bytes after the sets are never looked at, so a manifest cut after its sets key
         // still gives the inputs; one not laid out by the store is decoded whole.
-        let marker = Array("\n  \"sets\" : ".utf8)
+        let marker = Array("\n  \"sets\": ".utf8)
         let cut = try #require(bytes.firstRange(of: marker)).upperBound
         #expect(try Manifest.decodeInputs(Array(bytes[..<cut]), path: "p", context: "c") == ["x": "3", "y": "x1"])
         let compact = Array(#"{"format":2,"source":"s","sets":{"t":{"e":"/x"}},"inputs":{"a":"1"}}"#.utf8)

@@ -101,11 +101,12 @@ struct ConsumerNamespaceTests {
         // 4: its snap is gone and it was published an hour ago: the one generation gc may remove.
         try world.removeSnap("snapd", "4")
         let manifestPath = world.root + "/snapd/4/.manifest.json"
-        var manifest =
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath)))
-            as? [String: Any] ?? [:]
-        manifest["published"] = SystemClock.wallNanoseconds() - 3_600_000_000_000
-        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: manifestPath))
+        // Aged in place, its layout (format 2: header first) kept: only the number changes.
+        let text = try String(contentsOfFile: manifestPath, encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("  \"published\": ") })
+        let aged = "  \"published\": \(SystemClock.wallNanoseconds() - 3_600_000_000_000),"
+        try text.replacingOccurrences(of: String(line), with: aged).write(
+            toFile: manifestPath, atomically: false, encoding: .utf8)
         try world.switchTo("1")
 
         let into = world.base + "/usr-lib-snapd"

@@ -9,7 +9,7 @@ import TestSupport
     static func record(_ generation: String, _ source: String, published: Int64) -> GenerationRecord {
         GenerationRecord(
             name: "snapd", generation: generation,
-            manifest: Manifest(source: source, sets: ["tools": ["info": "/x"]], published: published))
+            header: Manifest(source: source, sets: ["tools": ["info": "/x"]], published: published).header)
     }
 
     @Test func aSnapRevisionIsGoneWhenItsSnapYamlIsNotInTheMountDir() throws {

@@ -20,6 +20,17 @@ extern const int CX_AT_REMOVEDIR;
 extern const int CX_AT_EMPTY_PATH;
 
 int cx_syncfs(int fd);
+
+/* getdents64(2) through syscall(SYS_getdents64, ...): up to `count` bytes of `struct linux_dirent64` records
+   (d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name NUL-terminated) from the directory `fd`'s position.
+   Returns the bytes filled, 0 at the end, or -1 and errno. */
+long cx_getdents64(int fd, void *buffer, unsigned long count);
+extern const unsigned char CX_DT_DIR;
+extern const unsigned char CX_DT_LNK;
+extern const unsigned char CX_DT_REG;
+extern const unsigned char CX_DT_UNKNOWN;
+extern const int CX_O_NONBLOCK;
+extern const int CX_O_NOCTTY;
 int cx_flock(int fd, int operation);
 extern const int CX_LOCK_EX;
 extern const int CX_LOCK_NB;

@@ -265,6 +265,13 @@ final class MutationTracer: SystemCalls {
     }
 
     func read(_ fd: Int32) throws(Errno) -> [UInt8] { try base.read(fd) }
+    func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(Errno) -> Int {
+        try base.pread(fd, buffer, offset)
+    }
+    func getdents(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        try base.getdents(fd, buffer)
+    }
+    func seek(_ fd: Int32, _ offset: Int64) throws(Errno) { try base.seek(fd, offset) }
     func listDirectory(_ fd: Int32) throws(Errno) -> [String] { try base.listDirectory(fd) }
     func mountID(_ fd: Int32) throws(Errno) -> UInt64 { try base.mountID(fd) }
     func realpath(_ path: String) throws(Errno) -> String { try base.realpath(path) }

@@ -1,0 +1,523 @@
+import CExportShims
+
+/// The one parser of manifests: reads one in a single pass and never holds its entries, only the one at hand.
+///
+/// A manifest is JSON (RFC 8259) whose top level is an object with `format`, `source`, `version`, `method`,
+/// `published`, `entries` and `sets` (docs/format.md); other keys are skipped. From a file it reads with `pread`:
+/// the first 4 KiB, then 64 KiB at a time, so a format 2 header (which comes before `sets`) costs one system call
+/// whatever the number of entries. The same parser reads `publish --manifest` input from memory.
+///
+/// The layout the store writes (format 2, header first: `entries` present) is checked as it is read: the header
+/// comes before `sets`, `sets` is last, sets and entries are in strictly increasing byte order (so no name appears
+/// twice), and `entries` is the number of entries. Anything else (format 1, the released one, keys sorted so that
+/// `source` follows `sets`; or hand-written input) is read whole, in any order.
+struct ManifestReader: ~Copyable {
+    /// Why a manifest cannot be read, before it is given its path.
+    enum Failure: Error {
+        case malformed(String)
+        case system(String, Errno)
+    }
+
+    private let system: (any SystemCalls)?
+    private let fd: Int32
+    private var buffer: [UInt8]
+    /// The next byte to look at, and the end of the valid bytes, in `buffer`.
+    private var position = 0
+    private var end = 0
+    /// The file offset of the next `pread`.
+    private var fileOffset: Int64 = 0
+    private var atEnd = false
+    /// Reused for every string.
+    private var scratch: [UInt8] = []
+
+    /// The size of the first read: a format 2 header fits in it.
+    static let headerReadSize = 4096
+    static let readSize = 65536
+
+    /// Reads from `fd` (a regular file, from offset 0) through `system`.
+    init(system: any SystemCalls, fd: Int32) {
+        self.system = system
+        self.fd = fd
+        buffer = [UInt8](repeating: 0, count: Self.headerReadSize)
+    }
+
+    /// Reads `bytes`.
+    init(bytes: [UInt8]) {
+        system = nil
+        fd = -1
+        buffer = bytes
+        end = bytes.count
+        atEnd = true
+    }
+
+    // MARK: Reading
+
+    /// Moves what is left to the front and reads more; false at the end of the input.
+    private mutating func refill() throws(Failure) -> Bool {
+        guard !atEnd, let system else { return false }
+        if position > 0 {
+            let left = end - position
+            if left > 0 {
+                buffer.withUnsafeMutableBytes { raw in
+                    guard let base = raw.baseAddress else { return }
+                    base.copyMemory(from: base + position, byteCount: left)
+                }
+            }
+            end = left
+            position = 0
+        }
+        if buffer.count - end < Self.readSize / 2 {
+            buffer += [UInt8](repeating: 0, count: Self.readSize)
+        }
+        let (start, offset, fd) = (end, fileOffset, fd)
+        var failure: Errno?
+        let count = buffer.withUnsafeMutableBytes { raw -> Int in
+            do throws(Errno) {
+                return try system.pread(fd, UnsafeMutableRawBufferPointer(rebasing: raw[start...]), offset)
+            } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure { throw .system("pread", failure) }
+        if count == 0 {
+            atEnd = true
+            return false
+        }
+        fileOffset += Int64(count)
+        end += count
+        return true
+    }
+
+    /// The next byte, without consuming it; nil at the end.
+    private mutating func peek() throws(Failure) -> UInt8? {
+        if position == end, try !refill() { return nil }
+        return buffer[position]
+    }
+
+    private mutating func skipWhitespace() throws(Failure) {
+        while let byte = try peek() {
+            guard byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D else { return }
+            position += 1
+        }
+    }
+
+    private mutating func expect(_ byte: UInt8, _ what: String) throws(Failure) {
+        try skipWhitespace()
+        guard try peek() == byte else { throw .malformed("not valid JSON (expected \(what))") }
+        position += 1
+    }
+
+    /// A JSON string into `scratch` (escapes undone); the opening quote is next.
+    private mutating func scanString() throws(Failure) {
+        try skipWhitespace()
+        guard try peek() == UInt8(ascii: "\"") else { throw .malformed("not valid JSON (expected a string)") }
+        position += 1
+        scratch.removeAll(keepingCapacity: true)
+        while true {
+            var run = position
+            while run < end {
+                let byte = buffer[run]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                run += 1
+            }
+            scratch.append(contentsOf: buffer[position..<run])
+            position = run
+            // At the end of the buffer `peek` reads more; the loop then scans on.
+            guard let byte = try peek() else { throw .malformed("not valid JSON (unterminated string)") }
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                return
+            }
+            if byte == UInt8(ascii: "\\") {
+                position += 1
+                try scanEscape()
+            } else if byte < 0x20 {
+                throw .malformed("not valid JSON (control character in a string)")
+            }
+        }
+    }
+
+    private mutating func scanEscape() throws(Failure) {
+        guard let escape = try peek() else { throw .malformed("not valid JSON (unterminated string)") }
+        position += 1
+        switch escape {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(escape)
+        case UInt8(ascii: "b"): scratch.append(0x08)
+        case UInt8(ascii: "f"): scratch.append(0x0C)
+        case UInt8(ascii: "n"): scratch.append(0x0A)
+        case UInt8(ascii: "r"): scratch.append(0x0D)
+        case UInt8(ascii: "t"): scratch.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try hex4()
+            if (0xD800...0xDBFF).contains(scalar) {
+                guard try peek() == UInt8(ascii: "\\") else { throw .malformed("not valid JSON (lone surrogate)") }
+                position += 1
+                guard try peek() == UInt8(ascii: "u") else { throw .malformed("not valid JSON (lone surrogate)") }
+                position += 1
+                let low = try hex4()
+                guard (0xDC00...0xDFFF).contains(low) else { throw .malformed("not valid JSON (lone surrogate)") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC00...0xDFFF).contains(scalar) {
+                throw .malformed("not valid JSON (lone surrogate)")
+            }
+            guard let unicode = Unicode.Scalar(scalar) else { throw .malformed("not valid JSON (bad escape)") }
+            UTF8.encode(unicode) { scratch.append($0) }
+        default:
+            throw .malformed("not valid JSON (bad escape)")
+        }
+    }
+
+    private mutating func hex4() throws(Failure) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let byte = try peek() else { throw .malformed("not valid JSON (bad escape)") }
+            position += 1
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw .malformed("not valid JSON (bad escape)")
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    /// `scratch` as a `String`; invalid UTF-8 is refused.
+    private func scratchString(_ where: String) throws(Failure) -> String {
+        guard let text = String(validating: scratch, as: UTF8.self) else {
+            throw .malformed("invalid value at '\(`where`)' (not UTF-8)")
+        }
+        return text
+    }
+
+    private mutating func string(_ where: String) throws(Failure) -> String {
+        try skipWhitespace()
+        guard try peek() == UInt8(ascii: "\"") else { throw .malformed("wrong type at '\(`where`)'") }
+        try scanString()
+        return try scratchString(`where`)
+    }
+
+    /// A JSON integer (no fraction, no exponent) that fits in 64 bits.
+    private mutating func integer(_ where: String) throws(Failure) -> Int64 {
+        try skipWhitespace()
+        var negative = false
+        if try peek() == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+        }
+        var value: Int64 = 0
+        var digits = 0
+        var leadingZero = false
+        while let byte = try peek(), byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+            if digits == 1 && leadingZero { throw .malformed("not valid JSON (leading zero)") }
+            if digits == 0 && byte == UInt8(ascii: "0") { leadingZero = true }
+            let digit = Int64(byte - UInt8(ascii: "0"))
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) =
+                negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+            if overflow1 || overflow2 { throw .malformed("wrong type at '\(`where`)'") }
+            value = sum
+            digits += 1
+            position += 1
+        }
+        guard digits > 0 else { throw .malformed("wrong type at '\(`where`)'") }
+        if let byte = try peek(), byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            throw .malformed("wrong type at '\(`where`)'")
+        }
+        return value
+    }
+
+    /// True (and consumed) when `null` is next.
+    private mutating func null() throws(Failure) -> Bool {
+        try skipWhitespace()
+        guard try peek() == UInt8(ascii: "n") else { return false }
+        try literal("null")
+        return true
+    }
+
+    private mutating func literal(_ word: StaticString) throws(Failure) {
+        for index in 0..<word.utf8CodeUnitCount {
+            guard try peek() == word.utf8Start[index] else { throw .malformed("not valid JSON") }
+            position += 1
+        }
+    }
+
+    /// Any JSON value, discarded.
+    private mutating func skipValue(depth: Int = 0) throws(Failure) {
+        guard depth < 64 else { throw .malformed("not valid JSON (nested too deeply)") }
+        try skipWhitespace()
+        guard let byte = try peek() else { throw .malformed("not valid JSON") }
+        switch byte {
+        case UInt8(ascii: "\""):
+            try scanString()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            position += 1
+            try skipWhitespace()
+            if try peek() == close {
+                position += 1
+                return
+            }
+            while true {
+                if close == UInt8(ascii: "}") {
+                    try scanString()
+                    try expect(UInt8(ascii: ":"), "':'")
+                }
+                try skipValue(depth: depth + 1)
+                try skipWhitespace()
+                guard let next = try peek() else { throw .malformed("not valid JSON") }
+                position += 1
+                if next == close { return }
+                guard next == UInt8(ascii: ",") else { throw .malformed("not valid JSON") }
+            }
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default:
+            var seen = 0
+            while let next = try peek(),
+                (next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9")) || next == UInt8(ascii: "-")
+                    || next == UInt8(ascii: "+") || next == UInt8(ascii: ".") || next == UInt8(ascii: "e")
+                    || next == UInt8(ascii: "E")
+            {
+                position += 1
+                seen += 1
+            }
+            if seen == 0 { throw .malformed("not valid JSON") }
+        }
+    }
+
+    /// After a member: true when another follows (`,`), false at `}`.
+    private mutating func nextMember() throws(Failure) -> Bool {
+        try skipWhitespace()
+        guard let byte = try peek() else { throw .malformed("not valid JSON") }
+        position += 1
+        if byte == UInt8(ascii: ",") { return true }
+        if byte == UInt8(ascii: "}") { return false }
+        throw .malformed("not valid JSON (expected ',' or '}')")
+    }
+
+    /// True (and consumed) when the object just opened is empty.
+    private mutating func emptyObject() throws(Failure) -> Bool {
+        try skipWhitespace()
+        guard try peek() == UInt8(ascii: "}") else { return false }
+        position += 1
+        return true
+    }
+
+    // MARK: The manifest
+
+    /// Reads the manifest. With `headerOnly`, a format 2 manifest is read only up to `sets` (its header); anything
+    /// else is read to the end. `entry` gets every entry (set path, entry name, target) in file order.
+    /// `set` gets each set path as it begins (so an empty set is seen too).
+    mutating func read(
+        headerOnly: Bool, set: (String) throws(Failure) -> Void = { _ in },
+        entry: (String, String, String) throws(Failure) -> Void = { _, _, _ in }
+    ) throws(Failure) -> ManifestHeader {
+        var format: Int?
+        var source: String?
+        var version: String?
+        var method = Manifest.Method.symlink
+        var published: Int64?
+        var declared: Int?
+        var inputs: [String: String]?
+        var counted = 0
+        var sawSets = false
+        var seen: [String] = []
+        try expect(UInt8(ascii: "{"), "an object")
+        if try !emptyObject() {
+            repeat {
+                try scanString()
+                let key = try scratchString("")
+                try expect(UInt8(ascii: ":"), "':'")
+                if seen.contains(key) { throw .malformed("key '\(key)' appears twice") }
+                seen.append(key)
+                if sawSets && declared != nil {
+                    throw .malformed("invalid value at '\(key)' (with 'entries', 'sets' comes last)")
+                }
+                switch key {
+                case "format":
+                    let value = try integer(key)
+                    guard Manifest.formats.contains(Int(value)) else {
+                        throw .malformed("manifest format \(value) is not supported (expected 1 or 2)")
+                    }
+                    format = Int(value)
+                case "source":
+                    source = try string(key)
+                case "version":
+                    version = try null() ? nil : try string(key)
+                case "method":
+                    let text = try string(key)
+                    guard let value = Manifest.Method(rawValue: text) else {
+                        throw .malformed("invalid value at 'method'")
+                    }
+                    method = value
+                case "published":
+                    published = try null() ? nil : try integer(key)
+                case "entries":
+                    let value = try integer(key)
+                    guard value >= 0 else { throw .malformed("invalid value at 'entries'") }
+                    declared = Int(value)
+                case "inputs":
+                    inputs = try null() ? nil : try stringObject(key)
+                case "sets":
+                    if headerOnly, let source, let declared {
+                        return ManifestHeader(
+                            format: format ?? 1, source: source, version: version, method: method,
+                            published: published, entries: declared, inputs: inputs)
+                    }
+                    try sets(ordered: declared != nil, count: &counted, set, entry)
+                    sawSets = true
+                default:
+                    try skipValue()
+                }
+            } while try nextMember()
+        }
+        try skipWhitespace()
+        if try peek() != nil { throw .malformed("not valid JSON (text after the object)") }
+        guard let source else { throw .malformed("missing key 'source'") }
+        guard sawSets else { throw .malformed("missing key 'sets'") }
+        if let declared, declared != counted {
+            throw .malformed("invalid value at 'entries' (says \(declared), the sets hold \(counted))")
+        }
+        return ManifestHeader(
+            format: format ?? 1, source: source, version: version, method: method, published: published,
+            entries: counted, inputs: inputs)
+    }
+
+    /// An object of strings (`inputs`).
+    private mutating func stringObject(_ where: String) throws(Failure) -> [String: String] {
+        try skipWhitespace()
+        guard try peek() == UInt8(ascii: "{") else { throw .malformed("wrong type at '\(`where`)'") }
+        position += 1
+        var result: [String: String] = [:]
+        if try emptyObject() { return result }
+        repeat {
+            try scanString()
+            let name = try scratchString(`where`)
+            try expect(UInt8(ascii: ":"), "':'")
+            result[name] = try string("\(`where`).\(name)")
+        } while try nextMember()
+        return result
+    }
+
+    private mutating func sets(
+        ordered: Bool, count: inout Int, _ begin: (String) throws(Failure) -> Void,
+        _ entry: (String, String, String) throws(Failure) -> Void
+    ) throws(Failure) {
+        try expect(UInt8(ascii: "{"), "an object at 'sets'")
+        if try emptyObject() { return }
+        var previousSet: [UInt8] = []
+        var previousEntry: [UInt8] = []
+        repeat {
+            try scanString()
+            if ordered && !previousSet.isEmpty && !previousSet.lexicographicallyPrecedes(scratch) {
+                throw .malformed("invalid value at 'sets' (with 'entries', sets are in byte order, each once)")
+            }
+            previousSet = scratch
+            let set = try scratchString("sets")
+            try expect(UInt8(ascii: ":"), "':'")
+            try skipWhitespace()
+            guard try peek() == UInt8(ascii: "{") else { throw .malformed("wrong type at 'sets.\(set)'") }
+            position += 1
+            try begin(set)
+            if try emptyObject() { continue }
+            previousEntry.removeAll(keepingCapacity: true)
+            repeat {
+                try scanString()
+                if ordered && !previousEntry.isEmpty && !previousEntry.lexicographicallyPrecedes(scratch) {
+                    throw .malformed(
+                        "invalid value at 'sets.\(set)' (with 'entries', entries are in byte order, each once)")
+                }
+                previousEntry.removeAll(keepingCapacity: true)
+                previousEntry.append(contentsOf: scratch)
+                let name = try scratchString("sets.\(set)")
+                try expect(UInt8(ascii: ":"), "':'")
+                let target = try string("sets.\(set).\(name)")
+                try entry(set, name, target)
+                count += 1
+            } while try nextMember()
+        } while try nextMember()
+    }
+}
+
+extension ManifestReader.Failure {
+    /// The store's error for a manifest at `path`.
+    func storeError(path: String, _ context: String) -> StoreError {
+        switch self {
+        case .malformed(let reason): StoreError(.badData, context, "malformed manifest: \(reason)", path: path)
+        case .system(let call, let errno): .system(call, errno, path: path, context)
+        }
+    }
+}
+
+extension SystemCalls {
+    /// Opens a manifest for reading: `openat` without following a symlink, without waiting on a FIFO and never
+    /// taking a terminal, then `fstat`: it must be a regular file.
+    func openManifest(_ dirfd: Int32, _ relative: String, at path: String, _ context: String) throws(StoreError)
+        -> Descriptor
+    {
+        let file: Descriptor
+        do {
+            file = try openDescriptor(dirfd, relative, [.noFollow, .nonBlocking, .noControllingTerminal])
+        } catch {
+            throw .system("openat", error, path: path, context)
+        }
+        let status: FileStatus
+        do {
+            status = try fstatat(file.raw, "", CX_AT_EMPTY_PATH)
+        } catch {
+            throw .system("fstat", error, path: path, context)
+        }
+        guard status.kind == .regular else {
+            throw StoreError(.badData, context, "manifest is not a regular file", path: path)
+        }
+        return file
+    }
+
+    /// Streams the manifest of the generation `directory` below `dirfd` (`""`: `dirfd` itself): the header, and
+    /// each entry to `entry` unless `headerOnly` (then a format 2 manifest costs one `pread` of 4 KiB).
+    func streamManifest(
+        _ dirfd: Int32, below directory: String = "", at directoryPath: String, headerOnly: Bool, _ context: String,
+        set: (String) throws(StoreError) -> Void = { _ in },
+        entry: (String, String, String) throws(StoreError) -> Void = { _, _, _ in }
+    ) throws(StoreError) -> ManifestHeader {
+        let relative = directory.isEmpty ? Manifest.fileName : directory + "/" + Manifest.fileName
+        let path = directoryPath + "/" + Manifest.fileName
+        let file = try openManifest(dirfd, relative, at: path, context)
+        var reader = ManifestReader(system: self, fd: file.raw)
+        var failure: StoreError?
+        do throws(ManifestReader.Failure) {
+            return try reader.read(
+                headerOnly: headerOnly,
+                set: { (path) throws(ManifestReader.Failure) in
+                    do throws(StoreError) {
+                        try set(path)
+                    } catch {
+                        failure = error
+                        throw .malformed("")
+                    }
+                },
+                entry: { (path, name, target) throws(ManifestReader.Failure) in
+                    do throws(StoreError) {
+                        try entry(path, name, target)
+                    } catch {
+                        failure = error
+                        throw .malformed("")
+                    }
+                })
+        } catch {
+            throw failure ?? error.storeError(path: path, context)
+        }
+    }
+
+    /// The header of a generation's manifest (see `streamManifest`).
+    func readManifestHeader(
+        _ dirfd: Int32, below directory: String = "", at directoryPath: String, _ context: String
+    ) throws(StoreError) -> ManifestHeader {
+        try streamManifest(dirfd, below: directory, at: directoryPath, headerOnly: true, context)
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import GenerationStore
+import GenerationStoreTesting
+import Glibc
+import Testing
+
+/// Manifest format 2 (header first, streamed) and the format 1 manifests of released roots (docs/format.md).
+@Suite("manifest format 2: header first, streamed; format 1 still read")
+struct ManifestFormatTests {
+    static func manifest(entries: Int, prefix: String = "/opt/a") -> Manifest {
+        var tools: [String: String] = [:]
+        for index in 0..<entries { tools["e\(index)"] = "\(prefix)/e\(index)" }
+        return Manifest(source: "snap:big/1", version: "1.0", sets: ["tools": tools])
+    }
+
+    /// What the released code (format 1) wrote: JSONEncoder, keys sorted, `source` and `version` after `sets`.
+    static func format1(_ manifest: Manifest, published: Int64) -> String {
+        let sets = manifest.sets.keys.sorted().map { set in
+            let entries = manifest.sets[set, default: [:]].keys.sorted().map {
+                "      \"\($0)\" : \"\(manifest.sets[set, default: [:]][$0, default: ""])\""
+            }
+            return "    \"\(set)\" : {\n" + entries.joined(separator: ",\n") + "\n    }"
+        }
+        return """
+            {
+              "format" : 1,
+              "method" : "symlink",
+              "published" : \(published),
+              "sets" : {
+            \(sets.joined(separator: ",\n"))
+              },
+              "source" : "\(manifest.source)",
+              "version" : "\(manifest.version ?? "")"
+            }
+
+            """
+    }
+
+    @Test func aFormat2ManifestPutsItsHeaderFirstAndReadsBackTheSame() throws {
+        var manifest = Manifest(
+            source: "snap:x/1 \"quoted\" \\ tab\t", version: "2.6 é",
+            sets: ["tools": ["b": "/t/b", "a": "/t/ä"], "man/man1": ["z.1": "/m/z"], "fonts": [:]],
+            published: 1_795_977_333_898_915_040)
+        let bytes = manifest.encoded()
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.hasPrefix("{\n  \"format\": 2,\n  \"source\": "))
+        let keys = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.split(separator: "\"")[1] }
+        #expect(keys == ["format", "source", "version", "method", "published", "entries", "sets"])
+        // Valid JSON to any parser, with the same data.
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect(object["source"] as? String == manifest.source && object["entries"] as? Int == 3)
+        #expect((object["sets"] as? [String: [String: String]])?["tools"]?["a"] == "/t/ä")
+        let decoded = try Manifest.decode(bytes, path: "m", context: "test")
+        #expect(decoded.hasSameContent(as: manifest) && decoded.published == manifest.published)
+        #expect(decoded.format == 2 && decoded.header.entries == 3)
+        manifest.format = 2
+        #expect(decoded == manifest)
+    }
+
+    @Test func theHeaderOfAManifestOf20000EntriesIsOnePreadOf4KiB() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.write { try $0.publish(name: "big", generation: "g1", manifest: Self.manifest(entries: 20_000)) }
+        let size = try FileManager.default.attributesOfItem(atPath: fixture.path("big/g1/.manifest.json"))[.size]
+        #expect((size as? Int ?? 0) > 500_000)
+        let recording = RecordingSystemCalls()
+        let status = try fixture.store(recording).status(only: "big")
+        #expect(status.first?.generations.first?.entries == 20_000)
+        #expect(status.first?.generations.first?.source == "snap:big/1")
+        #expect(recording.names.filter { $0 == "pread" }.count == 1, "\(recording.log)")
+        #expect(!recording.names.contains("read"))
+    }
+
+    @Test func aFormat1RootKeepsWorking() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.publishG1AndG2(thenSwitchTo: "g1", "g2")
+        let store = fixture.store()
+        var published: [String: Int64] = [:]
+        for generation in ["g1", "g2"] {
+            let manifest = try store.manifest(name: "demo", generation: generation)
+            published[generation] = manifest.published
+            try Self.format1(manifest, published: manifest.published ?? 0).write(
+                toFile: fixture.path("demo/\(generation)/.manifest.json"), atomically: false, encoding: .utf8)
+        }
+        let g1 = try store.manifest(name: "demo", generation: "g1")
+        #expect(g1.format == 1)
+        let status = try #require(try store.status(only: "demo").first)
+        #expect(status.generations.map(\.name) == ["g1", "g2"])
+        #expect(status.generations.map(\.published) == [published["g1"], published["g2"]])
+        #expect(status.generations.allSatisfy { $0.entries == g1.entryCount && $0.source != nil })
+        #expect(try store.verify() == [])
+        // The same content again (about to be written in format 2) is the same generation: nothing is written.
+        var same = g1
+        same.format = 2
+        #expect(try fixture.write { try $0.publish(name: "demo", generation: "g1", manifest: same) } == .unchanged)
+        let report = try fixture.write { writer in
+            try writer.collectGarbage(options: GCOptions(keep: 0, graceNanoseconds: 0, dryRun: true)) { _, _ in false }
+        }
+        #expect(report.decisions.map(\.published) == [published["g1"], published["g2"]])
+    }
+
+    static let malformed: [(String, String, String)] = [
+        (
+            "entries that do not match", #"{"format": 2, "source": "s", "entries": 2, "sets": {"t": {"a": "/a"}}}"#,
+            "says 2"
+        ),
+        (
+            "a key after sets", #"{"format": 2, "source": "s", "entries": 1, "sets": {"t": {"a": "/a"}}, "x": 1}"#,
+            "'sets' comes last"
+        ),
+        (
+            "entries out of order",
+            #"{"format": 2, "source": "s", "entries": 2, "sets": {"t": {"b": "/b", "a": "/a"}}}"#,
+            "byte order"
+        ),
+        (
+            "an entry twice", #"{"format": 2, "source": "s", "entries": 2, "sets": {"t": {"a": "/a", "a": "/b"}}}"#,
+            "byte order"
+        ),
+        (
+            "sets out of order",
+            #"{"format": 2, "source": "s", "entries": 2, "sets": {"u": {"a": "/a"}, "t": {"a": "/a"}}}"#,
+            "byte order"
+        ),
+        ("a key twice", #"{"format": 2, "source": "s", "source": "t", "entries": 0, "sets": {}}"#, "twice"),
+        ("no source", #"{"format": 1, "sets": {"t": {"a": "/a"}}}"#, "missing key 'source'"),
+        ("a future format", #"{"format": 3, "source": "s", "sets": {}}"#, "format 3"),
+        ("a fraction", #"{"format": 1, "source": "s", "published": 1.5, "sets": {}}"#, "wrong type at 'published'"),
+        ("a target that is a number", #"{"format": 1, "source": "s", "sets": {"t": {"a": 1}}}"#, "wrong type"),
+        ("a lone surrogate", #"{"format": 1, "source": "\ud800", "sets": {}}"#, "surrogate"),
+        ("text after the object", #"{"format": 1, "source": "s", "sets": {}} x"#, "after the object"),
+        ("a raw newline in a string", "{\"format\": 1, \"source\": \"a\nb\", \"sets\": {}}", "control character"),
+        ("a truncated file", #"{"format": 2, "source": "s", "entries": 1, "sets": {"t": {"a": "/"#, "unterminated"),
+    ]
+
+    @Test(arguments: malformed.indices)
+    func aMalformedManifestIsRefusedNamingWhy(_ index: Int) throws {
+        let (label, text, words) = Self.malformed[index]
+        let error = #expect(throws: StoreError.self, "\(label)") {
+            try Manifest.decode(Array(text.utf8), path: "/m", context: "test")
+        }
+        #expect(error?.reason.contains(words) == true, "\(label): \(error?.reason ?? "")")
+        #expect(error?.path == "/m")
+    }
+
+    @Test func invalidUTF8IsRefused() throws {
+        let bytes = Array(#"{"format": 1, "source": ""#.utf8) + [0xFF] + Array(#"", "sets": {}}"#.utf8)
+        let error = #expect(throws: StoreError.self) { try Manifest.decode(bytes, path: "/m", context: "test") }
+        #expect(error?.reason.contains("UTF-8") == true)
+    }
+
+    @Test func escapesAndUnknownKeysAreReadAsJSONDefinesThem() throws {
+        let text = #"{"x": [1, {"y": null}, true], "source": "a\/b\u00e9\ud83d\ude00\n", "sets": {"t": {"e": "/t"}}}"#
+        let manifest = try Manifest.decode(Array(text.utf8), path: "/m", context: "test")
+        #expect(manifest.source == "a/bé😀\n" && manifest.format == 1 && manifest.entryCount == 1)
+    }
+
+    @Test func aManifestThatBreaksFormat2IsAVerifyProblemAndABrokenHeaderKeepsItsGeneration() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.publishG1AndG2(thenSwitchTo: "g2")
+        let path = fixture.path("demo/g1/.manifest.json")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"entries\": ", with: "\"entries\": 1").write(
+            toFile: path, atomically: false, encoding: .utf8)
+        let problems = try fixture.store().verify()
+        #expect(problems.contains { $0.path == path && $0.message.contains("entries") }, "\(problems)")
+        // gc reads the header only: one whose header is broken keeps its generation.
+        try text.replacingOccurrences(of: "\"source\": ", with: "\"source\": 1, \"x\": ").write(
+            toFile: path, atomically: false, encoding: .utf8)
+        let report = try fixture.write { writer in
+            try writer.collectGarbage(options: GCOptions(keep: 0, graceNanoseconds: 0)) { _, _ in true }
+        }
+        #expect(report.removed == [])
+        #expect(report.decisions.first { $0.generation == "g1" }?.reasons.map(\.code) == ["unreadable-manifest"])
+    }
+
+    @Test func verifyStreamsAndStillFindsEveryKindOfDamageAmongThousands() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.write { try $0.publish(name: "big", generation: "g1", manifest: Self.manifest(entries: 3_000)) }
+        #expect(try fixture.store().verify() == [])
+        #expect(symlink("/x", fixture.path("big/g1/tools/zz-extra")) == 0)
+        #expect(unlink(fixture.path("big/g1/tools/e17")) == 0)
+        #expect(unlink(fixture.path("big/g1/tools/e18")) == 0 && mkdir(fixture.path("big/g1/tools/e18"), 0o755) == 0)
+        #expect(unlink(fixture.path("big/g1/tools/e19")) == 0 && symlink("/y", fixture.path("big/g1/tools/e19")) == 0)
+        #expect(mkdir(fixture.path("big/g1/stray"), 0o755) == 0)
+        let problems = try fixture.store().verify().map {
+            "\($0.path.dropFirst(fixture.root.count + 1)): \($0.message)"
+        }
+        #expect(
+            Set(problems) == [
+                "big/g1/tools/e17: missing entry listed in the manifest",
+                "big/g1/tools/e18: is not a symlink",
+                "big/g1/tools/e19: points to '/y', manifest says '/opt/a/e19'",
+                "big/g1/tools/zz-extra: extra entry not in the manifest",
+                "big/g1/stray: extra entry not in the manifest",
+            ], "\(problems)")
+    }
+
+    @Test func aDirectoryListingGivesEveryNameWithTheKindLstatSees() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.publishG1AndG2(thenSwitchTo: "g1", "g2")
+        for index in 0..<2_000 { #expect(symlink("/t", fixture.path("demo/l\(index)")) == 0) }
+        let system = LinuxSystemCalls()
+        let fd = open(fixture.path("demo"), O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        let entries = try system.directoryEntries(fd)
+        #expect(Set(entries.map(\.name)) == Set(try system.listDirectory(fd)))
+        #expect(entries.count == 2_000 + 4)
+        for entry in entries {
+            var st = stat()
+            #expect(lstat(fixture.path("demo/" + entry.name), &st) == 0)
+            let kind: FileKind = (st.st_mode & S_IFMT) == S_IFDIR ? .directory : .symlink
+            #expect(entry.kind == nil || entry.kind == kind, "\(entry)")
+        }
+        // A second listing of the same descriptor starts again at the beginning.
+        #expect(try system.directoryEntryCount(fd) == entries.count)
+    }
+}

@@ -125,11 +125,12 @@ public struct UnionExporter: Sendable {
         for kind in UnionKind.allCases { unions[kind] = try unionCurrent(kind) }
         let involved: Set<String> = [instance]
 
-        // 1. Without the names the owner loses: its entries are those both generations export, already as the new
-        //    generation gives them (man pages through `current` resolve in both; fonts name the new generation,
-        //    published and mounted). The inputs then record the new generation, so a switch that keeps the names
-        //    leaves inputs that agree with it.
-        let kept: UnionOwner?? = newOwner.map { $0.keepingOnlyNames(alsoIn: oldOwner) }
+        // 1. Without the names the owner loses: its entries are those both generations export, as the old one
+        //    gives them (man pages through `current` resolve in both generations; fonts still name the old one).
+        //    The inputs still name the old generation, so a crash after this step leaves a union that `check`
+        //    sees is behind the owner.
+        let kept: UnionOwner?? = oldOwner.map { $0.keepingOnlyNames(alsoIn: newOwner) }
+        let before = unions
         try apply(
             writer, &unions, root: root, currents: currents, changed: [instance: kept ?? nil], involved: involved,
             final: false, &report)
@@ -146,9 +147,11 @@ public struct UnionExporter: Sendable {
         }
         store.faults.hit(.unionOwnerSwitched)
         // 3. With the owner's new names.
+        // A union step 1 rewrote records the old generation: rewrite it even if its entries stay as they are.
+        let rewritten = Set(UnionKind.allCases.filter { before[$0]?.generation != unions[$0]?.generation })
         try apply(
             writer, &unions, root: root, currents: currents, changed: [instance: newOwner], involved: involved,
-            &report)
+            republishing: rewritten, &report)
         store.faults.hit(.unionWithNew)
         finish(&report, unions: unions, root: root)
         return report
@@ -197,7 +200,8 @@ public struct UnionExporter: Sendable {
     /// differ, all of them when a name is freed), publishing and switching only a union whose entries change.
     func apply(
         _ writer: StoreWriter, _ unions: inout [UnionKind: Current], root: String, currents: [String: String],
-        changed given: [String: UnionOwner?], involved: Set<String>?, final: Bool = true, _ report: inout Report
+        changed given: [String: UnionOwner?], involved: Set<String>?, final: Bool = true,
+        republishing: Set<UnionKind> = [], _ report: inout Report
     ) throws(StoreError) {
         for kind in UnionKind.allCases {
             let current = unions[kind]
@@ -242,7 +246,14 @@ public struct UnionExporter: Sendable {
             }
             var manifest = view.manifest ?? Manifest(source: kind.manifestSource, sets: [:], inputs: [:])
             if manifest.sets.isEmpty { manifest.sets = [kind.emptySet: [:]] }
-            if let current, current.manifest.sets == manifest.sets { continue }
+            // Unchanged entries write nothing, unless the owners themselves came or went (the inputs must list
+            // exactly the owners, so `check` stays a link read per owner) or step 1 of this switch rewrote it.
+            let sameOwners = Set((current?.manifest.inputs ?? [:]).keys) == Set((manifest.inputs ?? [:]).keys)
+            if let current, current.manifest.sets == manifest.sets, sameOwners,
+                !republishing.contains(kind) || current.manifest.inputs == manifest.inputs
+            {
+                continue
+            }
             // An intermediate step never creates an empty union: the last step does, if it stays empty.
             if current == nil && !final && view.manifest == nil { continue }
             let generation = UnionView.generationName(of: manifest)
@@ -277,6 +288,20 @@ public struct UnionExporter: Sendable {
 
     // MARK: - refresh
 
+    /// Owners whose retirement a crash interrupted: no `current`, a `previous`, and the snap gone. One link read
+    /// per name without `current` (there are few).
+    func retiredHalfway() throws(StoreError) -> [String] {
+        var result: [String] = []
+        for name in try store.names() where Self.isOwner(name) {
+            if try store.link(Layout.current, of: name) == nil, try store.link(Layout.previous, of: name) != nil,
+                snapGone(name)
+            {
+                result.append(name)
+            }
+        }
+        return result
+    }
+
     /// True when the snap is known to be gone: the snap mount dir exists and `<smd>/<instance>` does not. A
     /// missing mount dir or an error reading it never makes a snap look removed.
     func snapGone(_ instance: String) -> Bool {
@@ -303,6 +328,7 @@ public struct UnionExporter: Sendable {
                 return "\(instance)'s current revision is \(revision), \(instance)/current names \(generation)"
             }
         }
+        for name in try retiredHalfway() { return "\(name) was being retired (previous left, no current)" }
         let manCurrent = try store.link(Layout.current, of: UnionKind.man.exportName)
         let fontsCurrent = try store.link(Layout.current, of: UnionKind.fonts.exportName)
         if currents.isEmpty && manCurrent == nil && fontsCurrent == nil { return nil }
@@ -384,6 +410,10 @@ public struct UnionExporter: Sendable {
                             message: "\(instance)'s current revision cannot be exported (\(error)); its exports "
                                 + "stay at \(generation)"))
                 }
+            }
+            for name in try retiredHalfway() {
+                try writer.retire(name: name)
+                report.retired.append(name)
             }
             let root = try absoluteRoot()
             var unions: [UnionKind: Current] = [:]

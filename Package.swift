@@ -49,9 +49,14 @@ let package = Package(
             name: "export-bench",
             dependencies: [
                 "GenerationStore", "SnapdExport", "SnapExportCommands", "CExportShims", "CExportBenchLoops",
+                "startup-floor-json", "startup-floor-plain",
             ],
             path: "bench/export-bench"
         ),
+        // Start-up floors for export-bench's whole-process item: a static Swift program that only decodes a small
+        // JSON document with FoundationEssentials, and one with no imports. Not part of the product.
+        .executableTarget(name: "startup-floor-json", path: "bench/startup-floor-json"),
+        .executableTarget(name: "startup-floor-plain", path: "bench/startup-floor-plain"),
         // Helpers shared by the test targets: temporary directories, child processes, skip conditions.
         .target(
             name: "TestSupport",

@@ -32,12 +32,16 @@ import TestSupport
             let value = try #require(json[key] as? Double, "\(key) is missing or not a number")
             #expect(value > 0, "\(key) is \(value)")
         }
-        for key in ["cli_refresh_noop_ms", "cli_switch_ms", "cli_peak_rss_kib"] {
+        for key in [
+            "cli_refresh_noop_ms", "cli_switch_ms", "cli_peak_rss_kib", "cli_floor_json_ms", "cli_floor_plain_ms",
+            "cli_switch_floor_ratio", "cli_refresh_floor_ratio",
+        ] {
             // Present always; null only when the command does not exist in this build.
             #expect(json.keys.contains(key), "\(key) is missing")
         }
         #expect((json["cli_switch_ms"] as? Double ?? 0) > 0)
         #expect((json["cli_peak_rss_kib"] as? Double ?? 0) > 0)
+        #expect((json["cli_switch_floor_ratio"] as? Double ?? 0) > 0, "the floors were built and measured")
         let readers = try #require(json["readers"] as? [String: Any])
         for method in ["generation", "per_file", "unlink_symlink"] {
             let result = try #require(readers[method] as? [String: Any], "readers.\(method) is missing")

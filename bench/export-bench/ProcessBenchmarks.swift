@@ -14,12 +14,26 @@ struct CommandCost {
 }
 
 /// Where the built `snap-export` is: next to this executable.
-func snapExportPath() -> String {
+func snapExportPath() -> String { siblingPath("snap-export") }
+
+/// A product built next to this executable (`snap-export`, the start-up floors).
+func siblingPath(_ name: String) -> String {
     var buffer = [CChar](repeating: 0, count: 4097)
     let count = readlink("/proc/self/exe", &buffer, 4096)
     let own = count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
     let directory = own.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-    return directory + "/snap-export"
+    return directory + "/" + name
+}
+
+/// The labels of item 5's rows, shared by the benchmark and the report.
+enum CLILabel {
+    static let trueCommand = "/bin/true"
+    /// `startup-floor-plain`: a Swift program with no imports, built like snap-export.
+    static let floorPlain = "floor: Swift, no imports"
+    /// `startup-floor-json`: a Swift program that decodes a small JSON document with FoundationEssentials.
+    static let floorJSON = "floor: Swift + FoundationEssentials JSON"
+    static let switchCommand = "snap-export switch"
+    static let refresh = "snap-export refresh (nothing to do)"
 }
 
 /// Runs `arguments` once with output captured: nil when it works, else the reason it is not available.
@@ -78,7 +92,9 @@ func measureProcess(
         command: label, unavailable: nil, wall: Samples(wall), peakRSSKiB: Samples(rss), rssSource: rssSource)
 }
 
-/// Item 5: `/bin/true`, `snap-export switch` and `snap-export refresh` with nothing to do, as whole processes.
+/// Item 5: `/bin/true`, the two start-up floors (Swift programs built like snap-export: one with no imports,
+/// one that only decodes a small JSON document with FoundationEssentials), `snap-export switch` and
+/// `snap-export refresh` with nothing to do, as whole processes, in this order, in the same run.
 struct CLIBenchmark {
     let filesystem: TestFilesystem
     let runs: Int
@@ -89,7 +105,17 @@ struct CLIBenchmark {
         try Disk.makeDirectory(base)
         var costs: [CommandCost] = []
         let truePath = Runner.find(["/bin/true", "/usr/bin/true"]) ?? "/bin/true"
-        costs.append(try measureProcess("/bin/true", truePath, count: runs, scratch: base) { _ in [] })
+        costs.append(try measureProcess(CLILabel.trueCommand, truePath, count: runs, scratch: base) { _ in [] })
+        for (label, product) in [
+            (CLILabel.floorPlain, "startup-floor-plain"), (CLILabel.floorJSON, "startup-floor-json"),
+        ] {
+            let path = siblingPath(product)
+            if let reason = try probe(path, [], scratch: base) {
+                costs.append(CommandCost(command: label, unavailable: reason))
+            } else {
+                costs.append(try measureProcess(label, path, count: runs, scratch: base) { _ in [] })
+            }
+        }
 
         let root = base + "/root"
         let store = ExportStore(root: root)
@@ -106,11 +132,11 @@ struct CLIBenchmark {
             throw BenchError("cli fixture: \(error)")
         }
         if let reason = try probe(tool, ["--root", root, "switch", "snapd", "b"], scratch: base) {
-            costs.append(CommandCost(command: "snap-export switch", unavailable: reason))
+            costs.append(CommandCost(command: CLILabel.switchCommand, unavailable: reason))
         } else {
             // The probe left current -> b; run i switches to a, b, a, … so every run really flips.
             costs.append(
-                try measureProcess("snap-export switch", tool, count: runs, scratch: base) { index in
+                try measureProcess(CLILabel.switchCommand, tool, count: runs, scratch: base) { index in
                     ["--root", root, "switch", "snapd", (index + 2) % 2 == 0 ? "a" : "b"]
                 })
         }
@@ -130,10 +156,10 @@ struct CLIBenchmark {
         ]
         // The first refresh publishes the host's tools; the measured ones find nothing to do.
         if let reason = try probe(tool, refresh, scratch: base) {
-            costs.append(CommandCost(command: "snap-export refresh (nothing to do)", unavailable: reason))
+            costs.append(CommandCost(command: CLILabel.refresh, unavailable: reason))
         } else {
             costs.append(
-                try measureProcess("snap-export refresh (nothing to do)", tool, count: runs, scratch: base) { _ in
+                try measureProcess(CLILabel.refresh, tool, count: runs, scratch: base) { _ in
                     refresh
                 })
         }

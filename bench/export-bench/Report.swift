@@ -42,6 +42,12 @@ struct Report {
 
     func cost(_ prefix: String) -> CommandCost? { cli.first { $0.command.hasPrefix(prefix) } }
 
+    /// Median wall of `label` over median wall of `floor` (item 5), nil when either was not measured.
+    func cliRatio(_ label: String, over floor: String) -> Double? {
+        guard let top = Self.milliseconds(cost(label)), let bottom = Self.milliseconds(cost(floor)) else { return nil }
+        return top / bottom
+    }
+
     static func milliseconds(_ cost: CommandCost?) -> Double? {
         guard let cost, cost.unavailable == nil, cost.wall.count > 0 else { return nil }
         return Double(cost.wall.median) / 1e6
@@ -160,13 +166,19 @@ struct Report {
         if !cli.isEmpty {
             section("5. whole-process cost (\(workingFilesystem); spawn to reap)")
             let rows = cli.map { cost -> [String] in
-                if let reason = cost.unavailable { return [cost.command, "0", reason, "", ""] }
+                if let reason = cost.unavailable { return [cost.command, "0", reason, "", "", "", ""] }
+                func times(_ floor: String) -> String {
+                    cliRatio(cost.command, over: floor).map { fixed($0, 2) + "×" } ?? "—"
+                }
                 return [
                     cost.command, String(cost.wall.count), human(cost.wall.median), human(cost.wall.p99),
-                    String(cost.peakRSSKiB.median) + " KiB",
+                    times(CLILabel.trueCommand), times(CLILabel.floorJSON), String(cost.peakRSSKiB.median) + " KiB",
                 ]
             }
-            out.append(render(["command", "runs", "median wall", "p99 wall", "peak RSS"], rows, markdown))
+            out.append(
+                render(
+                    ["command", "runs", "median wall", "p99 wall", "× /bin/true", "× JSON floor", "peak RSS"], rows,
+                    markdown))
             if let source = cli.first(where: { $0.unavailable == nil })?.rssSource {
                 out.append((markdown ? "\n" : "") + "peak RSS (median of the runs) measured with " + source)
             }
@@ -280,7 +292,13 @@ struct Report {
             ),
             ("cli_refresh_noop_ms", Self.number(Self.milliseconds(cost("snap-export refresh")))),
             ("cli_switch_ms", Self.number(Self.milliseconds(cost("snap-export switch")))),
-            ("cli_true_ms", Self.number(Self.milliseconds(cost("/bin/true")))),
+            ("cli_true_ms", Self.number(Self.milliseconds(cost(CLILabel.trueCommand)))),
+            ("cli_floor_plain_ms", Self.number(Self.milliseconds(cost(CLILabel.floorPlain)))),
+            ("cli_floor_json_ms", Self.number(Self.milliseconds(cost(CLILabel.floorJSON)))),
+            ("cli_switch_floor_ratio", Self.number(cliRatio(CLILabel.switchCommand, over: CLILabel.floorJSON))),
+            ("cli_refresh_floor_ratio", Self.number(cliRatio(CLILabel.refresh, over: CLILabel.floorJSON))),
+            ("cli_floor_json_true_ratio", Self.number(cliRatio(CLILabel.floorJSON, over: CLILabel.trueCommand))),
+            ("cli_floor_plain_true_ratio", Self.number(cliRatio(CLILabel.floorPlain, over: CLILabel.trueCommand))),
             ("cli_peak_rss_kib", peakRSS.map { .count($0) } ?? .null),
             ("gc_dry_run_ms", Self.number(Self.milliseconds(gc?.plain))),
             ("gc_dry_run_namespaces_ms", Self.number(Self.milliseconds(gc?.withNamespaces))),

@@ -44,35 +44,42 @@ public final class StoreWriter {
         self.store = store
         self.system = store.system
         let context = "cannot lock export root"
+        // The descriptors are stored only once the lock is held: a class whose initializer throws after every stored
+        // property is set runs its deinit, which would close them a second time (closing whatever file the process
+        // opened under the same numbers in between).
+        let root: Int32
         do {
-            rootFd = try system.open(AT_FDCWD, store.root, .directory)
+            root = try system.open(AT_FDCWD, store.root, .directory)
         } catch .noSuchFileOrDirectory {
             // First write: create the root (mode 0755), then open it.
             try system.makeDirectories(store.root, context)
             do {
-                rootFd = try system.open(AT_FDCWD, store.root, .directory)
+                root = try system.open(AT_FDCWD, store.root, .directory)
             } catch {
                 throw .system("openat", error, path: store.root, context)
             }
         } catch {
             throw .system("openat", error, path: store.root, context)
         }
+        let lock: Int32
         do {
-            lockFd = try system.open(rootFd, Layout.lock, [.readWrite, .create, .noFollow], mode: 0o644)
+            lock = try system.open(root, Layout.lock, [.readWrite, .create, .noFollow], mode: 0o644)
         } catch {
-            system.close(rootFd)
+            system.close(root)
             throw .system("openat", error, path: store.path(Layout.lock), context)
         }
         do {
-            try system.flock(lockFd, CX_LOCK_EX | (wait ? 0 : CX_LOCK_NB))
+            try system.flock(lock, CX_LOCK_EX | (wait ? 0 : CX_LOCK_NB))
         } catch {
-            system.close(lockFd)
-            system.close(rootFd)
+            system.close(lock)
+            system.close(root)
             if error == .wouldBlock {
                 throw StoreError(.busy, context, "another writer holds the lock", path: store.path(Layout.lock))
             }
             throw .system("flock", error, path: store.path(Layout.lock), context)
         }
+        rootFd = root
+        lockFd = lock
     }
 
     deinit {

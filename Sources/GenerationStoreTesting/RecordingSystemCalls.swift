@@ -80,7 +80,7 @@ public final class RecordingSystemCalls: SystemCalls {
     }
 
     public func close(_ fd: Int32) {
-        try? enter("close", [])
+        try? enter("close", [opened(fd)])  // "?" for a descriptor this seam did not open, or closed already
         state.withLock { _ = $0.descriptors.removeValue(forKey: fd) }
         base.close(fd)
     }

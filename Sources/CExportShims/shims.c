@@ -31,6 +31,8 @@ const unsigned int CX_RENAME_EXCHANGE = RENAME_EXCHANGE;
 const int CX_O_DIRECTORY = O_DIRECTORY;
 const int CX_O_NOFOLLOW = O_NOFOLLOW;
 const int CX_O_CLOEXEC = O_CLOEXEC;
+const int CX_O_NONBLOCK = O_NONBLOCK;
+const int CX_O_NOCTTY = O_NOCTTY;
 const int CX_AT_SYMLINK_NOFOLLOW = AT_SYMLINK_NOFOLLOW;
 const int CX_AT_REMOVEDIR = AT_REMOVEDIR;
 const int CX_AT_EMPTY_PATH = AT_EMPTY_PATH;
@@ -44,8 +46,6 @@ const unsigned char CX_DT_DIR = DT_DIR;
 const unsigned char CX_DT_LNK = DT_LNK;
 const unsigned char CX_DT_REG = DT_REG;
 const unsigned char CX_DT_UNKNOWN = DT_UNKNOWN;
-const int CX_O_NONBLOCK = O_NONBLOCK;
-const int CX_O_NOCTTY = O_NOCTTY;
 
 int cx_flock(int fd, int operation) { return flock(fd, operation); }
 const int CX_LOCK_EX = LOCK_EX;

@@ -74,15 +74,16 @@ extension SystemCalls {
         }
     }
 
-    /// The whole content of a file, opened without following a symlink unless `options` say otherwise; an
-    /// error names the call that failed and `path`.
+    /// The whole content of a metadata file (`readMetadata`: never blocks, regular files only, at most `cap`
+    /// bytes); an error names the call that failed or refused it, and `path`.
     public func readFile(
-        _ dirfd: Int32, _ name: String, at path: String, _ context: String, options: OpenOptions = .noFollow
+        _ dirfd: Int32, _ name: String, at path: String, _ context: String, cap: Int, followSymlink: Bool = false,
+        stream: Bool = false
     ) throws(StoreError) -> [UInt8] {
         do {
-            return try readWholeFile(dirfd, name, options)
+            return try readMetadata(dirfd, name, cap: cap, followSymlink: followSymlink, stream: stream)
         } catch {
-            throw .system(error.call, error.errno, path: path, context)
+            throw .read(error, path: path, context)
         }
     }
 

@@ -455,27 +455,16 @@ extension ManifestReader.Failure {
 }
 
 extension SystemCalls {
-    /// Opens a manifest for reading: `openat` without following a symlink, without waiting on a FIFO and never
-    /// taking a terminal, then `fstat`: it must be a regular file.
+    /// Opens a manifest for reading through the one metadata opener (`openMetadata`): `openat` without following a
+    /// symlink, without waiting on a FIFO and never taking a terminal, then `fstat`: regular, at most 64 MiB.
     func openManifest(_ dirfd: Int32, _ relative: String, at path: String, _ context: String) throws(StoreError)
         -> Descriptor
     {
-        let file: Descriptor
         do {
-            file = try openDescriptor(dirfd, relative, [.noFollow, .nonBlocking, .noControllingTerminal])
+            return try openMetadata(dirfd, relative, cap: MetadataCap.manifest)
         } catch {
-            throw .system("openat", error, path: path, context)
+            throw .read(error, path: path, context)
         }
-        let status: FileStatus
-        do {
-            status = try fstatat(file.raw, "", CX_AT_EMPTY_PATH)
-        } catch {
-            throw .system("fstat", error, path: path, context)
-        }
-        guard status.kind == .regular else {
-            throw StoreError(.badData, context, "manifest is not a regular file", path: path)
-        }
-        return file
     }
 
     /// Streams the manifest of the generation `directory` below `dirfd` (`""`: `dirfd` itself): the header, and

@@ -121,13 +121,16 @@ public struct MountNamespaceScan: Sendable, Equatable {
             for pid in members[identity, default: []] {
                 let file = "\(pid)/mountinfo"
                 do {
-                    let fd = try system.openDescriptor(proc.raw, file, .readOnly)
-                    mounts = MountInfo.parse(try system.read(fd.raw))
+                    mounts = MountInfo.parse(
+                        try system.readMetadata(proc.raw, file, cap: MetadataCap.mountInfo, followSymlink: true))
                     break
-                } catch .noSuchFileOrDirectory, .noSuchProcess, .invalidArgument {
-                    continue
                 } catch {
-                    unreadable.append(pid)
+                    switch error.problem {
+                    case .failed(.noSuchFileOrDirectory), .failed(.noSuchProcess), .failed(.invalidArgument):
+                        continue
+                    default:
+                        unreadable.append(pid)
+                    }
                 }
             }
             guard let mounts else { continue }

@@ -41,7 +41,9 @@ public protocol SystemCalls: Sendable {
     func setModificationTime(_ fd: Int32, nanoseconds: Int64) throws(Errno)
     func flock(_ fd: Int32, _ operation: Int32) throws(Errno)
     func write(_ fd: Int32, _ bytes: [UInt8]) throws(Errno)
-    func read(_ fd: Int32) throws(Errno) -> [UInt8]
+    /// `read(2)` until end of file or until more than `limit` bytes are read (at most `limit + 1` are returned,
+    /// so a caller can tell "exactly at the cap" from "over it").
+    func read(_ fd: Int32, upTo limit: Int) throws(Errno) -> [UInt8]
     /// `pread`: up to `buffer.count` bytes at `offset` into `buffer`; the count read, 0 at the end of the file.
     func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(Errno) -> Int
     /// `getdents64`: directory records (`struct linux_dirent64`) from `fd`'s position into `buffer`; the bytes
@@ -160,16 +162,18 @@ public struct LinuxSystemCalls: SystemCalls {
         }
     }
 
-    public func read(_ fd: Int32) throws(Errno) -> [UInt8] {
+    public func read(_ fd: Int32, upTo limit: Int) throws(Errno) -> [UInt8] {
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while result.count <= limit {
+            let wanted = min(chunk.count, limit + 1 - result.count)
             let count = try valueOrErrno {
-                chunk.withUnsafeMutableBytes { buffer in Glibc.read(fd, buffer.baseAddress, buffer.count) }
+                chunk.withUnsafeMutableBytes { buffer in Glibc.read(fd, buffer.baseAddress, wanted) }
             }
             if count == 0 { return result }
             result.append(contentsOf: chunk[0..<count])
         }
+        return result
     }
 
     public func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(Errno) -> Int {

@@ -1,48 +1,112 @@
 import CExportShims
 
-/// Why reading a whole file failed: the system call and its errno.
-public struct FileReadFailure: Error, Sendable, Equatable {
-    /// `open`, `fstat` or `read`.
-    public var call: String
-    public var errno: Errno
+/// Why reading a metadata file failed: the system call that refused it and the problem it found.
+public struct FileReadFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong at `call`.
+    public enum Problem: Sendable, Equatable {
+        /// The call failed with this errno.
+        case failed(Errno)
+        /// `fstat` of the open file says it is not a regular file (a FIFO, a device, a socket, a directory).
+        case notRegular(FileKind)
+        /// The file holds more than `cap` bytes (`fstat`'s size, or what `read` returned).
+        case tooLarge(cap: Int)
+    }
 
-    public init(call: String, errno: Errno) {
+    /// The system call that failed or found the problem: `openat`, `fstatat` or `read`.
+    public var call: String
+    public var problem: Problem
+
+    public init(call: String, problem: Problem) {
         self.call = call
-        self.errno = errno
+        self.problem = problem
+    }
+
+    /// The errno the call failed with, nil for a file that opened but is refused (not regular, too large).
+    public var errno: Errno? {
+        if case .failed(let errno) = problem { return errno }
+        return nil
+    }
+
+    /// `openat: No such file or directory`, `fstatat: not a regular file (a FIFO or device)`,
+    /// `read: too large (cap 1048576 bytes)`.
+    public var description: String {
+        switch problem {
+        case .failed(let errno): return "\(call): \(errno)"
+        case .notRegular(.directory): return "\(call): is a directory, not a regular file"
+        case .notRegular: return "\(call): not a regular file (a FIFO, device or socket)"
+        case .tooLarge(let cap): return "\(call): too large (cap \(cap) bytes)"
+        }
     }
 }
 
+/// The caps on what a metadata read accepts; each kind of file has its own, documented in docs/format.md.
+public enum MetadataCap {
+    /// A generation's `.manifest.json`, and `publish --manifest` (which may be a pipe): 64 MiB.
+    public static let manifest = 64 << 20
+    /// A file of a snap or of the host (`snap.yaml`, `info`, `meta/exports.json`, os-release): 1 MiB.
+    public static let systemFile = 1 << 20
+    /// A `mountinfo` file of `/proc`: 64 MiB.
+    public static let mountInfo = 64 << 20
+}
+
 extension SystemCalls {
-    /// The whole content of `name` below `dirfd`: `openat` with `options`, then `read` to the end, then `close`.
+    /// The whole content of the metadata file `name` below `dirfd`, never blocking on what is not a file.
     ///
-    /// The one whole-file reader of the project. With `sizeLimit`, the open file must be a regular file of at
-    /// most that many bytes (`fstat` in between; `EISDIR` for a directory, `EINVAL` for anything else or a
-    /// larger file).
-    public func readWholeFile(
-        _ dirfd: Int32, _ name: String, _ options: OpenOptions, sizeLimit: Int? = nil
+    /// The one place the project opens a file to read what it holds. `openat` with `O_RDONLY|O_NONBLOCK|O_NOCTTY`
+    /// (`LinuxSystemCalls` adds `O_CLOEXEC`), plus `O_NOFOLLOW` unless `followSymlink`: a FIFO opens at once and is
+    /// then refused, a terminal never becomes the controlling one. `fstat` of the open file must say regular with
+    /// at most `cap` bytes; then `read` of at most `cap + 1` bytes, so a file that grew is refused too.
+    ///
+    /// `stream` is for input named on the command line (`publish --manifest <(…)`, `/dev/stdin`): the file is
+    /// opened without `O_NONBLOCK` and may be anything but a directory; the cap still holds, through `read`.
+    public func readMetadata(
+        _ dirfd: Int32, _ name: String, cap: Int, followSymlink: Bool = false, stream: Bool = false
     ) throws(FileReadFailure) -> [UInt8] {
+        let file = try openMetadata(dirfd, name, cap: cap, followSymlink: followSymlink, stream: stream)
+        let bytes: [UInt8]
+        do {
+            bytes = try read(file.raw, upTo: cap)
+        } catch {
+            throw FileReadFailure(call: "read", problem: .failed(error))
+        }
+        guard bytes.count <= cap else { throw FileReadFailure(call: "read", problem: .tooLarge(cap: cap)) }
+        return bytes
+    }
+
+    /// The open, checked metadata file of `readMetadata` (`openat`, then `fstat`: regular and at most `cap`
+    /// bytes), for a reader that reads it its own way (`ManifestReader` streams a manifest with `pread`).
+    func openMetadata(
+        _ dirfd: Int32, _ name: String, cap: Int, followSymlink: Bool = false, stream: Bool = false
+    ) throws(FileReadFailure) -> Descriptor {
+        var options: OpenOptions = [.readOnly, .noControllingTerminal]
+        if !followSymlink { options.insert(.noFollow) }
+        if !stream { options.insert(.nonBlocking) }
         let file: Descriptor
         do {
             file = try openDescriptor(dirfd, name, options)
         } catch {
-            throw FileReadFailure(call: "open", errno: error)
+            throw FileReadFailure(call: "openat", problem: .failed(error))
         }
-        if let sizeLimit {
-            let status: FileStatus
-            do {
-                status = try fstatat(file.raw, "", CX_AT_EMPTY_PATH)
-            } catch {
-                throw FileReadFailure(call: "fstat", errno: error)
-            }
-            guard status.kind == .regular else {
-                throw FileReadFailure(call: "fstat", errno: status.kind == .directory ? .isDirectory : .invalidArgument)
-            }
-            guard status.size <= Int64(sizeLimit) else { throw FileReadFailure(call: "fstat", errno: .invalidArgument) }
-        }
+        let status: FileStatus
         do {
-            return try read(file.raw)
+            status = try fstatat(file.raw, "", CX_AT_EMPTY_PATH)
         } catch {
-            throw FileReadFailure(call: "read", errno: error)
+            throw FileReadFailure(call: "fstatat", problem: .failed(error))
         }
+        if status.kind == .directory || (!stream && status.kind != .regular) {
+            throw FileReadFailure(call: "fstatat", problem: .notRegular(status.kind))
+        }
+        if status.kind == .regular && status.size > Int64(cap) {
+            throw FileReadFailure(call: "fstatat", problem: .tooLarge(cap: cap))
+        }
+        return file
+    }
+}
+
+extension StoreError {
+    /// The store's error for a failed metadata read: a failing call as `system`, a refused file as bad data.
+    public static func read(_ failure: FileReadFailure, path: String, _ context: String) -> StoreError {
+        if case .failed(let errno) = failure.problem { return .system(failure.call, errno, path: path, context) }
+        return StoreError(.badData, context, failure.description, path: path, syscall: failure.call)
     }
 }

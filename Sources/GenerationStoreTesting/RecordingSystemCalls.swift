@@ -152,9 +152,9 @@ public final class RecordingSystemCalls: SystemCalls {
         try base.write(fd, bytes)
     }
 
-    public func read(_ fd: Int32) throws(Errno) -> [UInt8] {
-        try enter("read", [])
-        return try base.read(fd)
+    public func read(_ fd: Int32, upTo limit: Int) throws(Errno) -> [UInt8] {
+        try enter("read", [opened(fd)])
+        return try base.read(fd, upTo: limit)
     }
 
     public func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(Errno) -> Int {

@@ -38,7 +38,9 @@ enum PublishCommand: Command {
         var manifest: Manifest
         switch (manifestFile, entries.isEmpty) {
         case (let file?, true):
-            let bytes = try context.system.readFile(AT_FDCWD, file, at: file, errorContext, options: .readOnly)
+            // A pipe (`--manifest <(…)`, /dev/stdin) is fine; the cap holds for every kind of file.
+            let bytes = try context.system.readFile(
+                AT_FDCWD, file, at: file, errorContext, cap: MetadataCap.manifest, followSymlink: true, stream: true)
             manifest = try Manifest.decode(bytes, path: file, context: errorContext)
         case (nil, false):
             var sets: [String: [String: String]] = [:]

@@ -85,13 +85,13 @@ public struct OSRelease: Sendable, Equatable {
     public static func read(file path: String, system: any SystemCalls) -> OSRelease? {
         do {
             return OSRelease(
-                parsing: try system.readWholeFile(AT_FDCWD, path, .readOnly, sizeLimit: SystemFiles.sizeLimit))
+                parsing: try system.readMetadata(AT_FDCWD, path, cap: SystemFiles.sizeLimit, followSymlink: true))
         } catch {
-            switch (error.call, error.errno) {
-            case ("open", _):
+            switch (error.call, error.problem) {
+            case ("openat", _):
                 return nil
-            case ("fstat", let errno) where errno != .isDirectory:
-                // readWholeFile refuses a file over the size cap or not regular before reading it.
+            case (_, .tooLarge), (_, .notRegular(.other)), (_, .notRegular(.symlink)), (_, .notRegular(.regular)):
+                // readMetadata refuses a file over the size cap or not regular before reading it.
                 var release = fallback
                 release.unusable =
                     "larger than \(SystemFiles.sizeLimit >> 20) MiB or not a regular file, which snap-export does "

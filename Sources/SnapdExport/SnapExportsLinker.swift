@@ -47,10 +47,10 @@ public struct SnapExportsLinker: Sendable {
         let yamlBytes: [UInt8]
         do {
             yamlBytes = try files.read(yamlPath)
-        } catch .noSuchFileOrDirectory {
+        } catch where error.errno == .noSuchFileOrDirectory {
             throw StoreError(.missingInput, context, "revision is not mounted (no meta/snap.yaml)", path: root)
         } catch {
-            throw .system("openat", error, path: yamlPath, context)
+            throw .read(error, path: yamlPath, context)
         }
         let yaml: SnapYaml
         switch SnapYaml.parse(yamlBytes) {
@@ -61,10 +61,10 @@ public struct SnapExportsLinker: Sendable {
         let bytes: [UInt8]
         do {
             bytes = try files.read(path)
-        } catch .noSuchFileOrDirectory {
+        } catch where error.errno == .noSuchFileOrDirectory {
             return nil
         } catch {
-            throw .system("openat", error, path: path, context)
+            throw .read(error, path: path, context)
         }
         let exports = try SnapExports.decode(bytes, path: path, context: context)
         let manifest = exports.manifest(

@@ -7,16 +7,13 @@ import Glibc
 struct SystemFiles: Sendable {
     let system: any SystemCalls
 
-    /// The largest file read (snap.yaml, info, os-release, exports.json are all small).
-    static let sizeLimit = 1 << 20
+    /// The largest file read (snap.yaml, info, os-release, exports.json are all small): `MetadataCap.systemFile`.
+    static let sizeLimit = MetadataCap.systemFile
 
-    /// The whole content of a file (following symlinks).
-    func read(_ path: String) throws(Errno) -> [UInt8] {
-        do {
-            return try system.readWholeFile(AT_FDCWD, path, .readOnly, sizeLimit: Self.sizeLimit)
-        } catch {
-            throw error.errno
-        }
+    /// The whole content of a file (following symlinks, as snapd does), through the one metadata reader: a FIFO
+    /// or device is refused without blocking, a file over `sizeLimit` is refused.
+    func read(_ path: String) throws(FileReadFailure) -> [UInt8] {
+        try system.readMetadata(AT_FDCWD, path, cap: Self.sizeLimit, followSymlink: true)
     }
 
     /// `lstat`, or nil when nothing is there (also when a parent is not a directory).

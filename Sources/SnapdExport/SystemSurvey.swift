@@ -251,8 +251,9 @@ public struct SystemSurvey: Sendable, Equatable {
             do {
                 bytes = try files.read(path)
             } catch {
-                var reason = error == .noSuchFileOrDirectory ? "\(path) is missing" : "cannot read \(path): \(error)"
-                if error == .invalidArgument {
+                let missing = error.errno == .noSuchFileOrDirectory
+                var reason = missing ? "\(path) is missing" : "cannot read \(path): \(error)"
+                if error.errno == nil {
                     // SystemFiles.read refuses a file over its size cap or not regular; snapd reads any.
                     reason += " (over \(SystemFiles.sizeLimit >> 20) MiB or not a regular file; snapd would read it)"
                     uncertainVersions.insert(path)
@@ -260,7 +261,7 @@ public struct SystemSurvey: Sendable, Equatable {
                 versionProblems[path] = reason
                 _ = warn(
                     path,
-                    (error == .noSuchFileOrDirectory ? "missing" : "cannot read: \(error)") + ", so no tools version")
+                    (missing ? "missing" : "cannot read: \(error)") + ", so no tools version")
                 return nil
             }
             switch SnapdInfoFile.version(bytes) {

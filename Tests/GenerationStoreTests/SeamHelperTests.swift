@@ -5,46 +5,48 @@ import Glibc
 import Testing
 import TestSupport
 
-/// The typed helpers on the `SystemCalls` seam: the one whole-file reader, realpath, typed open options.
+/// The typed helpers on the `SystemCalls` seam: the one metadata reader, realpath, typed open options.
 @Suite struct SeamHelperTests {
-    @Test func theWholeFileReaderReturnsEveryByteAndClosesTheFile() throws {
+    @Test func theMetadataReaderReturnsEveryByteAndClosesTheFile() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
-        let bytes = (0..<40_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let bytes = (0..<140_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         try Data(bytes).write(to: URL(fileURLWithPath: temp.appending("file")))
         let recording = RecordingSystemCalls()
-        #expect(try recording.readWholeFile(AT_FDCWD, temp.appending("file"), .readOnly) == bytes)
-        #expect(recording.names == ["openat", "read", "close"])
+        #expect(try recording.readMetadata(AT_FDCWD, temp.appending("file"), cap: 1 << 20) == bytes)
+        #expect(recording.names == ["openat", "fstatat", "read", "close"])
     }
 
-    @Test func aSizeLimitRefusesADirectoryAndALargerFile() throws {
+    @Test func theCapRefusesADirectoryAndALargerFileNamingTheCall() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
         try Data(count: 11).write(to: URL(fileURLWithPath: temp.appending("eleven")))
         let system = LinuxSystemCalls()
-        #expect(try system.readWholeFile(AT_FDCWD, temp.appending("eleven"), .readOnly, sizeLimit: 11).count == 11)
-        #expect(throws: FileReadFailure(call: "fstat", errno: .invalidArgument)) {
-            try system.readWholeFile(AT_FDCWD, temp.appending("eleven"), .readOnly, sizeLimit: 10)
+        #expect(try system.readMetadata(AT_FDCWD, temp.appending("eleven"), cap: 11).count == 11)
+        #expect(throws: FileReadFailure(call: "fstatat", problem: .tooLarge(cap: 10))) {
+            try system.readMetadata(AT_FDCWD, temp.appending("eleven"), cap: 10)
         }
-        #expect(throws: FileReadFailure(call: "fstat", errno: .isDirectory)) {
-            try system.readWholeFile(AT_FDCWD, temp.path, .readOnly, sizeLimit: 10)
+        #expect(throws: FileReadFailure(call: "fstatat", problem: .notRegular(.directory))) {
+            try system.readMetadata(AT_FDCWD, temp.path, cap: 10)
         }
-        #expect(throws: FileReadFailure(call: "open", errno: .noSuchFileOrDirectory)) {
-            try system.readWholeFile(AT_FDCWD, temp.appending("absent"), .readOnly)
+        #expect(throws: FileReadFailure(call: "openat", problem: .failed(.noSuchFileOrDirectory))) {
+            try system.readMetadata(AT_FDCWD, temp.appending("absent"), cap: 10)
         }
+        #expect(FileReadFailure(call: "read", problem: .tooLarge(cap: 10)).description == "read: too large (cap 10 bytes)")
     }
 
-    @Test func noFollowRefusesASymlinkWhereReadOnlyFollowsIt() throws {
+    @Test func symlinksAreRefusedUnlessFollowingIsAsked() throws {
         let temp = try TemporaryDirectory()
         defer { temp.remove() }
         try Data("x".utf8).write(to: URL(fileURLWithPath: temp.appending("file")))
         #expect(symlink("file", temp.appending("link")) == 0)
         let system = LinuxSystemCalls()
-        #expect(try system.readWholeFile(AT_FDCWD, temp.appending("link"), .readOnly) == Array("x".utf8))
+        #expect(try system.readMetadata(AT_FDCWD, temp.appending("link"), cap: 10, followSymlink: true) == Array("x".utf8))
         let error = #expect(throws: StoreError.self) {
-            try system.readFile(AT_FDCWD, temp.appending("link"), at: temp.appending("link"), "test")
+            try system.readFile(AT_FDCWD, temp.appending("link"), at: temp.appending("link"), "test", cap: 10)
         }
-        #expect(error?.syscall == "open")
+        #expect(error?.syscall == "openat")
+        #expect(error?.errno == .tooManySymbolicLinks)
     }
 
     @Test func realpathGoesThroughTheSeamAndCanBeFailed() throws {

@@ -33,9 +33,10 @@ enum Disk {
         }
     }
 
-    /// The whole file as text, through the store's one whole-file reader; nil when it cannot be read.
+    /// The whole file as text (at most 64 MiB), through the store's one metadata reader; nil when it cannot be read.
     static func read(_ path: String) -> String? {
-        guard let bytes = try? LinuxSystemCalls().readWholeFile(AT_FDCWD, path, .readOnly) else { return nil }
+        guard let bytes = try? LinuxSystemCalls().readMetadata(AT_FDCWD, path, cap: 64 << 20, followSymlink: true)
+        else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
 

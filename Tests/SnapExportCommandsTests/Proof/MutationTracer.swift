@@ -264,7 +264,7 @@ final class MutationTracer: SystemCalls {
         record(Mutation(kind: .write(place, bytes), target: inode(fd), call: "write"))
     }
 
-    func read(_ fd: Int32) throws(Errno) -> [UInt8] { try base.read(fd) }
+    func read(_ fd: Int32, upTo limit: Int) throws(Errno) -> [UInt8] { try base.read(fd, upTo: limit) }
     func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(Errno) -> Int {
         try base.pread(fd, buffer, offset)
     }

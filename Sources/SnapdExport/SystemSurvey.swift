@@ -253,7 +253,7 @@ public struct SystemSurvey: Sendable, Equatable {
             } catch {
                 let missing = error.errno == .noSuchFileOrDirectory
                 var reason = missing ? "\(path) is missing" : "cannot read \(path): \(error)"
-                if error.errno == nil {
+                if error.errno == nil && error.problem != .notRegular(.directory) {
                     // SystemFiles.read refuses a file over its size cap or not regular; snapd reads any.
                     reason += " (over \(SystemFiles.sizeLimit >> 20) MiB or not a regular file; snapd would read it)"
                     uncertainVersions.insert(path)

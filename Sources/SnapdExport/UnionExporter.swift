@@ -35,6 +35,8 @@ public struct UnionExporter: Sendable {
         public var conflicts: [UnionConflict] = []
         public var refused: [UnionRefusal] = []
         public var warnings: [SnapdWarning] = []
+        /// How long each union's publish and switch took (monotonic ns), for export-bench.
+        public var republishNanoseconds: [(union: String, nanoseconds: UInt64)] = []
 
         public init() {}
 
@@ -121,8 +123,14 @@ public struct UnionExporter: Sendable {
         let newOwner: UnionOwner? = try generation.map { (generation) throws(StoreError) in
             try owner(instance, generation)
         }
+        // Only the unions this switch can change are read and written: a union of man pages is not even read when
+        // the owner keeps its page names (two small manifest reads tell), a font union not when it has no fonts.
+        var affected: Set<UnionKind> = []
+        for kind in UnionKind.allCases where try contentDiffers(kind, instance, old, generation) {
+            affected.insert(kind)
+        }
         var unions: [UnionKind: Current] = [:]
-        for kind in UnionKind.allCases { unions[kind] = try unionCurrent(kind) }
+        for kind in affected { unions[kind] = try unionCurrent(kind) }
         let involved: Set<String> = [instance]
 
         // 1. Without the names the owner loses: its entries are those both generations export, as the old one
@@ -133,7 +141,7 @@ public struct UnionExporter: Sendable {
         let before = unions
         try apply(
             writer, &unions, root: root, currents: currents, changed: [instance: kept ?? nil], involved: involved,
-            final: false, &report)
+            kinds: affected, final: false, &report)
         store.faults.hit(.unionWithoutRemoved)
         // 2. The owner itself.
         let hadPrevious = try hasPrevious(instance)
@@ -151,7 +159,7 @@ public struct UnionExporter: Sendable {
         let rewritten = Set(UnionKind.allCases.filter { before[$0]?.generation != unions[$0]?.generation })
         try apply(
             writer, &unions, root: root, currents: currents, changed: [instance: newOwner], involved: involved,
-            republishing: rewritten, &report)
+            kinds: affected, republishing: rewritten, &report)
         store.faults.hit(.unionWithNew)
         finish(&report, unions: unions, root: root)
         return report
@@ -200,10 +208,10 @@ public struct UnionExporter: Sendable {
     /// differ, all of them when a name is freed), publishing and switching only a union whose entries change.
     func apply(
         _ writer: StoreWriter, _ unions: inout [UnionKind: Current], root: String, currents: [String: String],
-        changed given: [String: UnionOwner?], involved: Set<String>?, final: Bool = true,
-        republishing: Set<UnionKind> = [], _ report: inout Report
+        changed given: [String: UnionOwner?], involved: Set<String>?, kinds: Set<UnionKind> = Set(UnionKind.allCases),
+        final: Bool = true, republishing: Set<UnionKind> = [], _ report: inout Report
     ) throws(StoreError) {
-        for kind in UnionKind.allCases {
+        for kind in UnionKind.allCases where kinds.contains(kind) {
             let current = unions[kind]
             if current == nil && currents.isEmpty && given.allSatisfy({ $0.value == nil }) { continue }
             let inputs = current?.manifest.inputs ?? [:]
@@ -257,6 +265,7 @@ public struct UnionExporter: Sendable {
             // An intermediate step never creates an empty union: the last step does, if it stays empty.
             if current == nil && !final && view.manifest == nil { continue }
             let generation = UnionView.generationName(of: manifest)
+            let started = SystemClock.monotonicNanoseconds()
             try writer.publish(
                 name: kind.exportName, generation: generation, manifest: manifest,
                 reusing: current.map { StoreWriter.Reuse(generation: $0.generation, manifest: $0.manifest) })
@@ -267,6 +276,7 @@ public struct UnionExporter: Sendable {
             try writer.switchCurrent(name: kind.exportName, to: generation)
             unions[kind] = Current(generation: generation, manifest: manifest)
             report.switched.append((kind.exportName, generation))
+            report.republishNanoseconds.append((kind.exportName, SystemClock.monotonicNanoseconds() - started))
         }
     }
 
@@ -437,6 +447,7 @@ extension UnionExporter.Report {
         for conflict in other.conflicts where !conflicts.contains(conflict) { conflicts.append(conflict) }
         for refusal in other.refused where !refused.contains(refusal) { refused.append(refusal) }
         warnings += other.warnings
+        republishNanoseconds += other.republishNanoseconds
     }
 }
 

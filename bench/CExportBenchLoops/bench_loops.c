@@ -89,6 +89,42 @@ int cx_bench_raw_publish(int parentfd, const char *directory, const char *target
     return result;
 }
 
+int cx_bench_raw_union(int parentfd, const char *previous, const char *staging, const char *final,
+                       const char *set, const char *const *kept, int kept_count, const char *const *added,
+                       int added_count, const char *added_prefix, uint64_t *nanoseconds) {
+    char target[4096];
+    char path[4096];
+    uint64_t start = cx_bench_now();
+    snprintf(path, sizeof path, "%s/%s", previous, set);
+    int old = openat(parentfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (old < 0) return -1;
+    if (mkdirat(parentfd, staging, 0755) != 0) return close(old), -1;
+    int gen = openat(parentfd, staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (gen < 0) return close(old), -1;
+    if (mkdirat(gen, set, 0755) != 0) return close(old), close(gen), -1;
+    int fd = openat(gen, set, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int result = fd < 0 ? -1 : 0;
+    for (int i = 0; result == 0 && i < kept_count; i++) {
+        if (linkat(old, kept[i], fd, kept[i], 0) != 0) result = -1;
+    }
+    for (int i = 0; result == 0 && i < added_count; i++) {
+        snprintf(target, sizeof target, "%s/%s", added_prefix, added[i]);
+        if (symlinkat(target, fd, added[i]) != 0) result = -1;
+    }
+    if (result == 0 && (fsync(fd) != 0 || fsync(gen) != 0)) result = -1;
+    if (result == 0 && renameat(parentfd, staging, parentfd, final) != 0) result = -1;
+    if (result == 0 && fsync(parentfd) != 0) result = -1;
+    /* The flip the union's switch makes: a link to the new generation renamed over the old one, then fsync. */
+    if (result == 0 && symlinkat(final, parentfd, ".raw-next") != 0) result = -1;
+    if (result == 0 && renameat(parentfd, ".raw-next", parentfd, ".raw-current") != 0) result = -1;
+    if (result == 0 && fsync(parentfd) != 0) result = -1;
+    if (fd >= 0) close(fd);
+    close(gen);
+    close(old);
+    *nanoseconds = cx_bench_now() - start;
+    return result;
+}
+
 /* ---- readers ---- */
 
 struct cx_bench_readers {
@@ -195,6 +231,8 @@ cx_bench_readers *cx_bench_readers_start(int rootfd, const char *name, const cha
     }
     return shared;
 }
+
+void cx_bench_readers_stop(cx_bench_readers *readers) { atomic_store(&readers->finished, 1); }
 
 int cx_bench_readers_finished(const cx_bench_readers *readers) {
     return atomic_load(&((struct cx_bench_readers *)readers)->finished);

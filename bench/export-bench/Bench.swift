@@ -106,6 +106,13 @@ enum Bench {
                 processesPerNamespace: counts.processesPerNamespace, runs: counts.gcRuns
             ).run()
         }
+        if options.runs("union") {
+            progress("man union: \(counts.unionSnaps) snaps × \(counts.unionPages) pages on \(working.label)")
+            report.union = try UnionBenchmark(
+                filesystem: working, snaps: counts.unionSnaps, pages: counts.unionPages,
+                installs: counts.unionInstalls
+            ).run()
+        }
         let perFilesystem = options.runs("switch") || options.runs("readers")
         if perFilesystem && working.type != "tmpfs", let tmpfs = try TestFilesystem.tmpfs(scratch) {
             defer { tmpfs.tearDown() }
@@ -150,6 +157,9 @@ struct Counts {
     var processesPerNamespace: Int
     var gcRuns: Int
     var loopFilesystems: Bool
+    var unionSnaps: Int
+    var unionPages = 20
+    var unionInstalls: Int
 
     init(_ scale: Options.Scale) {
         switch scale {
@@ -158,16 +168,19 @@ struct Counts {
             (publishEntries, publishRepetitions, lookups, cliRuns) = (10_000, 10, 1_000_000, 50)
             (gcGenerations, namespaces, processesPerNamespace, gcRuns) = (1_000, 50, 20, 10)
             loopFilesystems = true
+            (unionSnaps, unionInstalls) = (1_000, 5)
         case .quick:
             (switchFlips, fsyncFlips, sizes, scalingFlips) = (2_000, 400, [1, 100, 10_000], 2_000)
             (publishEntries, publishRepetitions, lookups, cliRuns) = (10_000, 3, 100_000, 10)
             (gcGenerations, namespaces, processesPerNamespace, gcRuns) = (100, 10, 10, 3)
             loopFilesystems = true
+            (unionSnaps, unionInstalls) = (1_000, 3)
         case .smoke:
             (switchFlips, fsyncFlips, sizes, scalingFlips) = (200, 20, [1, 100], 200)
             (publishEntries, publishRepetitions, lookups, cliRuns) = (1_000, 1, 10_000, 3)
             (gcGenerations, namespaces, processesPerNamespace, gcRuns) = (10, 2, 3, 1)
             loopFilesystems = false
+            (unionSnaps, unionInstalls) = (20, 2)
         }
     }
 }

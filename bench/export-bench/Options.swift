@@ -29,7 +29,7 @@ struct Options {
           --markdown FILE  write the result tables as Markdown (for docs/benchmarks.md)
           --dir DIR        make the scratch directory here (default: the working directory); its filesystem
                            is the "working directory" filesystem of the report
-          --only ITEMS     run only these items: switch, scaling, publish, readers, cli, gc
+          --only ITEMS     run only these items: switch, scaling, publish, readers, cli, gc, union
           --allow-debug    run the full benchmark in a debug build anyway (figures are meaningless)
         Run as root to add a private tmpfs, loop-mounted xfs and btrfs images, and mount namespaces for gc.
         """
@@ -61,7 +61,7 @@ struct Options {
                     case "--dir": options.workingDirectory = text
                     default:
                         options.only = Set(text.split(separator: ",").map(String.init))
-                        let known: Set = ["switch", "scaling", "publish", "readers", "cli", "gc"]
+                        let known: Set = ["switch", "scaling", "publish", "readers", "cli", "gc", "union"]
                         if let bad = options.only.subtracting(known).first {
                             return .failure(BenchError("unknown item '\(bad)'"))
                         }

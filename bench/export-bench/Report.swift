@@ -15,6 +15,7 @@ struct Report {
     var readers: [(filesystem: String, results: [String: ReaderBenchmark.Result])] = []
     var cli: [CommandCost] = []
     var gc: GCBenchmark.Result?
+    var union: UnionBenchmark.Result?
     var elapsedSeconds = 0.0
 
     // MARK: headline figures
@@ -145,6 +146,23 @@ struct Report {
             }
             out.append(render(["method", "runs", "median time", "entries/s"], rows, markdown))
             out.append((markdown ? "\n" : "") + "store/raw time: \(optional(publishRatio)) (goal ≤ 2)")
+        }
+        if let union {
+            section(
+                "7. man union (\(workingFilesystem), \(union.snaps) snaps × \(counts.unionPages) pages, "
+                    + "\(union.entries) entries)")
+            let rows = [
+                ("refresh of one snap, same page names", union.unchangedRefresh),
+                ("refresh's check, nothing to do", union.check), ("install one more snap: link", union.link),
+                ("install: union republish (publish with reuse + switch)", union.republish),
+                ("raw linkat/symlinkat loop + fsyncs + rename", union.raw),
+            ].map { [$0.0, String($0.1.count), human($0.1.median)] }
+            out.append(render(["what", "runs", "median time"], rows, markdown))
+            out.append(
+                (markdown ? "\n" : "")
+                    + "republish/raw: \(fixed(union.ratio, 2)) (goal ≤ 1.3); @man writes by same-name refreshes: "
+                    + "\(union.unchangedRefreshManWrites) (goal 0); readers: \(union.lookups) lookups, "
+                    + "\(union.failures) failed; initial build \(human(union.buildNanoseconds))")
         }
         if !readers.isEmpty {
             section("4. readers during flips (2 reader threads, writer flipping without fsync)")
@@ -303,6 +321,15 @@ struct Report {
             ("gc_dry_run_ms", Self.number(Self.milliseconds(gc?.plain))),
             ("gc_dry_run_namespaces_ms", Self.number(Self.milliseconds(gc?.withNamespaces))),
             ("readers", Self.readers(readerTotals)),
+            ("union_republish_ratio", union.map { .number($0.ratio) } ?? .null),
+            ("union_entries", union.map { .count($0.entries) } ?? .null),
+            ("union_same_name_refresh_man_writes", union.map { .count($0.unchangedRefreshManWrites) } ?? .null),
+            ("union_republish_p50_ns", union.map { .count($0.republish.median) } ?? .null),
+            ("union_raw_p50_ns", union.map { .count($0.raw.median) } ?? .null),
+            ("union_link_p50_ns", union.map { .count($0.link.median) } ?? .null),
+            ("union_check_p50_ns", union.map { .count($0.check.median) } ?? .null),
+            ("union_reader_lookups", union.map { .count(Int($0.lookups)) } ?? .null),
+            ("union_reader_failures", union.map { .count(Int($0.failures)) } ?? .null),
         ]
         members.append(
             (

@@ -19,6 +19,14 @@ int cx_bench_raw_switch(int dirfd, const char *first, const char *second, int it
 int cx_bench_raw_publish(int parentfd, const char *directory, const char *target_prefix, int entries,
                          uint64_t *nanoseconds);
 
+/* The raw union republish: mkdirat `staging` and `staging/<set>`, linkat of each of `kept` from
+   `previous/<set>` (never following), symlinkat of each of `added` to `<added_prefix>/<entry>`, fsync of the set
+   and of `staging`, renameat `staging` to `final`, fsync of `parentfd`, then the flip (symlinkat `.raw-next`
+   naming `final`, renameat over `.raw-current`, fsync of `parentfd`). No manifest. Total nanoseconds. */
+int cx_bench_raw_union(int parentfd, const char *previous, const char *staging, const char *final,
+                       const char *set, const char *const *kept, int kept_count, const char *const *added,
+                       int added_count, const char *added_prefix, uint64_t *nanoseconds);
+
 /* What the reader threads saw: lookups through `current`, failed ones, set passes and mixed passes. */
 typedef struct {
     uint64_t lookups;
@@ -34,6 +42,8 @@ cx_bench_readers *cx_bench_readers_start(int rootfd, const char *name, const cha
                                          int entry_count, const char *source_a, const char *source_b, int threads,
                                          uint64_t target_lookups);
 int cx_bench_readers_finished(const cx_bench_readers *readers);
+/* Tells the readers to stop after their current pass (for a run that ends when the writer is done). */
+void cx_bench_readers_stop(cx_bench_readers *readers);
 /* Joins the readers, sums their results into `total` and frees them. */
 void cx_bench_readers_join(cx_bench_readers *readers, cx_bench_reader_result *total);
 /* The snapd RFC's flip: each entry of `setfd` rewritten in place (symlinkat + renameat) to `<source>/<entry>`. */

@@ -62,7 +62,7 @@ extension StoreWriter {
         var histories: [NameHistory] = []
         var markers: [RetirementMarkers.Reading] = []
         for name in try store.exportedNames(rootFd, context) where only?.contains(name) ?? true {
-            let (history, reading) = try history(of: name, context)
+            let (history, reading) = try history(of: name, dryRun: options.dryRun, context)
             histories.append(history)
             markers.append(reading)
         }
@@ -121,18 +121,23 @@ extension StoreWriter {
 
     /// Links, generations with their manifests' headers, and retirement times of one name, from one listing of its
     /// directory.
-    private func history(of name: String, _ context: String) throws(StoreError)
+    private func history(of name: String, dryRun: Bool, _ context: String) throws(StoreError)
         -> (NameHistory, RetirementMarkers.Reading)
     {
         let nameFd = try nameDirectory(name, create: false, context)
+        let current = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context)
+        // A switch interrupted after its exchange is completed first, so the displaced `current` is protected as
+        // `previous` (a dry run counts it as `previous` and writes nothing).
+        let completed = try completeInterruptedSwitch(name, nameFd, current: current, dryRun: dryRun, context)
         let (generations, listing) = try store.generations(of: name, nameFd, context)
         let reading = try RetirementMarkers.read(
             system, nameFd, at: store.path(name), listing: listing.map(\.name), context)
+        var previous = completed
+        if previous == nil {
+            previous = try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
+        }
         let history = NameHistory(
-            name: name,
-            current: try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context),
-            previous: try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context),
-            generations: generations, retired: reading.latest)
+            name: name, current: current, previous: previous, generations: generations, retired: reading.latest)
         return (history, reading)
     }
 

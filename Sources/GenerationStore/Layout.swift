@@ -10,11 +10,34 @@ public enum Layout {
     public static let current = "current"
     /// The generation `current` replaced: `<name>/previous -> <generation>`.
     public static let previous = "previous"
-    /// Prefix of the temporary link a switch makes before renaming it over `current`.
+    /// Prefix of the temporary links a switch makes (a leftover only after a crash).
     public static let nextPrefix = ".next-"
     /// Prefix of the retirement markers: `<name>/.retired-<nanoseconds>-<random> -> <generation>`
     /// records that the generation stopped being current at that time (read by gc's grace period).
     public static let retiredPrefix = ".retired-"
+
+    /// The name of the switch's pending link for a switch to `generation`: `.next-<16 hex digits>`, the 64-bit
+    /// FNV-1a hash of the generation's name. The link is made naming `generation` and exchanged with `current`,
+    /// and it keeps its name: so a link `.next-<hash of what current names>` that names another generation is
+    /// the displaced `current` of a switch interrupted after its exchange, which `repair` and the next writer
+    /// complete (rename it over `previous`); any other `.next-*` is the leftover of a switch that had not
+    /// exchanged (docs/format.md, "switch").
+    public static func pendingLink(switchingTo generation: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in generation.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return nextPrefix + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// True when the link `entry` naming `target` is the displaced `current` of a switch to `current` interrupted
+    /// after its exchange: `repair` and the next writer rename it over `previous`.
+    public static func isDisplacedCurrent(_ entry: String, target: String?, current: String?) -> Bool {
+        guard let current, let target, target != current else { return false }
+        return entry == pendingLink(switchingTo: current)
+    }
 
     /// True for names that can be generations: not a dot-name and not `current`/`previous`.
     static func isGenerationName(_ name: String) -> Bool {

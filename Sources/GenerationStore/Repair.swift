@@ -1,15 +1,34 @@
 /// Removing what interrupted writers left behind.
 extension StoreWriter {
-    /// What `repair` removed and what it could not.
+    /// What `repair` completed, removed and could not.
     public struct RepairReport: Sendable, Equatable {
+        /// Switches interrupted after their exchange, completed: `previous` now names the displaced `current`.
+        public var completed: [CompletedSwitch] = []
         /// Absolute paths removed: `.staging/*`, `.trash/*`, `<name>/.next-*`.
         public var removed: [String] = []
         /// What could not be removed, with the reason.
         public var leftovers: [Leftover] = []
     }
 
-    /// Removes `.staging/*`, `.trash/*` and stray `<name>/.next-*` links. Never touches a published
-    /// generation, `current`, `previous` or a retirement marker.
+    /// A switch that `repair` completed.
+    public struct CompletedSwitch: Sendable, Equatable {
+        /// The exported name.
+        public var name: String
+        /// What `current` names (the switch's target).
+        public var current: String
+        /// What `previous` names now (the displaced `current`).
+        public var previous: String
+
+        public init(name: String, current: String, previous: String) {
+            self.name = name
+            self.current = current
+            self.previous = previous
+        }
+    }
+
+    /// Completes switches interrupted after their exchange (docs/format.md, "switch"), then removes
+    /// `.staging/*`, `.trash/*` and the other `<name>/.next-*` links. Never touches a published generation or a
+    /// retirement marker, nor `current`; `previous` only to complete a switch.
     public func repair() throws(StoreError) -> RepairReport {
         var report = RepairReport()
         for directory in [Layout.staging, Layout.trash] {
@@ -23,7 +42,15 @@ extension StoreWriter {
             let stray = try system.names(nameFd, at: store.path(name), context).filter {
                 $0.hasPrefix(Layout.nextPrefix)
             }
-            for entry in stray.sorted() {
+            if stray.isEmpty { continue }
+            linkCache[name] = nil
+            let current = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context)
+            var completedLink: String?
+            if let current, let previous = try completeInterruptedSwitch(name, nameFd, current: current, context) {
+                report.completed.append(CompletedSwitch(name: name, current: current, previous: previous))
+                completedLink = Layout.pendingLink(switchingTo: current)
+            }
+            for entry in stray.sorted() where entry != completedLink {
                 let path = store.path(name, entry)
                 guard try system.status(nameFd, entry, at: path, context)?.kind == .symlink else {
                     report.leftovers.append(Leftover(path: path, reason: "not a symlink; left alone"))
@@ -36,7 +63,7 @@ extension StoreWriter {
                 }
                 report.removed.append(path)
             }
-            if !stray.isEmpty { try system.sync(nameFd, at: store.path(name), context) }
+            try system.sync(nameFd, at: store.path(name), context)
         }
         return report
     }

@@ -30,12 +30,17 @@ public final class StoreWriter {
         var previous: String?
     }
 
-    /// `current` and `previous` of `name`, read once per writer.
+    /// `current` and `previous` of `name`, read once per writer; a switch interrupted after its exchange is
+    /// completed first (one more `readlinkat`, of the pending link that would say so).
     func links(of name: String, _ nameFd: Int32, _ context: String) throws(StoreError) -> Links {
         if let cached = linkCache[name] { return cached }
-        let links = Links(
-            current: try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context),
-            previous: try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context))
+        let current = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context)
+        let completed = try completeInterruptedSwitch(name, nameFd, current: current, context)
+        var previous = completed
+        if previous == nil {
+            previous = try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
+        }
+        let links = Links(current: current, previous: previous)
         linkCache[name] = links
         return links
     }

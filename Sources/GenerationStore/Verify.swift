@@ -48,6 +48,8 @@ extension ExportStore {
     private func verifyName(_ name: String, _ nameFd: Int32, _ context: String) throws(StoreError) -> [Problem] {
         var problems: [Problem] = []
         let entries = try system.names(nameFd, at: path(name), context).sorted()
+        let current = entries.contains(where: { $0.hasPrefix(Layout.nextPrefix) })
+            ? try? system.readlinkat(nameFd, Layout.current) : nil
         for entry in entries {
             let entryPath = path(name, entry)
             guard let status = try system.status(nameFd, entry, at: entryPath, context) else { continue }
@@ -65,8 +67,17 @@ extension ExportStore {
                     problems.append(Problem(path: entryPath, message: "points to missing generation '\(target)'"))
                 }
             } else if entry.hasPrefix(Layout.nextPrefix) {
-                problems.append(
-                    Problem(path: entryPath, message: "leftover link of an interrupted switch (run repair)"))
+                let target = status.kind == .symlink ? try? system.readlinkat(nameFd, entry) : nil
+                if Layout.isDisplacedCurrent(entry, target: target, current: current), let target, let current {
+                    problems.append(
+                        Problem(
+                            path: entryPath,
+                            message: "a switch to \(current) interrupted after its exchange: previous must name "
+                                + "\(target) (run repair to complete it)"))
+                } else {
+                    problems.append(
+                        Problem(path: entryPath, message: "leftover link of an interrupted switch (run repair)"))
+                }
             } else if entry.hasPrefix(Layout.retiredPrefix) {
                 if status.kind != .symlink {
                     problems.append(Problem(path: entryPath, message: "retirement marker is not a symlink"))

@@ -1,3 +1,4 @@
+import Foundation
 import GenerationStore
 import GenerationStoreTesting
 import Testing
@@ -106,11 +107,12 @@ struct RenameFallbackTests {
         #expect(try fixture.store().retirements(of: "demo").keys.sorted() == ["g1"])
     }
 
-    @Test("a switch whose rename over previous fails after the exchange keeps the new current and says so")
-    func failureAfterTheExchangeKeepsTheNewCurrent() throws {
+    @Test("a switch whose rename over previous fails after the exchange exchanges back: nothing changed, and says so")
+    func failureAfterTheExchangeRestores() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
         try fixture.publishG1AndG2(thenSwitchTo: "g1")
+        let before = fixture.names("demo")
         // Once only: a store that took this for a refused flag would redo the flip with the old link and undo it.
         let recording = RecordingSystemCalls()
         recording.inject(.invalidArgument, into: "renameat", times: 1)
@@ -119,8 +121,62 @@ struct RenameFallbackTests {
         }
         #expect(error?.syscall == "renameat")
         #expect(error?.path == fixture.path("demo/previous"))
-        #expect(fixture.link("demo/current") == "g2")
-        #expect(!fixture.names("demo").contains { $0.hasPrefix(".next-") })
+        #expect(error?.reason.contains("current still names g1, nothing changed") == true, "\(String(describing: error))")
+        #expect(fixture.link("demo/current") == "g1")
+        #expect(fixture.names("demo") == before)
         #expect(try fixture.store().verify() == [])
+    }
+
+    @Test("a switch stopped after its exchange (the rename over previous and the exchange back fail) is completed by repair and by the next writer")
+    func interruptedAfterTheExchangeIsCompleted() throws {
+        for completer in ["repair", "switch"] {
+            let fixture = try StoreFixture()
+            defer { fixture.remove() }
+            try fixture.publishG1AndG2(thenSwitchTo: "g1", "g2")
+            try fixture.write { try $0.publish(name: "demo", generation: "g3", manifest: manifest("c")) }
+            // The first renameat2 (the exchange itself) succeeds; the second (the exchange back) fails.
+            let exchanges = CallCounter()
+            let injected = RecordingSystemCalls()
+            injected.inject(.ioError, into: "renameat", times: 1)
+            injected.inject(.ioError, into: "renameat2", times: 1) { _ in exchanges.next() == 2 }
+            let error = #expect(throws: StoreError.self) {
+                try fixture.write(injected) { try $0.switchCurrent(name: "demo", to: "g3") }
+            }
+            #expect(error?.reason.contains("current now names g3") == true, "\(String(describing: error))")
+            #expect(fixture.link("demo/current") == "g3")
+            #expect(fixture.link("demo/previous") == "g1")  // not yet: the displaced g2 is in the pending link
+            let pending = fixture.path("demo/" + Layout.pendingLink(switchingTo: "g3"))
+            #expect(fixture.link("demo/" + Layout.pendingLink(switchingTo: "g3")) == "g2")
+            #expect(try fixture.store().verify().map(\.path) == [pending])
+            if completer == "repair" {
+                let report = try fixture.write(RecordingSystemCalls()) { try $0.repair() }
+                #expect(report.completed == [.init(name: "demo", current: "g3", previous: "g2")])
+                #expect(report.removed.isEmpty)
+            } else {
+                // The next writer of the name completes the switch before its own: previous is then g2, not g1.
+                try fixture.write(RecordingSystemCalls()) { try $0.switchCurrent(name: "demo", to: "g1") }
+                #expect(fixture.link("demo/current") == "g1")
+                #expect(fixture.link("demo/previous") == "g3")
+                #expect(try fixture.store().retirements(of: "demo")["g2"] != nil)
+                continue
+            }
+            #expect(fixture.link("demo/current") == "g3")
+            #expect(fixture.link("demo/previous") == "g2")
+            #expect(try fixture.store().verify() == [])
+        }
+    }
+}
+
+/// Counts the calls a `RecordingSystemCalls` injection is asked about (its predicate is `@Sendable`).
+final class CallCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    /// One more call; returns how many so far.
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        count += 1
+        return count
     }
 }

@@ -19,6 +19,8 @@ struct CrashProofCase: Sendable, CustomStringConvertible {
     var next: [[String]]
     /// Breaks the operation on purpose through the seam (the checker must then fail).
     var sabotage: MutationTracer.Sabotage? = nil
+    /// Every `renameat2` is refused with `EINVAL`, as on a filesystem without its flags: the fallback path.
+    var withoutRenameFlags = false
     var description: String { label }
 }
 
@@ -107,7 +109,8 @@ enum CrashProof {
         }
         try proofCase.prepare?(root)
         let initial = try FileModel.read(root)
-        let tracer = MutationTracer(root: root, sabotage: proofCase.sabotage)
+        let tracer = MutationTracer(
+            root: root, sabotage: proofCase.sabotage, refusesRenameFlags: proofCase.withoutRenameFlags)
         let result = run(proofCase.operation, root: root, globals: proofCase.globals, system: tracer)
         var report = CrashProofReport()
         guard result.code == 0 else {

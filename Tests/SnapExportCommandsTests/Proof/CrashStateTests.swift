@@ -57,11 +57,15 @@ let switchProofs: [CrashProofCase] = [
     CrashProofCase(
         label: "rollback", setUp: threeGenerations, operation: ["rollback", "demo"],
         next: [["switch", "demo", "g3"]]),
+    // Where renameat2 refuses its flags (EINVAL): the fallback with its durable pending link.
+    CrashProofCase(
+        label: "switch to a third generation, renameat2 refused", setUp: threeGenerations,
+        operation: ["switch", "demo", "g3"], next: [["switch", "demo", "g3"], ["rollback", "demo"]],
+        withoutRenameFlags: true),
+    CrashProofCase(
+        label: "rollback, renameat2 refused", setUp: threeGenerations, operation: ["rollback", "demo"],
+        next: [["switch", "demo", "g3"]], withoutRenameFlags: true),
 ]
-
-/// The finding in docs/reliability.md's issue-9 table: a kill between the exchange and the rename over `previous`
-/// leaves `current` new, `previous` the old previous and the old current only in `.next-*`, which `repair` deletes.
-let previousLostFinding = "a kill after the RENAME_EXCHANGE loses previous (findings-for-issue9, crash-proof 1)"
 
 @Suite("Every crash state of switch and rollback, enumerated, keeps the promise (docs/crash-model.md)")
 struct CrashStateSwitchTests {
@@ -90,16 +94,8 @@ struct CrashStateSwitchTests {
     }
 }
 
-/// Expects no failure in `report`, except the known one of issue 9 item 2 (`previous` not set after a crash between
-/// the exchange and the rename over `previous`), which is recorded as a known issue until the switch protocol
-/// records the outgoing `current` first.
+/// Expects no failure in `report`: every state checks out, `previous` included (issue 9, item 2: a kill between
+/// the exchange and the rename over `previous` leaves a pending link that `repair` completes).
 func expectProven(_ report: CrashProofReport, sourceLocation: SourceLocation = #_sourceLocation) {
-    let known = report.failures.filter { $0.contains(CrashProof.previousNotSet) }
-    let others = report.failures.filter { !$0.contains(CrashProof.previousNotSet) }
-    #expect(others.isEmpty, "\(report)", sourceLocation: sourceLocation)
-    if !known.isEmpty {
-        withKnownIssue(Comment(rawValue: previousLostFinding)) {
-            Issue.record("\(known.count) states: \(known.prefix(3))", sourceLocation: sourceLocation)
-        }
-    }
+    #expect(report.failures.isEmpty, "\(report)", sourceLocation: sourceLocation)
 }

@@ -100,10 +100,16 @@ final class MutationTracer: SystemCalls {
     let root: String
     private let base: any SystemCalls
     private let sabotage: Sabotage?
+    /// Refuses every `renameat2` with `EINVAL`, as a filesystem without its flags does (the fallback path).
+    private let refusesRenameFlags: Bool
     private let state = Mutex(State())
 
     /// Traces mutations below `root` (an existing directory), forwarding to `base`.
-    init(root: String, base: any SystemCalls = LinuxSystemCalls(), sabotage: Sabotage? = nil) {
+    init(
+        root: String, base: any SystemCalls = LinuxSystemCalls(), sabotage: Sabotage? = nil,
+        refusesRenameFlags: Bool = false
+    ) {
+        self.refusesRenameFlags = refusesRenameFlags
         let resolved = Glibc.realpath(root, nil)
         self.root = resolved.map { String(cString: $0) } ?? root
         free(resolved)
@@ -227,6 +233,7 @@ final class MutationTracer: SystemCalls {
 
     func renameat2(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String, _ flags: UInt32) throws(Errno)
     {
+        if refusesRenameFlags { throw .invalidArgument }
         guard let from = relative(olddirfd, old), let to = relative(newdirfd, new) else {
             return try base.renameat2(olddirfd, old, newdirfd, new, flags)
         }

@@ -20,9 +20,11 @@ public struct MountInfo: Sendable, Equatable {
     /// True when the mount propagates mount events to peers (`shared:N`).
     public var isShared: Bool { optionalFields.contains { $0.hasPrefix("shared:") } }
 
-    /// Parses one line; nil when it does not have the shape proc(5) documents.
+    /// Parses one line; nil when it does not have the shape proc(5) documents. Fields are split at space bytes
+    /// (a run of them counts as one), as proc(5) defines them, not at `Character`s (a space followed by a
+    /// combining mark is one `Character`).
     public init?(line: Substring) {
-        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        let fields = line.utf8.split(separator: 0x20, omittingEmptySubsequences: true).map { Substring($0) }
         guard fields.count >= 10, let id = Int(fields[0]), let parentID = Int(fields[1]),
             let separator = fields[6...].firstIndex(of: "-"), separator + 2 < fields.count
         else { return nil }
@@ -56,9 +58,10 @@ public struct MountInfo: Sendable, Equatable {
         return (best, real, file)
     }
 
-    /// Every parseable line of a mountinfo file.
+    /// Every parseable line of a mountinfo file. Lines end at newline bytes (a `\r` before one ends no line
+    /// early and joins no two lines). The namespace scan parses only candidate lines (`MountInfoScanner`).
     public static func parse(_ bytes: [UInt8]) -> [MountInfo] {
-        String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { MountInfo(line: $0) }
+        bytes.split(separator: 0x0A).compactMap { MountInfo(line: Substring(String(decoding: $0, as: UTF8.self))) }
     }
 
     /// Undoes the kernel's octal escapes (`\040` for a space, `\011`, `\012`, `\134`).

@@ -77,11 +77,22 @@ public struct MountNamespaceScan: Sendable, Equatable {
         }
     }
 
+    /// The size of the buffer each mountinfo file is read into (it grows, up to the cap, for a longer line).
+    public static let readSize = 256 << 10
+
     /// Reads every process under `procRoot` and returns the namespaces that hold a generation of `location`.
+    ///
+    /// Each namespace's mountinfo is read with `pread` into one buffer of `bufferSize` bytes, reused for every
+    /// namespace, and scanned as bytes (`MountInfoScanner`): only lines on the export root's device whose root
+    /// lies below the export root are parsed. (procfs hands out at most a page of mountinfo per read whatever
+    /// the buffer; a large one saves the copies, not the calls.)
     public static func scan(
-        _ location: ExportLocation, system: any SystemCalls = LinuxSystemCalls(), procRoot: String = "/proc"
+        _ location: ExportLocation, system: any SystemCalls = LinuxSystemCalls(), procRoot: String = "/proc",
+        bufferSize: Int = readSize
     ) throws(StoreError) -> MountNamespaceScan {
         let context = "cannot scan mount namespaces"
+        let scanner = MountInfoScanner(location)
+        var buffer = [UInt8](repeating: 0, count: max(1, bufferSize))
         let proc = try system.openDirectory(AT_FDCWD, procRoot, at: procRoot, context)
         let pids = try system.names(proc.raw, at: procRoot, context).compactMap { Int32($0) }.sorted()
         /// A namespace told apart by its `ns/mnt` inode, or, where that link cannot be read (EACCES: a process
@@ -117,12 +128,12 @@ public struct MountNamespaceScan: Sendable, Equatable {
         var read = 0
         for identity in order {
             // Any live member will do; try the next one if a member exits while we read it.
-            var mounts: [MountInfo]?
+            var holds: [Hold]?
             for pid in members[identity, default: []] {
                 let file = "\(pid)/mountinfo"
                 do {
-                    mounts = MountInfo.parse(
-                        try system.readMetadata(proc.raw, file, cap: MetadataCap.mountInfo, followSymlink: true))
+                    holds = try Self.holds(
+                        proc.raw, file, location, scanner, system: system, buffer: &buffer)
                     break
                 } catch {
                     switch error.problem {
@@ -133,15 +144,61 @@ public struct MountNamespaceScan: Sendable, Equatable {
                     }
                 }
             }
-            guard let mounts else { continue }
+            guard let holds else { continue }
             read += 1
-            let holds = mounts.compactMap { mount -> Hold? in
-                guard let held = location.generation(heldBy: mount.device, mountRoot: mount.root) else { return nil }
-                return Hold(name: held.name, generation: held.generation, mountPoint: mount.mountPoint)
-            }
             if holds.isEmpty { continue }
             namespaces.append(Namespace(identity: identity.label, pids: members[identity, default: []], holds: holds))
         }
         return MountNamespaceScan(namespaces: namespaces, namespacesRead: read, unreadable: unreadable.sorted())
+    }
+
+    /// The holds of one mountinfo file (`file` below `dirfd`), opened as every metadata file is
+    /// (`openMetadata`), read with `pread` into `buffer` and scanned as it comes: the complete lines of each
+    /// read are scanned, a partial last line is moved to the front and completed by the next read. The buffer
+    /// doubles when one line fills it; more than `MetadataCap.mountInfo` bytes in all is refused.
+    static func holds(
+        _ dirfd: Int32, _ file: String, _ location: ExportLocation, _ scanner: MountInfoScanner,
+        system: any SystemCalls, buffer: inout [UInt8]
+    ) throws(FileReadFailure) -> [Hold] {
+        let cap = MetadataCap.mountInfo
+        let descriptor = try system.openMetadata(dirfd, file, cap: cap, followSymlink: true)
+        var holds: [Hold] = []
+        func hold(_ mount: MountInfo) {
+            if let held = location.generation(heldBy: mount.device, mountRoot: mount.root) {
+                holds.append(Hold(name: held.name, generation: held.generation, mountPoint: mount.mountPoint))
+            }
+        }
+        var kept = 0  // bytes of a partial line at the front of `buffer`
+        var offset: Int64 = 0
+        while true {
+            if kept == buffer.count {
+                guard buffer.count <= cap else { throw FileReadFailure(call: "pread", problem: .tooLarge(cap: cap)) }
+                buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, cap + 1 - buffer.count)))
+            }
+            let result = buffer.withUnsafeMutableBytes { bytes in
+                Result { () throws(Errno) in
+                    try system.pread(descriptor.raw, UnsafeMutableRawBufferPointer(rebasing: bytes[kept...]), offset)
+                }
+            }
+            let count: Int
+            switch result {
+            case .success(let read): count = read
+            case .failure(let error): throw FileReadFailure(call: "pread", problem: .failed(error))
+            }
+            offset += Int64(count)
+            if offset > Int64(cap) { throw FileReadFailure(call: "pread", problem: .tooLarge(cap: cap)) }
+            let filled = kept + count
+            let consumed = buffer.withUnsafeBytes { bytes in
+                scanner.scan(UnsafeRawBufferPointer(rebasing: bytes[..<filled]), final: count == 0, hold)
+            }
+            if count == 0 { return holds }
+            kept = filled - consumed
+            if kept > 0 && consumed > 0 {
+                buffer.withUnsafeMutableBytes { bytes in
+                    guard let base = bytes.baseAddress else { return }
+                    memmove(base, base + consumed, kept)
+                }
+            }
+        }
     }
 }

@@ -66,6 +66,24 @@ int cx_mount_id(int fd, uint64_t *id) {
     return 0;
 }
 
+int cx_handle_mount_id(int fd, int *id) {
+    /* Room for any handle (MAX_HANDLE_SZ is 128): only the mount id is wanted. */
+    union {
+        struct file_handle handle;
+        unsigned char bytes[sizeof(struct file_handle) + 128];
+    } buffer;
+    buffer.handle.handle_bytes = 128;
+    int mount = -1;
+    if (name_to_handle_at(fd, "", &buffer.handle, &mount, AT_EMPTY_PATH) != 0 && errno != EOVERFLOW) return -1;
+    /* EOVERFLOW: the filesystem cannot encode this handle, but the kernel still reports the mount id. */
+    if (mount < 0) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+    *id = mount;
+    return 0;
+}
+
 int cx_set_mtime(int fd, long long seconds, long nanoseconds) {
     struct timespec times[2] = {{.tv_sec = 0, .tv_nsec = UTIME_OMIT}, {.tv_sec = seconds, .tv_nsec = nanoseconds}};
     return futimens(fd, times);

@@ -55,6 +55,9 @@ public protocol SystemCalls: Sendable {
     func listDirectory(_ fd: Int32) throws(Errno) -> [String]
     /// The id of the mount `fd` lies on (`statx` `STATX_MNT_ID`); `ENOSYS` where the kernel cannot say.
     func mountID(_ fd: Int32) throws(Errno) -> UInt64
+    /// The id of the mount `fd` lies on as `name_to_handle_at(fd, "", …, AT_EMPTY_PATH)` reports it (Linux
+    /// 2.6.39+; the same id as `statx`'s): `EOPNOTSUPP` on a filesystem without file handles.
+    func handleMountID(_ fd: Int32) throws(Errno) -> UInt64
     /// The canonical absolute path of `path` (`realpath(3)`: every symlink and `.`/`..` resolved).
     func realpath(_ path: String) throws(Errno) -> String
 }
@@ -68,6 +71,8 @@ extension SystemCalls {
     }
 
     public func mountID(_ fd: Int32) throws(Errno) -> UInt64 { throw .notImplemented }
+
+    public func handleMountID(_ fd: Int32) throws(Errno) -> UInt64 { throw .notImplemented }
 }
 
 /// Loops a call while it fails with `EINTR`, and turns `-1` into the thread's `Errno`.
@@ -198,6 +203,12 @@ public struct LinuxSystemCalls: SystemCalls {
         var id: UInt64 = 0
         _ = try valueOrErrno { cx_mount_id(fd, &id) }
         return id
+    }
+
+    public func handleMountID(_ fd: Int32) throws(Errno) -> UInt64 {
+        var id: Int32 = 0
+        _ = try valueOrErrno { cx_handle_mount_id(fd, &id) }
+        return UInt64(id)
     }
 
     public func listDirectory(_ fd: Int32) throws(Errno) -> [String] {

@@ -12,8 +12,9 @@ extension StoreWriter {
 
     /// Removes `name` inside `parentFd` and everything below it with `openat(O_NOFOLLOW|O_DIRECTORY)` and
     /// `unlinkat` relative to directory descriptors. Symlinks are unlinked, never followed; a directory on
-    /// another device or another mount (a mount point, a bind mount of the same filesystem) is neither entered
-    /// nor removed and is reported as a leftover. `fault` is hit after the first entry is removed.
+    /// another device or another mount (a mount point, a bind mount of the same filesystem), or one whose mount
+    /// cannot be told (`placeOf`), is neither entered nor removed and is reported as a leftover. `fault` is hit
+    /// after the first entry is removed.
     @discardableResult
     func removeTree(_ parentFd: Int32, _ name: String, at path: String, fault: FaultPoint? = nil) throws(StoreError)
         -> [Leftover]
@@ -31,12 +32,18 @@ extension StoreWriter {
         return leftovers
     }
 
-    /// The filesystem (device) and the mount (id, where the kernel reports it) a directory lies on.
+    /// The filesystem (device) and the mount a directory lies on; `mount` is nil when no way of asking the kernel
+    /// worked, and `unknown` then says what each way answered.
     struct Place: Equatable {
         var device: UInt64
         var mount: UInt64?
+        var unknown = ""
     }
 
+    /// `fstat` for the device, then the mount id from the first of: `statx` (`STATX_MNT_ID`, Linux 5.8+),
+    /// `name_to_handle_at` (2.6.39+), the `mnt_id:` line of `/proc/self/fdinfo/<fd>` (3.15+). All three report the
+    /// same id (mountinfo's first field), so ids found different ways compare. Where none works the mount is
+    /// unknown, and `removeDirectory` enters nothing (docs/gc.md, "How a generation is removed").
     private func placeOf(_ fd: Int32, at path: String, _ context: String) throws(StoreError) -> Place {
         let device: UInt64
         do {
@@ -44,13 +51,35 @@ extension StoreWriter {
         } catch {
             throw .system("fstatat", error, path: path, context)
         }
+        var answers: [String] = []
         do {
             return Place(device: device, mount: try system.mountID(fd))
-        } catch .notImplemented, .invalidArgument {
-            return Place(device: device, mount: nil)
         } catch {
-            throw .system("statx", error, path: path, context)
+            answers.append("statx: no mount id (\(error))")
         }
+        do {
+            return Place(device: device, mount: try system.handleMountID(fd))
+        } catch {
+            answers.append("name_to_handle_at: \(error)")
+        }
+        let fdinfo = "/proc/self/fdinfo/\(fd)"
+        do {
+            let bytes = try system.readMetadata(AT_FDCWD, fdinfo, cap: 1 << 16, followSymlink: true)
+            if let id = Self.fdinfoMountID(bytes) { return Place(device: device, mount: id) }
+            answers.append("\(fdinfo): no mnt_id line")
+        } catch {
+            answers.append("\(fdinfo): \(error)")
+        }
+        return Place(device: device, mount: nil, unknown: answers.joined(separator: "; "))
+    }
+
+    /// The number on the `mnt_id:` line of a `/proc/<pid>/fdinfo/<fd>` file, nil without one.
+    static func fdinfoMountID(_ bytes: [UInt8]) -> UInt64? {
+        for line in bytes.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("mnt_id:".utf8)) {
+            let digits = line.dropFirst(7).drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            return UInt64(String(decoding: digits, as: UTF8.self))
+        }
+        return nil
     }
 
     private func removeDirectory(
@@ -74,7 +103,14 @@ extension StoreWriter {
             leftovers.append(Leftover(path: path, reason: "another filesystem is mounted here; not crossed"))
             return
         }
-        if let mount = here.mount, let parentMount = place.mount, mount != parentMount {
+        guard let mount = here.mount, let parentMount = place.mount else {
+            // Fail closed: a bind mount of the same filesystem has the same st_dev, only the mount id tells.
+            let unknown = place.mount == nil ? place.unknown : here.unknown
+            leftovers.append(
+                Leftover(path: path, reason: "cannot tell whether a mount is here (\(unknown)); not entered"))
+            return
+        }
+        guard mount == parentMount else {
             leftovers.append(Leftover(path: path, reason: "a mount (bind mount) is here; not crossed"))
             return
         }

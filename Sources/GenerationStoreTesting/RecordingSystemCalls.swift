@@ -186,4 +186,9 @@ public final class RecordingSystemCalls: SystemCalls {
         try enter("mountID", [])
         return try base.mountID(fd)
     }
+
+    public func handleMountID(_ fd: Int32) throws(Errno) -> UInt64 {
+        try enter("name_to_handle_at", [opened(fd)])
+        return try base.handleMountID(fd)
+    }
 }

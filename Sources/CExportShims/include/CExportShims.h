@@ -41,6 +41,12 @@ int cx_openat(int dirfd, const char *path, int flags, unsigned int mode);
    mount) have the same st_dev but different mount ids. */
 int cx_mount_id(int fd, uint64_t *id);
 
+/* name_to_handle_at(fd, "", handle, &id, AT_EMPTY_PATH) (Linux 2.6.39+) for its mount id only: the same id as
+   statx's STATX_MNT_ID and mountinfo's first field. Also succeeds where the filesystem cannot encode a handle
+   (EOVERFLOW still reports the id); -1 with errno where the kernel reports no id (EOPNOTSUPP: a filesystem
+   without file handles; ENOSYS). */
+int cx_handle_mount_id(int fd, int *id);
+
 /* futimens(2) setting only the modification time (the access time UTIME_OMIT). */
 int cx_set_mtime(int fd, long long seconds, long nanoseconds);
 

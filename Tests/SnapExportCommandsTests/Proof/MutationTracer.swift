@@ -281,5 +281,6 @@ final class MutationTracer: SystemCalls {
     func seek(_ fd: Int32, _ offset: Int64) throws(Errno) { try base.seek(fd, offset) }
     func listDirectory(_ fd: Int32) throws(Errno) -> [String] { try base.listDirectory(fd) }
     func mountID(_ fd: Int32) throws(Errno) -> UInt64 { try base.mountID(fd) }
+    func handleMountID(_ fd: Int32) throws(Errno) -> UInt64 { try base.handleMountID(fd) }
     func realpath(_ path: String) throws(Errno) -> String { try base.realpath(path) }
 }

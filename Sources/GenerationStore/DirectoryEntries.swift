@@ -2,9 +2,14 @@ import CExportShims
 
 /// One name in a directory, with the kind the kernel reported for it without a `stat`.
 public struct DirectoryEntry: Sendable, Equatable {
+    /// The name; for a name that is not valid UTF-8, its printable form (`NameRules.printable(bytes:)`), which
+    /// names nothing on disk: use `undecodable`.
     public var name: String
     /// From `d_type`; nil where the filesystem does not say (`DT_UNKNOWN`): then only `fstatat` can tell.
     public var kind: FileKind?
+    /// The bytes of a name that is not valid UTF-8 (nil for every other name). The store never makes one; the
+    /// writers rename such an entry to a name of their own (`renameat(_:bytes:_:_:)`) before removing it.
+    public var undecodable: [UInt8]? = nil
 }
 
 extension SystemCalls {
@@ -13,7 +18,13 @@ extension SystemCalls {
     public func directoryEntries(_ fd: Int32) throws(Errno) -> [DirectoryEntry] {
         var result: [DirectoryEntry] = []
         try walkDirectory(fd) { name, kind in
-            result.append(DirectoryEntry(name: String(decoding: name, as: UTF8.self), kind: kind))
+            if let valid = String(validating: name, as: UTF8.self) {
+                result.append(DirectoryEntry(name: valid, kind: kind))
+            } else {
+                let bytes = Array(name)
+                result.append(
+                    DirectoryEntry(name: NameRules.printable(bytes: bytes), kind: kind, undecodable: bytes))
+            }
         }
         return result
     }

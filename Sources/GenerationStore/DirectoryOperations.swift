@@ -69,6 +69,13 @@ extension SystemCalls {
             return try readlinkat(dirfd, name)
         } catch .noSuchFileOrDirectory {
             return nil
+        } catch .invalidArgument {
+            // Something else where the store keeps a link (`current`, `previous`): say so, and what to do.
+            var failure = StoreError.system("readlinkat", .invalidArgument, path: path, context)
+            failure.kind = .badData
+            let kind = (try? fstatat(dirfd, name, CX_AT_SYMLINK_NOFOLLOW))?.kind.article ?? "not a symlink"
+            failure.reason += "; it is \(kind), not a link to a generation: move it out of the export root"
+            throw failure
         } catch {
             throw .system("readlinkat", error, path: path, context)
         }
@@ -87,12 +94,9 @@ extension SystemCalls {
         }
     }
 
+    /// The names of the directory that are valid UTF-8 (`entries` also gives the others, as bytes).
     func names(_ dirfd: Int32, at path: String, _ context: String) throws(StoreError) -> [String] {
-        do {
-            return try listDirectory(dirfd)
-        } catch {
-            throw .system("readdir", error, path: path, context)
-        }
+        try entries(dirfd, at: path, context).compactMap { $0.undecodable == nil ? $0.name : nil }
     }
 
     func sync(_ fd: Int32, at path: String, _ context: String) throws(StoreError) {

@@ -50,8 +50,8 @@ extension StoreWriter {
             if let trash = try system.openDirectoryIfPresent(
                 rootFd, Layout.trash, at: store.path(Layout.trash), context)
             {
-                report.trashFinished = try system.names(trash.raw, at: store.path(Layout.trash), context).sorted()
-                    .map { store.path(Layout.trash, $0) }
+                report.trashFinished = try system.entries(trash.raw, at: store.path(Layout.trash), context)
+                    .map(\.name).sorted().map { store.path(Layout.trash, $0) }
             }
         } else {
             let (finished, leftovers) = try emptyTrash()
@@ -104,7 +104,7 @@ extension StoreWriter {
     private func removeRetiredDirectory(_ name: String, dryRun: Bool) throws(StoreError) -> Bool {
         let context = "cannot remove the retired name \(name)"
         let nameFd = try nameDirectory(name, create: false, context)
-        let left = try system.names(nameFd, at: store.path(name), context)
+        let left = try system.entries(nameFd, at: store.path(name), context).map(\.name)
         if dryRun { return left.allSatisfy { $0.hasPrefix(Layout.retiredPrefix) } }
         guard left.isEmpty else { return false }
         forgetName(name)

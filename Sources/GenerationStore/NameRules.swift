@@ -45,6 +45,34 @@ public enum NameRules {
     }
 
     /// The value with control characters escaped, for error messages.
+    /// A name read from disk as bytes, printable: valid UTF-8 as `printable(_:)`, every byte of an invalid
+    /// sequence as `\xNN`.
+    public static func printable(bytes: [UInt8]) -> String {
+        if let valid = String(validating: bytes, as: UTF8.self) { return printable(valid) }
+        var result = ""
+        var index = 0
+        while index < bytes.count {
+            // The longest valid UTF-8 sequence starting here (1 to 4 bytes), else one escaped byte.
+            var taken = 0
+            for length in stride(from: min(4, bytes.count - index), through: 1, by: -1) {
+                if let scalar = String(validating: bytes[index..<(index + length)], as: UTF8.self),
+                    scalar.unicodeScalars.count == 1
+                {
+                    result += printable(scalar)
+                    taken = length
+                    break
+                }
+            }
+            if taken == 0 {
+                let hex = String(bytes[index], radix: 16)
+                result += "\\x" + (hex.count == 1 ? "0" : "") + hex
+                taken = 1
+            }
+            index += taken
+        }
+        return result
+    }
+
     static func printable(_ value: String) -> String {
         var result = ""
         for scalar in value.unicodeScalars {

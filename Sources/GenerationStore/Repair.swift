@@ -39,8 +39,30 @@ extension StoreWriter {
         let context = "cannot repair"
         for name in try store.exportedNames(rootFd, context) {
             let nameFd = try nameDirectory(name, create: false, context)
-            let stray = try system.names(nameFd, at: store.path(name), context).filter {
-                $0.hasPrefix(Layout.nextPrefix)
+            var stray: [String] = []
+            var shown: [String: String] = [:]
+            for entry in try system.entries(nameFd, at: store.path(name), context) {
+                guard let bytes = entry.undecodable else {
+                    if entry.name.hasPrefix(Layout.nextPrefix) { stray.append(entry.name) }
+                    continue
+                }
+                // Not UTF-8: a temporary link of ours only if it has the prefix; renamed to a fresh one, then
+                // removed as any other. Anything else is not ours to remove.
+                guard bytes.starts(with: Array(Layout.nextPrefix.utf8)) else {
+                    report.leftovers.append(
+                        Leftover(
+                            path: store.path(name, entry.name),
+                            reason: "a name that is not UTF-8, which snap-export never makes; left alone"))
+                    continue
+                }
+                let fresh = Layout.nextPrefix + temporaryName()
+                do {
+                    try system.renameat(nameFd, bytes: bytes, nameFd, fresh)
+                } catch {
+                    throw .system("renameat", error, path: store.path(name, entry.name), context)
+                }
+                stray.append(fresh)
+                shown[fresh] = entry.name
             }
             if stray.isEmpty { continue }
             linkCache[name] = nil
@@ -61,7 +83,7 @@ extension StoreWriter {
                 } catch {
                     throw .system("unlinkat", error, path: path, context)
                 }
-                report.removed.append(path)
+                report.removed.append(store.path(name, shown[entry] ?? entry))
             }
             try system.sync(nameFd, at: store.path(name), context)
         }

@@ -84,6 +84,7 @@ extension StoreWriter {
         store.faults.hit(.publishRenamed)
         try system.sync(nameFd, at: store.path(name), context)
         knownGenerations.insert(name + "/" + generation)
+        readableGenerations.insert(name + "/" + generation)
         return .published
     }
 

@@ -22,7 +22,7 @@ extension StoreWriter {
         try NameRules.validateComponent(name, what: "exported name", context: context)
         try NameRules.validateComponent(generation, what: "generation", context: context)
         let nameFd = try nameDirectory(name, create: false, context)
-        try requireGeneration(nameFd, name, generation, context)
+        try requireGeneration(nameFd, name, generation, readable: true, context)
         let links = try self.links(of: name, nameFd, context)
         let old = links.current
         if old == generation { return .unchanged }
@@ -44,12 +44,15 @@ extension StoreWriter {
             linkCache[name] = Links(current: generation, previous: links.previous)
             return .switched(from: nil)
         }
+        // A `current` that names no generation (a dangling link) is replaced, but never becomes `previous`: the
+        // valid `previous` stays, and the displaced link is unlinked instead.
+        let displacesGeneration = try isGeneration(nameFd, name, old, context)
         // The generation leaving `previous` leaves the protected pair now: record durably when it stopped being
         // current, which is when its link became `previous` (the link's ctime; rename sets it). Switching back to
         // `previous` (the common flip) retires nothing beyond the pair and writes no marker.
         let leaving = links.previous
         var marker: String?
-        if let leaving, leaving != generation, leaving != old {
+        if displacesGeneration, let leaving, leaving != generation, leaving != old {
             let status = try system.status(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
             let since = status?.changedNanoseconds ?? SystemClock.wallNanoseconds()
             marker = try writeMarker(nameFd, name, retiring: leaving, since: since, context) {
@@ -60,10 +63,14 @@ extension StoreWriter {
             try system.renameat2(nameFd, next, nameFd, Layout.current, RenameFlags.exchange)
         } catch .invalidArgument, .notImplemented {
             try? system.unlinkat(nameFd, next, 0)
-            try replaceWithoutFlags(nameFd, name, current: generation, previous: old, context) {
+            try replaceWithoutFlags(
+                nameFd, name, current: generation, previous: displacesGeneration ? old : nil, context
+            ) {
                 if let marker { try? self.system.unlinkat(nameFd, marker, 0) }
             }
-            return try finishSwitch(nameFd, name, generation, from: old, durable: durable, context)
+            return try finishSwitch(
+                nameFd, name, generation, from: old, previous: displacesGeneration ? old : links.previous,
+                durable: durable, context)
         } catch {
             // Nothing changed: take back the link and the marker.
             try? system.unlinkat(nameFd, next, 0)
@@ -71,6 +78,17 @@ extension StoreWriter {
             throw .system("renameat2", error, path: store.path(name, Layout.current), context)
         }
         store.faults.hit(.switchExchanged)
+        guard displacesGeneration else {
+            do {
+                try system.unlinkat(nameFd, next, 0)
+            } catch {
+                throw interrupted(
+                    .system("unlinkat", error, path: store.path(name, next), context), name, generation,
+                    displaced: nil)
+            }
+            return try finishSwitch(
+                nameFd, name, generation, from: old, previous: links.previous, durable: durable, context)
+        }
         // current already names the new generation and `next` the old one: only previous is left to set.
         do {
             try system.renameat(nameFd, next, nameFd, Layout.previous)
@@ -86,18 +104,20 @@ extension StoreWriter {
             }
             throw interrupted(failure, name, generation, displaced: old)
         }
-        return try finishSwitch(nameFd, name, generation, from: old, durable: durable, context)
+        return try finishSwitch(nameFd, name, generation, from: old, previous: old, durable: durable, context)
     }
 
     /// The last step of a switch: `fsync(<name>/)` (if `durable`); a failure says that `current` already moved.
     private func finishSwitch(
-        _ nameFd: Int32, _ name: String, _ generation: String, from old: String, durable: Bool, _ context: String
+        _ nameFd: Int32, _ name: String, _ generation: String, from old: String, previous: String?, durable: Bool,
+        _ context: String
     ) throws(StoreError) -> SwitchOutcome {
         store.faults.hit(.switchPreviousSet)
         if durable {
-            try syncChanged(nameFd, name, "current now names \(generation) and previous \(old)", context)
+            let done = "current now names \(generation)" + (previous.map { " and previous \($0)" } ?? "")
+            try syncChanged(nameFd, name, done, context)
         }
-        linkCache[name] = Links(current: generation, previous: old)
+        linkCache[name] = Links(current: generation, previous: previous)
         return .switched(from: old)
     }
 
@@ -114,13 +134,16 @@ extension StoreWriter {
 
     /// The error of a switch that stopped after `current` moved, with its pending link left for `repair` (or the
     /// next writer of the name) to complete.
-    private func interrupted(_ failure: StoreError, _ name: String, _ generation: String, displaced: String)
+    private func interrupted(_ failure: StoreError, _ name: String, _ generation: String, displaced: String?)
         -> StoreError
     {
-        StoreError(
-            failure.kind, failure.context,
-            failure.reason + "; current now names \(generation), and previous will name \(displaced) once "
-                + "'snap-export repair' (or the next writer of \(name)) completes the switch",
+        let rest =
+            displaced.map {
+                ", and previous will name \($0) once 'snap-export repair' (or the next writer of \(name)) completes "
+                    + "the switch"
+            } ?? "; 'snap-export repair' removes the temporary link"
+        return StoreError(
+            failure.kind, failure.context, failure.reason + "; current now names \(generation)" + rest,
             path: failure.path, syscall: failure.syscall, errno: failure.errno)
     }
 
@@ -174,7 +197,7 @@ extension StoreWriter {
                 .missingInput, context, "there is no current generation", path: store.path(name, Layout.current))
         }
         try NameRules.validateComponent(previous, what: "generation named by previous", context: context)
-        try requireGeneration(nameFd, name, previous, context)
+        try requireGeneration(nameFd, name, previous, readable: true, context)
         linkCache[name] = nil
         // Nothing leaves the current/previous pair, so no marker: the exchange sets the ctime of the link that
         // becomes `previous`, which is when its generation stopped being current.
@@ -197,13 +220,15 @@ extension StoreWriter {
     /// atomically, never absent), `fsync(<name>/)` again, and the pending link renamed over `previous`. `undo` takes back what the caller wrote
     /// when nothing changed.
     private func replaceWithoutFlags(
-        _ nameFd: Int32, _ name: String, current: String, previous: String, _ context: String, undo: () -> Void
+        _ nameFd: Int32, _ name: String, current: String, previous: String?, _ context: String, undo: () -> Void
     ) throws(StoreError) {
         let pending = Layout.pendingLink(switchingTo: current)
         let fresh = Layout.nextPrefix + temporaryName()
         do throws(StoreError) {
-            try makeLink(nameFd, name, pending, naming: previous, context)
-            try system.sync(nameFd, at: store.path(name), context)
+            if let previous {
+                try makeLink(nameFd, name, pending, naming: previous, context)
+                try system.sync(nameFd, at: store.path(name), context)
+            }
             try makeLink(nameFd, name, fresh, naming: current, context)
         } catch {
             try? system.unlinkat(nameFd, pending, 0)
@@ -219,6 +244,7 @@ extension StoreWriter {
             undo()
             throw .system("renameat", error, path: store.path(name, Layout.current), context)
         }
+        guard let previous else { return }
         // Durable before `previous` changes: two renames of different names may persist in either order.
         try syncChanged(nameFd, name, "current now names \(current)", context)
         do {

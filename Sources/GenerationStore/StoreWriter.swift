@@ -20,6 +20,8 @@ public final class StoreWriter {
     /// `name/generation` of generations this writer saw as directories (or published). Only a writer holding the
     /// lock removes generations, so within this writer's lifetime they stay: the check need not be repeated.
     var knownGenerations: Set<String> = []
+    /// Those of them whose manifest header this writer read or wrote (`requireGeneration(readable:)`).
+    var readableGenerations: Set<String> = []
     /// What `current` and `previous` of a name point to, as this writer last read or wrote them: the same argument
     /// (only a lock holder changes them) lets a long-lived writer flip with exactly the raw flip's system calls.
     /// Cleared before each change and set again once it is complete, so a failure makes the next call re-read.
@@ -70,8 +72,13 @@ public final class StoreWriter {
         do {
             lock = try system.open(root, Layout.lock, [.readWrite, .create, .noFollow], mode: 0o644)
         } catch {
+            let kind = try? system.fstatat(root, Layout.lock, CX_AT_SYMLINK_NOFOLLOW).kind
             system.close(root)
-            throw .system("openat", error, path: store.path(Layout.lock), context)
+            var failure = StoreError.system("openat", error, path: store.path(Layout.lock), context)
+            if let kind, kind != .regular {
+                failure.reason += "; it is \(kind.article), not the lock file: remove it while no snap-export runs"
+            }
+            throw failure
         }
         do {
             try system.flock(lock, CX_LOCK_EX | (wait ? 0 : CX_LOCK_NB))
@@ -127,23 +134,51 @@ public final class StoreWriter {
         linkCache[name] = nil
     }
 
-    /// A generation directory of `name` exists (as a directory, not a link).
-    func requireGeneration(_ nameFd: Int32, _ name: String, _ generation: String, _ context: String) throws(StoreError)
-    {
-        if knownGenerations.contains(name + "/" + generation) { return }
+    /// A generation directory of `name` exists (as a directory, not a link); with `readable`, also its manifest's
+    /// header reads (one `pread`): what `switch` and `rollback` require of a generation they make current.
+    func requireGeneration(
+        _ nameFd: Int32, _ name: String, _ generation: String, readable: Bool = false, _ context: String
+    ) throws(StoreError) {
+        let key = name + "/" + generation
+        if readable ? readableGenerations.contains(key) : knownGenerations.contains(key) { return }
         let path = store.path(name, generation)
-        guard let status = try system.status(nameFd, generation, at: path, context) else {
-            throw StoreError(.missingInput, context, "generation does not exist", path: path)
+        if !knownGenerations.contains(key) {
+            guard let status = try system.status(nameFd, generation, at: path, context) else {
+                throw StoreError(.missingInput, context, "generation does not exist", path: path)
+            }
+            guard status.kind == .directory else {
+                throw StoreError(.badData, context, "not a generation directory", path: path)
+            }
+            knownGenerations.insert(key)
         }
-        guard status.kind == .directory else {
-            throw StoreError(.badData, context, "not a generation directory", path: path)
+        guard readable else { return }
+        do {
+            _ = try system.readManifestHeader(nameFd, below: generation, at: path, context)
+        } catch {
+            throw StoreError(
+                .badData, context,
+                "its manifest cannot be read (\(error.reason)), so it may be incomplete: not made current "
+                    + "('snap-export verify' says more; publish it again under another name)",
+                path: error.path ?? path, syscall: error.syscall, errno: error.errno)
         }
-        knownGenerations.insert(name + "/" + generation)
+        readableGenerations.insert(key)
+    }
+
+    /// True when `generation` of `name` is a directory (what `current` names may be gone: a dangling link).
+    func isGeneration(_ nameFd: Int32, _ name: String, _ generation: String, _ context: String) throws(StoreError)
+        -> Bool
+    {
+        if knownGenerations.contains(name + "/" + generation) { return true }
+        guard (try? NameRules.validateComponent(generation, what: "generation", context: "")) != nil else {
+            return false
+        }
+        return try system.status(nameFd, generation, at: store.path(name, generation), context)?.kind == .directory
     }
 
     /// Forgets a generation this writer is removing.
     func forgetGeneration(_ name: String, _ generation: String) {
         knownGenerations.remove(name + "/" + generation)
+        readableGenerations.remove(name + "/" + generation)
     }
 
     /// `renameat2(RENAME_NOREPLACE)`, or plain `renameat` where the kernel or filesystem refuses the flag

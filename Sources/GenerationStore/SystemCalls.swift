@@ -4,6 +4,16 @@ import Glibc
 /// The kind of an inode, as `lstat` reports it.
 public enum FileKind: Sendable, Equatable {
     case directory, symlink, regular, other
+
+    /// For messages: "a directory", "a symlink", "a regular file", "a special file".
+    public var article: String {
+        switch self {
+        case .directory: "a directory"
+        case .symlink: "a symlink"
+        case .regular: "a regular file"
+        case .other: "a special file"
+        }
+    }
 }
 
 /// What the store needs from `stat`: kind, device, inode and times.
@@ -33,6 +43,9 @@ public protocol SystemCalls: Sendable {
     func linkat(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String, _ flags: Int32) throws(Errno)
     func readlinkat(_ dirfd: Int32, _ path: String) throws(Errno) -> String
     func renameat(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String) throws(Errno)
+    /// `renameat(2)` of an entry whose name is not valid UTF-8 (so no `String` can name it) to a `String` name:
+    /// the one call that takes a name as bytes; after it, the entry is handled like any other.
+    func renameat(_ olddirfd: Int32, bytes old: [UInt8], _ newdirfd: Int32, _ new: String) throws(Errno)
     func renameat2(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String, _ flags: UInt32) throws(Errno)
     func unlinkat(_ dirfd: Int32, _ path: String, _ flags: Int32) throws(Errno)
     func fstatat(_ dirfd: Int32, _ path: String, _ flags: Int32) throws(Errno) -> FileStatus
@@ -121,6 +134,11 @@ public struct LinuxSystemCalls: SystemCalls {
 
     public func renameat(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String) throws(Errno) {
         _ = try valueOrErrno { Glibc.renameat(olddirfd, old, newdirfd, new) }
+    }
+
+    public func renameat(_ olddirfd: Int32, bytes old: [UInt8], _ newdirfd: Int32, _ new: String) throws(Errno) {
+        let terminated = old.map { CChar(bitPattern: $0) } + [0]
+        _ = try valueOrErrno { Glibc.renameat(olddirfd, terminated, newdirfd, new) }
     }
 
     public func renameat2(

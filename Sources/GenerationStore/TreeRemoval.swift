@@ -115,7 +115,7 @@ extension StoreWriter {
             return
         }
         let before = leftovers.count
-        for entry in try system.names(dir.raw, at: path, context) {
+        for (entry, _) in try renamingUndecodable(dir.raw, at: path, context) {
             let child = path + "/" + entry
             guard let status = try system.status(dir.raw, entry, at: child, context) else { continue }
             if status.kind == .directory {
@@ -132,6 +132,30 @@ extension StoreWriter {
         if leftovers.count == before {
             try unlink(parentFd, name, flags: CX_AT_REMOVEDIR, at: path, context)
         }
+    }
+
+    /// The names of the directory `dirfd`, after giving each entry whose name is not valid UTF-8 a fresh name of
+    /// this writer's (one `renameat` in the same directory), so that it is removed like any other entry rather
+    /// than reported removed under a name that is not its own. Each name comes with how to show it: the original,
+    /// printable (`\xNN` for bytes that are not UTF-8).
+    func renamingUndecodable(_ dirfd: Int32, at path: String, _ context: String) throws(StoreError)
+        -> [(name: String, shown: String)]
+    {
+        var result: [(name: String, shown: String)] = []
+        for entry in try system.entries(dirfd, at: path, context) {
+            guard let bytes = entry.undecodable else {
+                result.append((entry.name, entry.name))
+                continue
+            }
+            let fresh = temporaryName()
+            do {
+                try system.renameat(dirfd, bytes: bytes, dirfd, fresh)
+            } catch {
+                throw .system("renameat", error, path: path + "/" + entry.name, context)
+            }
+            result.append((fresh, entry.name))
+        }
+        return result
     }
 
     private func unlink(_ fd: Int32, _ name: String, flags: Int32, at path: String, _ context: String)
@@ -155,15 +179,24 @@ extension StoreWriter {
     /// Removes every entry of a store directory (`.staging` or `.trash`).
     func emptyDirectory(_ directory: String) throws(StoreError) -> (removed: [String], leftovers: [Leftover]) {
         let context = "cannot clean \(store.path(directory))"
+        guard let status = try system.status(rootFd, directory, at: store.path(directory), context) else {
+            return ([], [])
+        }
+        guard status.kind == .directory else {
+            // A symlink (or anything else) where the store keeps a directory of its own: unlinked, never followed;
+            // the next writer makes the directory again.
+            try unlink(rootFd, directory, flags: 0, at: store.path(directory), context)
+            try system.sync(rootFd, at: store.root, context)
+            return ([store.path(directory)], [])
+        }
         guard let fd = try system.openDirectoryIfPresent(rootFd, directory, at: store.path(directory), context) else {
             return ([], [])
         }
         var removed: [String] = []
         var leftovers: [Leftover] = []
-        for entry in try system.names(fd.raw, at: store.path(directory), context).sorted() {
-            let path = store.path(directory, entry)
-            let left = try removeTree(fd.raw, entry, at: path)
-            if left.isEmpty { removed.append(path) } else { leftovers += left }
+        for (entry, shown) in try renamingUndecodable(fd.raw, at: store.path(directory), context).sorted(by: <) {
+            let left = try removeTree(fd.raw, entry, at: store.path(directory, entry))
+            if left.isEmpty { removed.append(store.path(directory, shown)) } else { leftovers += left }
         }
         return (removed, leftovers)
     }

@@ -14,18 +14,38 @@ extension ExportStore {
         let context = "cannot verify"
         guard let rootFd = try openRoot(context) else { return [] }
         var problems: [Problem] = []
-        for entry in try system.names(rootFd.raw, at: root, context).sorted() {
+        for listed in try system.entries(rootFd.raw, at: root, context).sorted(by: { $0.name < $1.name }) {
+            let entry = listed.name
             let entryPath = path(entry)
+            if listed.undecodable != nil {
+                problems.append(
+                    Problem(path: entryPath, message: "a name that is not UTF-8, which snap-export never makes"))
+                continue
+            }
             switch entry {
             case Layout.lock:
+                let kind = try system.status(rootFd.raw, entry, at: entryPath, context)?.kind
+                if let kind, kind != .regular {
+                    problems.append(
+                        Problem(
+                            path: entryPath,
+                            message: "is \(kind.article), not the lock file, so every writer fails: remove it "
+                                + "(rm \(kind == .directory ? "-r " : "")\(entryPath)) while no snap-export runs"))
+                }
                 continue
             case Layout.staging, Layout.trash:
-                guard let dir = try system.openDirectoryIfPresent(rootFd.raw, entry, at: entryPath, context) else {
-                    problems.append(Problem(path: entryPath, message: "is not a directory"))
+                let kind = try system.status(rootFd.raw, entry, at: entryPath, context)?.kind
+                guard kind == .directory,
+                    let dir = try system.openDirectoryIfPresent(rootFd.raw, entry, at: entryPath, context)
+                else {
+                    problems.append(
+                        Problem(
+                            path: entryPath,
+                            message: "is \(kind?.article ?? "gone"), not a directory (run repair: it removes it)"))
                     continue
                 }
                 let what = entry == Layout.staging ? "an interrupted publish" : "an interrupted removal"
-                for leftover in try system.names(dir.raw, at: entryPath, context).sorted() {
+                for leftover in try system.entries(dir.raw, at: entryPath, context).map(\.name).sorted() {
                     problems.append(Problem(path: path(entry, leftover), message: "leftover of \(what) (run repair)"))
                 }
             default:
@@ -47,7 +67,17 @@ extension ExportStore {
 
     private func verifyName(_ name: String, _ nameFd: Int32, _ context: String) throws(StoreError) -> [Problem] {
         var problems: [Problem] = []
-        let entries = try system.names(nameFd, at: path(name), context).sorted()
+        let listing = try system.entries(nameFd, at: path(name), context)
+        for entry in listing where entry.undecodable != nil {
+            let leftover = entry.undecodable!.starts(with: Array(Layout.nextPrefix.utf8))
+            problems.append(
+                Problem(
+                    path: path(name, entry.name),
+                    message: leftover
+                        ? "leftover link of an interrupted switch (run repair)"
+                        : "a name that is not UTF-8, which snap-export never makes"))
+        }
+        let entries = listing.compactMap { $0.undecodable == nil ? $0.name : nil }.sorted()
         let current = entries.contains(where: { $0.hasPrefix(Layout.nextPrefix) })
             ? try? system.readlinkat(nameFd, Layout.current) : nil
         for entry in entries {

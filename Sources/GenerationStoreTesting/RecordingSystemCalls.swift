@@ -120,6 +120,11 @@ public final class RecordingSystemCalls: SystemCalls {
         try base.renameat(olddirfd, old, newdirfd, new)
     }
 
+    public func renameat(_ olddirfd: Int32, bytes old: [UInt8], _ newdirfd: Int32, _ new: String) throws(Errno) {
+        try enter("renameat", [NameRules.printable(bytes: old), new])
+        try base.renameat(olddirfd, bytes: old, newdirfd, new)
+    }
+
     public func renameat2(
         _ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String, _ flags: UInt32
     ) throws(Errno) {

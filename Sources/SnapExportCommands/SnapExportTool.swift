@@ -1,9 +1,39 @@
 import GenerationStore
+import Glibc
 
 /// The `snap-export` command line: parses the global options, dispatches to a command, maps every error to
 /// its exit code and a message on standard error. Tests call `run` in-process with a `CapturedConsole`.
 public enum SnapExportTool {
     /// Runs one invocation (`arguments` without the program name) and returns the exit code.
+    /// The executable's entry: the process's arguments and environment as the kernel gave them, then `run`. An
+    /// argument that is not valid UTF-8 is refused (exit 64) rather than decoded with U+FFFD, which would make a
+    /// name silently become another.
+    public static func runProcess(console: any Console = StandardConsole()) -> Int32 {
+        var environment: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        var arguments: [String] = []
+        for index in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[index] else { continue }
+            guard let argument = String(validatingCString: raw) else {
+                let bytes = Array(UnsafeBufferPointer(start: raw, count: strlen(raw))).map { UInt8(bitPattern: $0) }
+                console.err(
+                    Diagnostic.usage(
+                        "argument \(index) is not valid UTF-8: '\(NameRules.printable(bytes: bytes))'", usage: mainUsage
+                    ))
+                return ExitCode.usage.rawValue
+            }
+            arguments.append(argument)
+        }
+        return run(arguments, environment: environment, console: console)
+    }
+
     public static func run(
         _ arguments: [String], environment: [String: String], console: any Console = StandardConsole(),
         system: any SystemCalls = LinuxSystemCalls()

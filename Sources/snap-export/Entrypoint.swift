@@ -5,15 +5,6 @@ import SnapExportCommands
 @main
 struct Entrypoint {
     static func main() {
-        var environment: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                environment[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        exit(SnapExportTool.run(Array(CommandLine.arguments.dropFirst()), environment: environment))
+        exit(SnapExportTool.runProcess())
     }
 }

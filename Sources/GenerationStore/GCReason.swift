@@ -14,6 +14,9 @@ public enum GCReason: Sendable, Equatable, CustomStringConvertible {
     case inUseUnknown(unreadablePids: [Int32])
     /// Its manifest cannot be read, so neither its source nor its publication order is known.
     case unreadableManifest
+    /// gc decided to remove it but its directory cannot be renamed into `.trash` (the failure, e.g.
+    /// `renameat: Invalid cross-device link` on an overlayfs lower layer): it stays whole.
+    case cannotMove(String)
     /// Among the `keep` newest of the rest (rank 1 is the newest).
     case withinKeep(rank: Int, keep: Int)
     /// A candidate: its source is gone.
@@ -31,6 +34,7 @@ public enum GCReason: Sendable, Equatable, CustomStringConvertible {
         case .inUse: "in-use"
         case .inUseUnknown: "in-use-unknown"
         case .unreadableManifest: "unreadable-manifest"
+        case .cannotMove: "cannot-move"
         case .withinKeep: "keep-n"
         case .sourceGone: "source-gone"
         case .beyondKeep: "beyond-keep-n"
@@ -46,6 +50,8 @@ public enum GCReason: Sendable, Equatable, CustomStringConvertible {
         case .inUse(let holders): "in use by " + holders.map(\.description).joined(separator: "; ")
         case .inUseUnknown(let pids): "in-use check incomplete: \(pids.count) process(es) unreadable"
         case .unreadableManifest: "manifest unreadable (run verify)"
+        case .cannotMove(let failure):
+            "cannot be moved into .trash (\(failure); an overlayfs lower layer without redirect_dir?), left whole"
         case .withinKeep(let rank, let keep): "keep-n: #\(rank) newest of the rest, keeping \(keep)"
         case .sourceGone: "source gone"
         case .beyondKeep(let rank, let keep): "beyond keep-n: #\(rank) newest of the rest, keeping \(keep)"

@@ -25,6 +25,10 @@ public struct GCReport: Sendable {
     }
     /// Retired names whose directory this pass removed (or would): no `current`, no `previous`, no generation left.
     public var removedNames: [String] = []
+    /// Generations gc decided to remove but could not move into `.trash` (`renameat` refused with `EXDEV`: a
+    /// directory of an overlayfs lower layer), kept whole, each with the reason; their decisions say
+    /// `cannot-move`.
+    public var unmovable: [StoreWriter.Leftover] = []
 }
 
 extension StoreWriter {
@@ -77,17 +81,27 @@ extension StoreWriter {
             report.scan = try MountNamespaceScan.scan(location, system: system, procRoot: procRoot)
         }
         for (history, reading) in zip(histories, markers) {
-            let decisions = GCPolicy.decide(
+            var decisions = GCPolicy.decide(
                 history, scan: report.scan, options: options, now: now, sourceGone: sourceGone)
-            report.decisions += decisions
             var remaining = Set(history.generations.map(\.generation))
-            for decision in decisions where decision.remove {
+            for index in decisions.indices where decisions[index].remove {
+                let decision = decisions[index]
                 if !options.dryRun {
-                    report.leftovers += try removeGeneration(name: history.name, generation: decision.generation)
+                    do {
+                        report.leftovers += try removeGeneration(name: history.name, generation: decision.generation)
+                    } catch where error.syscall == "renameat" && error.errno == .crossDevice {
+                        // overlayfs without redirect_dir refuses to rename a directory of a lower layer: the
+                        // generation stays whole and visible, kept with the reason (docs/gc.md, "On overlayfs").
+                        decisions[index].protectedBy.append(.cannotMove(error.reason))
+                        report.unmovable.append(
+                            Leftover(path: store.path(history.name, decision.generation), reason: error.reason))
+                        continue
+                    }
                 }
                 remaining.remove(decision.generation)
                 report.removed.append(history.name + "/" + decision.generation)
             }
+            report.decisions += decisions
             report.prunedMarkers += try pruneMarkers(
                 of: history.name, reading, keepingFor: remaining, dryRun: options.dryRun)
             if history.current == nil && history.previous == nil && remaining.isEmpty,

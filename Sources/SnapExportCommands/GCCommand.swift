@@ -13,7 +13,9 @@ enum GCCommand: Command {
         (or was published) less than the grace period ago, one that a live mount namespace has mounted
         (/proc/*/mountinfo). Removal renames into .trash under the writers' lock, then deletes without following
         symlinks or crossing mounts. Also finishes .trash leftovers and prunes stale retirement markers.
-        See docs/gc.md. Exit 1 when something could not be deleted (a mount inside a generation).
+        See docs/gc.md. Exit 1 when something could not be deleted (a mount inside a generation, or one the kernel
+        cannot tell); it stays in .trash. A generation that cannot be moved into .trash at all (renameat fails with
+        EXDEV: a directory of an overlayfs lower layer) is kept whole, with a warning (exit 0).
           --dry-run          decide and print, change nothing
           --keep N           generations kept per name beyond current and previous (default 2)
           --grace DURATION   seconds, or a number with s, m, h or d (default 10m; 0 disables)
@@ -43,6 +45,7 @@ enum GCCommand: Command {
         } else {
             context.console.out(render(text: report))
             for leftover in report.leftovers { context.err("left \(leftover)") }
+            for kept in report.unmovable { context.warn("kept \(kept)") }
         }
         return report.leftovers.isEmpty ? .success : .failure
     }

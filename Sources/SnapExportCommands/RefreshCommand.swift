@@ -15,7 +15,9 @@ enum RefreshCommand: Command {
         Unusable sources are skipped with a warning naming the file. Exits 66, snapd/current unchanged, when no
         provider exists. SNAP_REEXEC in the environment is honoured as snapd honours it. When it published or
         switched, it ends with a gc pass of the snapd name with the default options (see 'gc'), so a snap
-        refresh needs one call; removals that come due with time alone are the gc timer's. Then the union views
+        refresh needs one call; removals that come due with time alone are the gc timer's. A gc pass that fails
+        after the refresh changed what consumers see does not fail the refresh: exit 0, a warning saying what was
+        switched and why gc failed (with --json, gc_error). Then the union views
         of man pages and fonts (docs/exports.md): snaps removed or switched outside the hooks leave or follow,
         checked with link reads; the pass also covers the unions switched and the snaps retired.
           --dry-run   only say what would be published, switched and collected
@@ -34,27 +36,68 @@ enum RefreshCommand: Command {
         let report = try context.toolsExporter().refresh(dryRun: dryRun, wait: !context.options.noWait)
         let unions = try context.unionExporter().refresh(wait: !context.options.noWait, dryRun: dryRun)
         var collected: GCReport?
+        var gcError: GCFailure?
         // Only what this refresh could have made removable: the snapd name, when it published or switched. A
         // refresh that changed nothing runs no pass, so it writes nothing and takes no lock at any age.
         // The same for the union views: the unions switched and the snaps retired.
         var names: Set<String> = report.changed && report.decision.chosen != nil ? [SnapdSettings.exportName] : []
         names.formUnion(unions.switched.map(\.union) + unions.retired)
         if !noGC, !names.isEmpty, try !context.store.names().isEmpty {
-            collected = try context.withWriter { writer in
-                try GCCommand.pass(writer, GCOptions(dryRun: dryRun, now: context.gcNow), context, only: names)
+            do {
+                collected = try context.withWriter { writer in
+                    try GCCommand.pass(writer, GCOptions(dryRun: dryRun, now: context.gcNow), context, only: names)
+                }
+            } catch {
+                // What consumers see has changed already: the refresh succeeded, its clean-up did not (the gc timer
+                // or the next refresh retries it). Exit 0, and say both.
+                gcError = GCFailure(error)
             }
         }
-        return render(report, gc: collected, unions: unions, json: json, context)
+        if let gcError {
+            context.warn("\(changes(report, unions).joined(separator: ", ")), then gc failed: \(gcError.message)")
+        }
+        return render(report, gc: collected, gcError: gcError, unions: unions, json: json, context)
+    }
+
+    /// What a refresh changed, for the warning when its gc pass then fails: `switched snapd/current 1 -> 2`,
+    /// `published snapd/2`, `switched @man to u…`, `retired htop from the union views`.
+    static func changes(_ report: RefreshReport, _ unions: UnionExporter.Report) -> [String] {
+        let name = SnapdSettings.exportName
+        var done = report.published.map { "published \(name)/\($0.generation)" }
+        if report.previousCurrent != report.current {
+            done.append("switched \(name)/current \(report.previousCurrent ?? "(none)") -> \(report.current ?? "?")")
+        }
+        done += unions.switched.map { "switched \($0.union)/current to \($0.generation)" }
+        done += unions.retired.map { "retired \($0) from the union views" }
+        return done.isEmpty ? ["refreshed"] : done
+    }
+
+    /// A gc pass that failed after the refresh changed what consumers see: `{"message", "path", "reason",
+    /// "syscall"}` (`path` and `syscall` null when the error names none).
+    struct GCFailure: Encodable, Sendable {
+        var message: String
+        @Nullable var path: String?
+        @Nullable var syscall: String?
+        var reason: String
+
+        init(_ error: any Error) {
+            message = "\(error)"
+            if let error = error as? StoreError {
+                (path, syscall, reason) = (error.path, error.syscall, error.reason)
+            } else {
+                reason = message
+            }
+        }
     }
 
     /// Prints a refresh (or tools link/unlink) report; exit 66 when there is no provider.
     static func render(
-        _ report: RefreshReport, gc: GCReport? = nil, unions: UnionExporter.Report? = nil, json: Bool,
-        _ context: CommandContext
+        _ report: RefreshReport, gc: GCReport? = nil, gcError: GCFailure? = nil, unions: UnionExporter.Report? = nil,
+        json: Bool, _ context: CommandContext
     ) -> ExitCode {
         let name = SnapdSettings.exportName
         if json {
-            context.console.out(JSONOutput.render(Output(report, gc: gc, unions: unions)))
+            context.console.out(JSONOutput.render(Output(report, gc: gc, gcError: gcError, unions: unions)))
         } else {
             if let unions { UnionsOutput.print(unions, context) }
             for warning in report.warnings { context.warn("\(warning)") }
@@ -85,14 +128,15 @@ enum RefreshCommand: Command {
                             + GCCommand.describe(decision.reasons))
                 }
                 for leftover in gc.leftovers { context.err("gc: left \(leftover)") }
+                for kept in gc.unmovable { context.warn("gc: kept \(kept)") }
             }
         }
         return report.decision.chosen == nil ? .missingInput : .success
     }
 
     /// `--json` (also of link and unlink for the snapd and core snaps): `{"candidates", "changed", "current",
-    /// "dry_run", "gc", "previous_current", "provider", "published": [{"generation", "source", "tools",
-    /// "version"}], "warnings"}`.
+    /// "dry_run", "gc", "gc_error", "previous_current", "provider", "published": [{"generation", "source", "tools",
+    /// "version"}], "unions", "warnings"}`.
     struct Output: Encodable, Sendable {
         struct Published: Encodable, Sendable {
             var generation: String
@@ -108,12 +152,15 @@ enum RefreshCommand: Command {
         @Nullable var provider: ExplainCommand.Provider?
         var candidates: [ExplainCommand.Candidate]
         var warnings: [JSONOutput.Warning]
-        /// The gc pass's report; null when there was none.
+        /// The gc pass's report; null when there was none or it failed.
         @Nullable var gc: GCCommand.Output?
+        /// Why the gc pass failed (after the refresh changed what consumers see; exit 0); null when it did not.
+        @Nullable var gcError: GCFailure?
         /// What the union views did (docs/exports.md); null for link and unlink of snapd and core.
         @Nullable var unions: UnionsOutput?
 
-        init(_ report: RefreshReport, gc: GCReport?, unions: UnionExporter.Report? = nil) {
+        init(_ report: RefreshReport, gc: GCReport?, gcError: GCFailure? = nil, unions: UnionExporter.Report? = nil) {
+            self.gcError = gcError
             self.unions = unions.map(UnionsOutput.init)
             dryRun = report.dryRun
             changed = report.changed || gc?.changes == true

@@ -8,7 +8,7 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
     .deletingLastPathComponent().path
 
 /// The examples of docs/cli.md's "JSON output": one per command, in a block that opens with ```` ```json NAME ````.
-private func documentedExamples() throws -> [String: Any] {
+func documentedExamples() throws -> [String: Any] {
     let text = try String(contentsOfFile: repository + "/docs/cli.md", encoding: .utf8)
     var examples: [String: Any] = [:]
     var rest = Substring(text)
@@ -25,7 +25,7 @@ private func documentedExamples() throws -> [String: Any] {
 
 /// Every difference of keys between `actual` and `documented`, at every level, as `path: …` lines. Arrays:
 /// every actual element against the documented first one; `null` on either side matches anything.
-private func differences(_ actual: Any, _ documented: Any, at path: String = "") -> [String] {
+func differences(_ actual: Any, _ documented: Any, at path: String = "") -> [String] {
     if actual is NSNull || documented is NSNull { return [] }
     switch (actual, documented) {
     case (let actual as [String: Any], let documented as [String: Any]):

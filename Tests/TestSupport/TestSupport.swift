@@ -43,9 +43,10 @@ public enum TestEnvironment {
 public struct TemporaryDirectory: Sendable {
     public let path: String
 
-    public init(_ prefix: String = "snap-export-test") throws {
+    /// A fresh directory in `directory` (the system's temporary directory unless given).
+    public init(_ prefix: String = "snap-export-test", in directory: String? = nil) throws {
         // NSTemporaryDirectory() ends with '/': strip it, so paths below are normalized (no '//').
-        var base = NSTemporaryDirectory()
+        var base = directory ?? NSTemporaryDirectory()
         while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
         var template = Array((base + "/\(prefix).XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }

@@ -97,8 +97,10 @@ enum CrashProof {
     }
 
     /// Traces `proofCase` and checks every crash state it can leave.
-    static func prove(_ proofCase: CrashProofCase, bound: Int = bound) throws -> CrashProofReport {
-        let directory = try TemporaryDirectory("crash-proof")
+    static func prove(_ proofCase: CrashProofCase, bound: Int = bound, in base: String? = nil) throws
+        -> CrashProofReport
+    {
+        let directory = try TemporaryDirectory("crash-proof", in: base)
         defer { directory.remove() }
         let root = directory.appending("export")
         for command in proofCase.setUp {

@@ -77,8 +77,8 @@ struct FaultSweepReport: CustomStringConvertible {
 enum FaultSweep {
     /// Fails each mutating call of `proofCase`'s operation with each realistic errno, each on a fresh copy of the
     /// starting root, and checks the message, the exit code, the consumers' view and `repair` + `verify`.
-    static func sweep(_ proofCase: CrashProofCase) throws -> FaultSweepReport {
-        let directory = try TemporaryDirectory("fault-sweep")
+    static func sweep(_ proofCase: CrashProofCase, in base: String? = nil) throws -> FaultSweepReport {
+        let directory = try TemporaryDirectory("fault-sweep", in: base)
         defer { directory.remove() }
         let root = directory.appending("export")
         for command in proofCase.setUp {

@@ -156,10 +156,15 @@ public struct ExportStore: Sendable {
         return try RetirementMarkers.read(system, nameFd.raw, at: path(name), context).latest
     }
 
-    /// Runs `body` as the only writer: creates the root (mode 0755) if needed, takes `flock(LOCK_EX)` on
-    /// `<root>/.lock` (waiting, or failing with `.busy` when `wait` is false) and releases it afterwards.
-    public func withWriter<T>(wait: Bool = true, _ body: (StoreWriter) throws -> T) throws -> T {
-        let writer = try StoreWriter(store: self, wait: wait)
+    /// Runs `body` as the only writer: takes `flock(LOCK_EX)` on `<root>/.lock` (waiting, or failing with `.busy`
+    /// when `wait` is false) and releases it afterwards. The root must be an export root (`RootState`; a format-1
+    /// root is marked under the lock); with `creatingRoot` (what publish, refresh and link pass) an absent path
+    /// (created with mode 0755) or an empty directory becomes one. Anything else fails (`.missingInput`) and
+    /// nothing is created there, not even `.lock`.
+    public func withWriter<T>(wait: Bool = true, creatingRoot: Bool = false, _ body: (StoreWriter) throws -> T)
+        throws -> T
+    {
+        let writer = try StoreWriter(store: self, wait: wait, creatingRoot: creatingRoot)
         return try body(writer)
     }
 }

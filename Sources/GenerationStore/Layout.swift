@@ -2,6 +2,11 @@
 public enum Layout {
     /// The writers' lock file at the root.
     public static let lock = ".lock"
+    /// The root marker (format 2): a regular file that makes a directory an export root. Written once, by the
+    /// writer that creates the root or adopts a format-1 root, under the lock; holds `markerContent`.
+    public static let marker = ".snap-export"
+    /// What the root marker holds: one line naming the format.
+    public static let markerContent = "snap-export root, format 2\n"
     /// Where generations are built before they become visible.
     public static let staging = ".staging"
     /// Where generations go to be deleted, after they disappeared in one rename.
@@ -39,8 +44,12 @@ public enum Layout {
         return entry == pendingLink(switchingTo: current)
     }
 
+    /// The names the layout gives links inside every name directory, which no generation may take: a generation
+    /// directory named `current` or `previous` would stand where the link must be.
+    public static let reservedGenerationNames: Set<String> = [current, previous]
+
     /// True for names that can be generations: not a dot-name and not `current`/`previous`.
     static func isGenerationName(_ name: String) -> Bool {
-        !name.hasPrefix(".") && name != current && name != previous
+        !name.hasPrefix(".") && !reservedGenerationNames.contains(name)
     }
 }

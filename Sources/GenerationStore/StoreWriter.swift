@@ -47,7 +47,11 @@ public final class StoreWriter {
         return links
     }
 
-    init(store: ExportStore, wait: Bool) throws(StoreError) {
+    /// Opens the root and takes the lock. Only a directory that is an export root is written: one with the marker,
+    /// or a format-1 root (`.lock` and only the store's layout), which gets the marker under the lock; with
+    /// `creatingRoot`, also an absent path (made with mode 0755) or an empty directory, which becomes a root.
+    /// Anything else is refused (`.missingInput`, naming the root) before `.lock` is created or anything written.
+    init(store: ExportStore, wait: Bool, creatingRoot: Bool) throws(StoreError) {
         self.store = store
         self.system = store.system
         let context = "cannot lock export root"
@@ -58,6 +62,7 @@ public final class StoreWriter {
         do {
             root = try system.open(AT_FDCWD, store.root, .directory)
         } catch .noSuchFileOrDirectory {
+            guard creatingRoot else { throw RootState.absentRefusal(path: store.root, context) }
             // First write: create the root (mode 0755), then open it.
             try system.makeDirectories(store.root, context)
             do {
@@ -67,6 +72,17 @@ public final class StoreWriter {
             }
         } catch {
             throw .system("openat", error, path: store.root, context)
+        }
+        let state: RootState
+        do {
+            state = try store.rootState(root, context)
+        } catch {
+            system.close(root)
+            throw error
+        }
+        if let refusal = state.refusal(path: store.root, context), !(creatingRoot && state == .empty) {
+            system.close(root)
+            throw refusal
         }
         let lock: Int32
         do {
@@ -89,6 +105,20 @@ public final class StoreWriter {
                 throw StoreError(.busy, context, "another writer holds the lock", path: store.path(Layout.lock))
             }
             throw .system("flock", error, path: store.path(Layout.lock), context)
+        }
+        if state != .marked {
+            // Under the lock: the root as it is now (another writer may have marked it meanwhile), then the marker.
+            do throws(StoreError) {
+                let locked = try store.rootState(root, context)
+                if locked != .marked {
+                    if let refusal = locked.refusal(path: store.root, context) { throw refusal }
+                    try StoreWriter.writeMarker(system, root, store, context)
+                }
+            } catch {
+                system.close(lock)
+                system.close(root)
+                throw error
+            }
         }
         rootFd = root
         lockFd = lock

@@ -10,9 +10,11 @@ extension ExportStore {
     /// Every problem found: `current`/`previous` that do not name a generation of their name, generations
     /// that differ from their manifest (missing, extra or wrong entries), and leftovers of interrupted writers
     /// (`.staging/*`, `.trash/*`, `.next-*`). An empty array means the root is clean. Reads only; never locks.
+    /// A path that is not an export root (`RootState`: absent, empty or foreign) fails (`.missingInput`).
     public func verify() throws(StoreError) -> [Problem] {
         let context = "cannot verify"
-        guard let rootFd = try openRoot(context) else { return [] }
+        guard let rootFd = try openRoot(context) else { throw RootState.absentRefusal(path: root, context) }
+        if let refusal = try rootState(rootFd.raw, context).refusal(path: root, context) { throw refusal }
         var problems: [Problem] = []
         for listed in try system.entries(rootFd.raw, at: root, context).sorted(by: { $0.name < $1.name }) {
             let entry = listed.name
@@ -32,6 +34,7 @@ extension ExportStore {
                             message: "is \(kind.article), not the lock file, so every writer fails: remove it "
                                 + "(rm \(kind == .directory ? "-r " : "")\(entryPath)) while no snap-export runs"))
                 }
+            case Layout.marker:
                 continue
             case Layout.staging, Layout.trash:
                 let kind = try system.status(rootFd.raw, entry, at: entryPath, context)?.kind

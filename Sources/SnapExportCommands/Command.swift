@@ -14,12 +14,27 @@ protocol Command {
     static var syntax: CommandSyntax { get }
     /// Left out of `--help`'s list and of completion's subcommands (none today).
     static var hidden: Bool { get }
+    /// What it needs at the export root's path; the dispatcher checks it before `run` (exit 66 otherwise).
+    static var rootUse: RootUse { get }
     /// Runs the command; throws `UsageError`, `StoreError` or returns a non-zero code.
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode
 }
 
 extension Command {
     static var hidden: Bool { false }
+}
+
+/// What a command needs at the export root's path (docs/format.md, "The root marker"), declared by every command
+/// and checked by the dispatcher before the command runs; a writer checks again under the lock.
+enum RootUse: Sendable {
+    /// An export root (marked, or a format-1 root): anything else, an absent path included, exits 66.
+    case required
+    /// An export root, or an absent path or empty directory, which the command makes a root when it writes.
+    case created
+    /// An export root, or nothing yet (an absent path or an empty directory): `explain` reads the system.
+    case readIfPresent
+    /// Not the root of the command line: `demo` makes its own, completion reads names only from a root.
+    case unused
 }
 
 /// What a command runs with: the global options, the environment, the console and the store.
@@ -31,6 +46,21 @@ struct CommandContext: Sendable {
 
     /// The export root's store.
     var store: ExportStore { ExportStore(root: options.root, system: system) }
+
+    /// The running command's name and what it needs at the root (`Command.rootUse`), set by the dispatcher.
+    var command = ""
+    var rootUse = RootUse.unused
+
+    /// Fails (exit 66, naming the root) unless the root's path is what the command needs (`rootUse`). Every
+    /// command calls it once its arguments are parsed (a usage error is reported first), before it reads or
+    /// writes anything at the root; a test runs every command of the registry on a directory that is not a root.
+    func checkRoot() throws(StoreError) {
+        switch rootUse {
+        case .required: try store.requireRoot(command)
+        case .created, .readIfPresent: try store.requireRoot(creating: true, command)
+        case .unused: return
+        }
+    }
 
     /// The time gc decides at, for tests only: debug builds read `SNAP_EXPORT_NOW` (`+SECONDS` from now, or
     /// seconds since the Unix epoch) so a test can age the store without waiting; release builds ignore it and
@@ -48,9 +78,10 @@ struct CommandContext: Sendable {
         #endif
     }
 
-    /// Runs `body` as the writer of the store, honouring `--no-wait`.
-    func withWriter<T>(_ body: (StoreWriter) throws -> T) throws -> T {
-        try store.withWriter(wait: !options.noWait, body)
+    /// Runs `body` as the writer of the store, honouring `--no-wait`; only `publish` passes `creatingRoot`
+    /// (`ExportStore.withWriter`).
+    func withWriter<T>(creatingRoot: Bool = false, _ body: (StoreWriter) throws -> T) throws -> T {
+        try store.withWriter(wait: !options.noWait, creatingRoot: creatingRoot, body)
     }
 
     /// One line of results on standard output.

@@ -13,6 +13,7 @@ enum CompletionCommand: Command {
         Install: snap-export completion bash > /usr/share/bash-completion/completions/snap-export
         (the Debian package ships it there).
         """
+    static let rootUse = RootUse.unused
     static let syntax = CommandSyntax(operands: [.required("SHELL", .choice(CompletionScript.shells))])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
@@ -38,19 +39,22 @@ enum CompleteCommand: Command {
         WHAT is 'names' (the exported names of the root) or 'generations' (the generations of NAME, in
         publication order).
         """
+    static let rootUse = RootUse.unused
     static let syntax = CommandSyntax(
         operands: [.required("WHAT", .choice(["names", "generations"])), .optional("NAME", .exportedName)])
     static let hidden = true
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let given = try arguments.positionals()
-        let words: [String]
+        var words: [String]
         switch (given.first, given.count) {
         case ("names", 1): words = (try? context.store.names()) ?? []
         case ("generations", 2):
             words = ((try? context.store.status(only: given[1])) ?? []).flatMap { $0.generations.map(\.name) }
         default: throw UsageError("give 'names' or 'generations NAME'")
         }
+        // Only a root's names: the directories of a mistyped --root are not exported names.
+        if (try? context.store.rootState().isRoot) != true { words = [] }
         for word in words { context.out(word) }
         return .success
     }

@@ -24,6 +24,7 @@ enum DemoCommand: Command {
     static let exportName = SnapdSettings.exportName
     static let toolsSet = SnapdSettings.toolsSet
 
+    static let rootUse = RootUse.unused
     static let syntax = CommandSyntax(
         options: [.value("--switches", .word), .value("--readers", .word), .flag("--json")])
 
@@ -60,7 +61,8 @@ enum DemoCommand: Command {
         let stop = Atomic<Bool>(false)
         let lookups = Atomic<Int>(0)
         let failures = Atomic<Int>(0)
-        let (rollbacks, finalCurrent) = try store.withWriter(wait: !context.options.noWait) { writer in
+        let wait = !context.options.noWait
+        let (rollbacks, finalCurrent) = try store.withWriter(wait: wait, creatingRoot: true) { writer in
             for source in sources {
                 let entries = Dictionary(uniqueKeysWithValues: tools.map { ($0, source.directory + "/" + $0) })
                 try writer.publish(

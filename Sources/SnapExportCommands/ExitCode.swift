@@ -18,7 +18,7 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
           1   other failure (verify: problems found; gc/repair: something left behind)
           64  usage error (unknown command or option, missing argument)
           65  bad data (invalid name, target or manifest)
-          66  missing input (no such exported name, generation, file or previous link)
+          66  missing input (no such exported name, generation, file or previous link; not an export root)
           73  cannot create (generation exists with other content, read-only, permission denied)
           74  input/output error (disk full, EIO)
           75  try again (another writer holds the lock and --no-wait was given)

@@ -16,12 +16,14 @@ enum ExplainCommand: Command {
           --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
 
+    static let rootUse = RootUse.readIfPresent
     static let syntax = CommandSyntax(
         options: [.flag("--json")])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         _ = try arguments.positionals()
+        try context.checkRoot()
         let plan = try context.toolsExporter().plan()
         let settings = plan.survey.settings
         let system =

@@ -14,11 +14,13 @@ enum ExportsCommand: Command {
           --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
 
+    static let rootUse = RootUse.required
     static let syntax = CommandSyntax(options: [.flag("--json")])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         _ = try arguments.positionals()
+        try context.checkRoot()
         let survey = try UnionSurvey.read(context.unionExporter(caches: .none))
         if json {
             context.console.out(JSONOutput.render(Output(survey)))

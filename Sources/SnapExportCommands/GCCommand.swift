@@ -22,6 +22,7 @@ enum GCCommand: Command {
           --json             print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
 
+    static let rootUse = RootUse.required
     static let syntax = CommandSyntax(
         options: [.flag("--dry-run"), .flag("--json"), .value("--keep", .word), .value("--grace", .word)])
 
@@ -39,6 +40,7 @@ enum GCCommand: Command {
             options.graceNanoseconds = try parseDuration(grace)
         }
         if let extra = try arguments.positionals().first { throw UsageError("unexpected argument '\(extra)'") }
+        try context.checkRoot()
         let report = try context.withWriter { writer in try pass(writer, options, context) }
         if json {
             context.console.out(JSONOutput.render(Output(report)))

@@ -12,12 +12,14 @@ enum InUseCommand: Command {
           --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
 
+    static let rootUse = RootUse.required
     static let syntax = CommandSyntax(
         options: [.flag("--json")])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         if let extra = try arguments.positionals().first { throw UsageError("unexpected argument '\(extra)'") }
+        try context.checkRoot()
         let location = try ExportLocation.locate(root: context.options.root, system: context.system)
         let scan = try MountNamespaceScan.scan(location, system: context.system)
         var holds: [(MountNamespaceScan.Namespace, MountNamespaceScan.Hold)] = []

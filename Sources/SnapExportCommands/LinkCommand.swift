@@ -20,6 +20,7 @@ enum LinkCommand: Command {
                    "current", "entries", "changed", "note", "unions"}
         """
 
+    static let rootUse = RootUse.created
     static let syntax = CommandSyntax(
         options: [.flag("--json")], operands: [.required("INSTANCE", .word), .required("REVISION", .word)])
 
@@ -31,6 +32,7 @@ enum LinkCommand: Command {
     static func runHook(linking: Bool, _ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         let names = try arguments.positionals("INSTANCE", "REVISION")
+        try context.checkRoot()
         let (instance, revision) = (names[0], names[1])
         let wait = !context.options.noWait
         if ProviderSnap.named(instance) != nil {

@@ -23,6 +23,7 @@ enum MountToolsCommand: Command {
         On any failure nothing stays mounted.
         """
 
+    static let rootUse = RootUse.required
     static let syntax = CommandSyntax(
         options: [
             .value("--into", .directory), .value("--name", .exportedName), .value("--set", .word),
@@ -41,6 +42,7 @@ enum MountToolsCommand: Command {
             throw UsageError("--mode must be pin or follow, not '\(modeWord)'")
         }
         if let extra = try arguments.positionals().first { throw UsageError("unexpected argument '\(extra)'") }
+        try context.checkRoot()
         let request = ConsumerMounts.Request(
             directory: directory, name: name, set: set, mode: mode, allowHostNamespace: allow)
         let outcome = try ConsumerMounts(store: context.store).mountTools(request)

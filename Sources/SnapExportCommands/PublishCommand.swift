@@ -18,6 +18,7 @@ enum PublishCommand: Command {
           --json                     print the outcome as JSON
         """
 
+    static let rootUse = RootUse.created
     static let syntax = CommandSyntax(
         options: [
             .value("--manifest", .file), .value("--entry", .word), .value("--source", .word),
@@ -65,7 +66,8 @@ enum PublishCommand: Command {
             if let source { manifest.source = source }
             if let version { manifest.version = version }
         }
-        let outcome = try context.withWriter { writer in
+        try context.checkRoot()
+        let outcome = try context.withWriter(creatingRoot: true) { writer in
             try writer.publish(name: name, generation: generation, manifest: manifest)
         }
         let word = outcome == .published ? "published" : "unchanged"

@@ -25,6 +25,7 @@ enum RefreshCommand: Command {
           --json      print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
 
+    static let rootUse = RootUse.created
     static let syntax = CommandSyntax(
         options: [.flag("--dry-run"), .flag("--no-gc"), .flag("--json")])
 
@@ -33,6 +34,7 @@ enum RefreshCommand: Command {
         let noGC = arguments.flag("--no-gc")
         let json = arguments.flag("--json")
         _ = try arguments.positionals()
+        try context.checkRoot()
         let report = try context.toolsExporter().refresh(dryRun: dryRun, wait: !context.options.noWait)
         let unions = try context.unionExporter().refresh(wait: !context.options.noWait, dryRun: dryRun)
         var collected: GCReport?

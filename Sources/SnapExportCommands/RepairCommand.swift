@@ -14,12 +14,14 @@ enum RepairCommand: Command {
           --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
 
+    static let rootUse = RootUse.required
     static let syntax = CommandSyntax(
         options: [.flag("--json")])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         _ = try arguments.positionals()
+        try context.checkRoot()
         let manLink = ManPageLink(
             settings: context.snapdSettings().settings, root: context.store.root, system: context.system)
         let report = try context.withWriter { writer in

@@ -10,12 +10,14 @@ enum RollbackCommand: Command {
           --json   print the outcome as JSON
         """
 
+    static let rootUse = RootUse.required
     static let syntax = CommandSyntax(
         options: [.flag("--json")], operands: [.required("NAME", .exportedName)])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         let name = try arguments.positionals("NAME")[0]
+        try context.checkRoot()
         let exporter = context.unionExporter()
         let (from, to, unions) = try context.withWriter { try exporter.rollbackName($0, name: name) }
         if let unions, !json { UnionsOutput.print(unions, context) }

@@ -46,7 +46,7 @@ public enum SnapExportTool {
             console.err(Diagnostic.usage(error.message, usage: mainUsage))
             return ExitCode.usage.rawValue
         }
-        let context = CommandContext(options: options, environment: environment, console: console, system: system)
+        var context = CommandContext(options: options, environment: environment, console: console, system: system)
         var words = arguments.items
         if words == ["--version"] {
             console.out("snap-export \(version)\n")
@@ -85,6 +85,8 @@ public enum SnapExportTool {
         var rest = Arguments(words)
         do {
             try command.syntax.check(words)
+            context.command = command.name
+            context.rootUse = command.rootUse
             return try command.run(&rest, context).rawValue
         } catch let error as UsageError {
             console.err(Diagnostic.usage("\(command.name): \(error.message)", usage: "snap-export \(command.usage)"))

@@ -12,6 +12,7 @@ enum StatusCommand: Command {
           --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
 
+    static let rootUse = RootUse.required
     static let syntax = CommandSyntax(
         options: [.flag("--json")], operands: [.optional("NAME", .exportedName)])
 
@@ -19,6 +20,7 @@ enum StatusCommand: Command {
         let json = arguments.flag("--json")
         let given = try arguments.positionals()
         if given.count > 1 { throw UsageError("unexpected argument '\(given[1])'") }
+        try context.checkRoot()
         let status = try context.store.status(only: given.first)
         guard json else {
             context.console.out(render(table: status))

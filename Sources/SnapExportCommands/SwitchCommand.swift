@@ -12,12 +12,14 @@ enum SwitchCommand: Command {
           --json   print the outcome as JSON
         """
 
+    static let rootUse = RootUse.required
     static let syntax = CommandSyntax(
         options: [.flag("--json")], operands: [.required("NAME", .exportedName), .required("GENERATION", .generation)])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         let names = try arguments.positionals("NAME", "GENERATION")
+        try context.checkRoot()
         let exporter = context.unionExporter()
         let (outcome, unions) = try context.withWriter { try exporter.switchName($0, name: names[0], to: names[1]) }
         if let unions, !json { UnionsOutput.print(unions, context) }

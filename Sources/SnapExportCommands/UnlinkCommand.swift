@@ -15,6 +15,7 @@ enum UnlinkCommand: Command {
           --json   as for link
         """
 
+    static let rootUse = RootUse.created
     static let syntax = CommandSyntax(
         options: [.flag("--json")], operands: [.required("INSTANCE", .word), .required("REVISION", .word)])
 

@@ -12,12 +12,14 @@ enum VerifyCommand: Command {
           --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
 
+    static let rootUse = RootUse.required
     static let syntax = CommandSyntax(
         options: [.flag("--json")])
 
     static func run(_ arguments: inout Arguments, _ context: CommandContext) throws -> ExitCode {
         let json = arguments.flag("--json")
         _ = try arguments.positionals()
+        try context.checkRoot()
         let problems = try context.store.verify()
         if json {
             context.console.out(JSONOutput.render(Output(problems)))

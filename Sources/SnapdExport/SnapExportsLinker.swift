@@ -95,7 +95,9 @@ public struct SnapExportsLinker: Sendable {
                 current: current, entries: manifest.entryCount,
                 note: "\(instance)/current already is \(revision); nothing changed")
         }
-        return try store.withWriter(wait: wait) { writer in try link(writer, instance: instance, revision: revision) }
+        return try store.withWriter(wait: wait, creatingRoot: true) { writer in
+            try link(writer, instance: instance, revision: revision)
+        }
     }
 
     /// `link` under `writer`'s lock: publishes the revision's exports and switches the owner in the unions' order;
@@ -128,6 +130,8 @@ public struct SnapExportsLinker: Sendable {
     public func unlink(instance: String, revision: String, wait: Bool = true) throws -> Report {
         let context = "cannot unlink \(instance) \(revision)"
         try SnapNames.validate(instance: instance, revision: revision, context: context)
+        // Unlinking writes only into a root that holds the snap's exports: an absent or foreign root is refused.
+        try store.requireRoot(context)
         let current = try store.link(Layout.current, of: instance)
         var report = Report(
             instance: instance, revision: revision, published: false, previousCurrent: current, current: current,

@@ -41,7 +41,7 @@ public struct ToolsExporter: Sendable {
                 first, dryRun: true, published: first.publications, current: first.target ?? first.current)
         }
         if first.isNoop { return RefreshReport(first, dryRun: false, published: [], current: first.current) }
-        return try store.withWriter(wait: wait) { writer in
+        return try store.withWriter(wait: wait, creatingRoot: true) { writer in
             let plan = try self.plan(adjustment: adjustment)
             var published: [ToolsSource] = []
             for source in plan.publications {

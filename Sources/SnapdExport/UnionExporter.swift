@@ -394,7 +394,7 @@ public struct UnionExporter: Sendable {
             report.warnings.append(SnapdWarning(path: store.root, message: "would update the union views: \(reason)"))
             return report
         }
-        return try store.withWriter(wait: wait) { writer in
+        return try store.withWriter(wait: wait, creatingRoot: true) { writer in
             let linker = SnapExportsLinker(store: store, settings: settings, caches: .none)
             for (instance, generation) in try ownerCurrents().sorted(by: { $0.key < $1.key })
             where isSnapGeneration(instance, generation) {

@@ -14,7 +14,7 @@ enum GCFixtures {
     ) throws {
         var entries: [String: String] = [:]
         for tool in tools { entries[tool] = targets + "/" + tool }
-        _ = try store.withWriter { writer in
+        _ = try store.withWriter(creatingRoot: true) { writer in
             try writer.publish(
                 name: name, generation: generation, manifest: Manifest(source: source, sets: ["tools": entries]))
         }

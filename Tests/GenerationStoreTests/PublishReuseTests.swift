@@ -56,7 +56,7 @@ struct PublishReuseTests {
             _ = lstat(shm + "/export/u/\(generation)/fonts", &st)
             return Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         }
-        try store.withWriter { writer in
+        try store.withWriter(creatingRoot: true) { writer in
             var previous = manifest("g0", entries: 2, set: "fonts")
             try writer.publish(name: "u", generation: "g0", manifest: previous)
             for index in 1..<40 {

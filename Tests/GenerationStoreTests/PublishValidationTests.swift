@@ -45,8 +45,8 @@ struct PublishValidationTests {
         if position != .setPart || rejection.value == "" {
             #expect(error?.description.contains("'\(rejection.shown)'") == true)
         }
-        // Only the lock file exists: no name directory, no staging directory.
-        #expect(fixture.names() == [".lock"])
+        // Only the lock file and the root marker exist: no name directory, no staging directory.
+        #expect(fixture.names() == [".lock", Layout.marker])
     }
 
     @Test(
@@ -72,7 +72,7 @@ struct PublishValidationTests {
         }
         #expect(error?.kind == .badData)
         #expect(error?.description.contains("'\(rejection.shown)'") == true)
-        #expect(fixture.names() == [".lock"])
+        #expect(fixture.names() == [".lock", Layout.marker])
     }
 
     @Test("publish stores an accepted target byte for byte", arguments: targetAcceptances)

@@ -8,12 +8,14 @@ import TestSupport
 /// Call `remove()` when done (tests do it in a `defer`).
 struct StoreFixture {
     let directory: TemporaryDirectory
-    /// The export root (not created until a writer runs).
+    /// The export root: a directory holding only the root marker (`TestRoots.make`), so tests that build a tree
+    /// by hand build it in a root.
     let root: String
 
     init(_ prefix: String = "store-test") throws {
         directory = try TemporaryDirectory(prefix)
         root = directory.appending("export")
+        try TestRoots.make(root)
     }
 
     func remove() { directory.remove() }

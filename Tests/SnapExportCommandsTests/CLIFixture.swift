@@ -1,5 +1,6 @@
 import Foundation
 import GenerationStore
+import GenerationStoreTesting
 import Glibc
 import SnapExportCommands
 import TestSupport
@@ -21,9 +22,12 @@ struct CLIFixture {
     let directory: TemporaryDirectory
     let root: String
 
-    init(_ prefix: String = "cli-test", root child: String = "export") throws {
+    /// The root is made an export root (`TestRoots.make`: the directory and its marker), so tests that build a
+    /// tree by hand build it in a root; with `marked` false the path is left absent.
+    init(_ prefix: String = "cli-test", root child: String = "export", marked: Bool = true) throws {
         directory = try TemporaryDirectory(prefix)
         root = directory.appending(child)
+        if marked { try TestRoots.make(root) }
     }
 
     func remove() { directory.remove() }

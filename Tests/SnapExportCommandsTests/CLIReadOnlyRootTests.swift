@@ -10,7 +10,7 @@ struct CLIReadOnlyRootTests {
             if: TestEnvironment.isRoot && TestEnvironment.has("mount"), "needs root and mount(8) for a read-only tmpfs")
     )
     func writersFailOnAReadOnlyRoot() throws {
-        let fixture = try CLIFixture("cli-ro-test", root: "ro/export")
+        let fixture = try CLIFixture("cli-ro-test", root: "ro/export", marked: false)
         defer { fixture.remove() }
         let mountPoint = fixture.directory.appending("ro")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)

@@ -45,6 +45,9 @@ struct DemoTests {
         #expect(result.status == 0, "\(result.stderr)")
         let verify = try snapExport(["--root", root, "verify"])
         #expect(verify.status == 0, "\(verify.stdout)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == [".lock", ".staging", "snapd"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: root).sorted() == [
+                ".lock", ".snap-export", ".staging", "snapd",
+            ])
     }
 }

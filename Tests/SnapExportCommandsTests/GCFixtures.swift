@@ -1,4 +1,5 @@
 import Foundation
+import GenerationStoreTesting
 import Glibc
 import TestSupport
 
@@ -18,6 +19,7 @@ struct GCWorld {
         try FileManager.default.createDirectory(atPath: snaps, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: targets, withIntermediateDirectories: true)
         for tool in Self.tools { _ = FileManager.default.createFile(atPath: targets + "/" + tool, contents: Data()) }
+        try TestRoots.make(root)
     }
 
     /// Runs `snap-export --root ROOT --snap-mount-dir SNAPS ARGS`.

@@ -120,7 +120,7 @@ struct CLIBenchmark {
         let root = base + "/root"
         let store = ExportStore(root: root)
         do {
-            try store.withWriter { writer in
+            try store.withWriter(creatingRoot: true) { writer in
                 for generation in ["a", "b"] {
                     try writer.publish(
                         name: "snapd", generation: generation,
@@ -194,7 +194,7 @@ struct GCBenchmark {
         let store = ExportStore(root: root)
         let setupStart = cx_bench_now()
         do {
-            try store.withWriter { writer in
+            try store.withWriter(creatingRoot: true) { writer in
                 for index in 0..<generations {
                     try writer.publish(
                         name: "snapd", generation: "g\(index)",

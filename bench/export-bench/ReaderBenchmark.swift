@@ -79,7 +79,7 @@ struct ReaderBenchmark {
     private func generation(_ base: String, _ sourceA: String, _ sourceB: String) throws(BenchError) -> Result {
         let store = ExportStore(root: base + "/generation")
         do {
-            return try store.withWriter { writer in
+            return try store.withWriter(creatingRoot: true) { writer in
                 try writer.publish(name: "snapd", generation: "a", manifest: benchManifest(source: sourceA, label: "a"))
                 try writer.publish(name: "snapd", generation: "b", manifest: benchManifest(source: sourceB, label: "b"))
                 try writer.switchCurrent(name: "snapd", to: "a")

@@ -48,7 +48,7 @@ struct SwitchBenchmark {
         let store = ExportStore(root: base + "/store")
         var samples: [String: [UInt64]] = [:]
         do {
-            try store.withWriter { writer in
+            try store.withWriter(creatingRoot: true) { writer in
                 for generation in ["a", "b"] {
                     try writer.publish(
                         name: "flip", generation: generation,
@@ -114,7 +114,7 @@ struct ScalingBenchmark {
         var samples: [Int: [UInt64]] = [:]
         var control: [Int: [UInt64]] = [:]
         do {
-            try store.withWriter { writer in
+            try store.withWriter(creatingRoot: true) { writer in
                 var controlFds: [Int: Int32] = [:]
                 defer { for fd in controlFds.values { close(fd) } }
                 for size in sizes {
@@ -179,7 +179,7 @@ struct PublishBenchmark {
         var storeTimes: [UInt64] = []
         var rawTimes: [UInt64] = []
         do {
-            try store.withWriter { writer in
+            try store.withWriter(creatingRoot: true) { writer in
                 for repetition in 0..<repetitions {
                     Disk.syncFilesystem(base)
                     var raw: UInt64 = 0

@@ -66,7 +66,7 @@ struct UnionBenchmark {
         do {
             // The starting point: every owner published and switched, then the union built once.
             let built = cx_bench_now()
-            try store.withWriter { writer in
+            try store.withWriter(creatingRoot: true) { writer in
                 for index in 0..<snaps {
                     let snap = "s\(index)"
                     let bytes = Array((Disk.read("\(smd)/\(snap)/1/meta/exports.json") ?? "").utf8)

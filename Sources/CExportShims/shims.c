@@ -49,6 +49,7 @@ const unsigned char CX_DT_UNKNOWN = DT_UNKNOWN;
 
 int cx_flock(int fd, int operation) { return flock(fd, operation); }
 const int CX_LOCK_EX = LOCK_EX;
+const int CX_LOCK_SH = LOCK_SH;
 const int CX_LOCK_NB = LOCK_NB;
 
 int cx_openat(int dirfd, const char *path, int flags, unsigned int mode) {

@@ -156,6 +156,35 @@ public struct ExportStore: Sendable {
         return try RetirementMarkers.read(system, nameFd.raw, at: path(name), context).latest
     }
 
+    /// Runs `body` while no writer runs: `flock(LOCK_SH)` on `<root>/.lock`, opened read-only (so a root the caller
+    /// may not write is still checked), waiting for a writer to finish or failing with `.busy` when `wait` is
+    /// false. Writers hold `LOCK_EX` on the same file for their whole run, so what `body` reads is settled: no
+    /// `.staging` of a running publish, no half-done gc. Without a `.lock` (no writer ever ran) or where it is not
+    /// a regular file (`verify` reports that), `body` runs without it. Consumers never lock.
+    public func withSharedLock<T>(wait: Bool = true, _ body: () throws -> T) throws -> T {
+        let context = "cannot lock export root"
+        let lockPath = path(Layout.lock)
+        let fd: Int32
+        do {
+            fd = try system.open(AT_FDCWD, lockPath, [.readOnly, .noFollow, .nonBlocking, .noControllingTerminal])
+        } catch .noSuchFileOrDirectory, .tooManySymbolicLinks, .notDirectory {
+            return try body()
+        } catch {
+            throw StoreError.system("openat", error, path: lockPath, context)
+        }
+        defer { system.close(fd) }
+        guard (try? system.fstatat(fd, "", CX_AT_EMPTY_PATH))?.kind == .regular else { return try body() }
+        do {
+            try system.flock(fd, CX_LOCK_SH | (wait ? 0 : CX_LOCK_NB))
+        } catch {
+            if error == .wouldBlock {
+                throw StoreError(.busy, context, "a writer holds the lock", path: lockPath)
+            }
+            throw StoreError.system("flock", error, path: lockPath, context)
+        }
+        return try body()
+    }
+
     /// Runs `body` as the only writer: takes `flock(LOCK_EX)` on `<root>/.lock` (waiting, or failing with `.busy`
     /// when `wait` is false) and releases it afterwards. The root must be an export root (`RootState`; a format-1
     /// root is marked under the lock); with `creatingRoot` (what publish, refresh and link pass) an absent path

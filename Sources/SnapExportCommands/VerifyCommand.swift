@@ -8,7 +8,8 @@ enum VerifyCommand: Command {
     static let details = """
         Checks that current and previous name generations of their name, that every generation matches its
         manifest exactly (no missing, extra or wrong entries), and that no leftover of an interrupted writer
-        remains. Prints one line per problem and exits 1 if there is any. Reads only; never locks.
+        remains. Prints one line per problem and exits 1 if there is any. Reads only; holds the writers' lock
+        shared (LOCK_SH), so it waits for a running writer (--no-wait: exit 75 instead).
           --json   print the result as JSON (its shape: docs/cli.md, "JSON output")
         """
 
@@ -20,7 +21,8 @@ enum VerifyCommand: Command {
         let json = arguments.flag("--json")
         _ = try arguments.positionals()
         try context.checkRoot()
-        let problems = try context.store.verify()
+        // Shared with other readers, exclusive of writers: a running writer's work is never reported as a leftover.
+        let problems = try context.store.withSharedLock(wait: !context.options.noWait) { try context.store.verify() }
         if json {
             context.console.out(JSONOutput.render(Output(problems)))
         } else if problems.isEmpty {

@@ -33,6 +33,7 @@ extern const unsigned char CX_DT_REG;
 extern const unsigned char CX_DT_UNKNOWN;
 int cx_flock(int fd, int operation);
 extern const int CX_LOCK_EX;
+extern const int CX_LOCK_SH;
 extern const int CX_LOCK_NB;
 int cx_openat(int dirfd, const char *path, int flags, unsigned int mode);
 

@@ -64,7 +64,7 @@ public struct ExportStore: Sendable {
     public func manifest(name: String, generation: String) throws(StoreError) -> Manifest {
         let context = "cannot read generation \(name)/\(generation)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
-        try NameRules.validateComponent(generation, what: "generation", context: context)
+        try NameRules.validateGeneration(generation, context: context)
         guard let rootFd = try openRoot(context) else {
             throw StoreError(.missingInput, context, "export root does not exist", path: root)
         }
@@ -78,7 +78,7 @@ public struct ExportStore: Sendable {
     public func inputs(name: String, generation: String) throws(StoreError) -> [String: String]? {
         let context = "cannot read generation \(name)/\(generation)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
-        try NameRules.validateComponent(generation, what: "generation", context: context)
+        try NameRules.validateGeneration(generation, context: context)
         guard let rootFd = try openRoot(context) else {
             throw StoreError(.missingInput, context, "export root does not exist", path: root)
         }
@@ -139,11 +139,16 @@ public struct ExportStore: Sendable {
                 version: header?.version)
         }
         generations.sort { ($0.published ?? 0, $0.name) < ($1.published ?? 0, $1.name) }
-        return NameStatus(
-            name: name,
-            current: try system.link(nameFd, Layout.current, at: path(name, Layout.current), context),
-            previous: try system.link(nameFd, Layout.previous, at: path(name, Layout.previous), context),
-            generations: generations)
+        var status = NameStatus(name: name, current: nil, previous: nil, generations: generations)
+        // Something else where a link belongs (a directory named `current`): reported, and the other names still
+        // shown (`verify` says more).
+        do {
+            status.current = try system.link(nameFd, Layout.current, at: path(name, Layout.current), context)
+            status.previous = try system.link(nameFd, Layout.previous, at: path(name, Layout.previous), context)
+        } catch where error.kind == .badData {
+            status.problem = error.description
+        }
+        return status
     }
 
     /// When each generation of `name` last stopped being current (nanoseconds since the epoch), from the
@@ -205,6 +210,8 @@ public struct NameStatus: Sendable, Equatable {
     public var previous: String?
     /// In publication order.
     public var generations: [GenerationSummary]
+    /// Why `current` or `previous` could not be read (not a link), if so.
+    public var problem: String? = nil
 }
 
 /// One generation as `status` reports it.

@@ -66,7 +66,17 @@ extension StoreWriter {
         var histories: [NameHistory] = []
         var markers: [RetirementMarkers.Reading] = []
         for name in try store.exportedNames(rootFd, context) where only?.contains(name) ?? true {
-            let (history, reading) = try history(of: name, dryRun: options.dryRun, context)
+            let history: NameHistory
+            let reading: RetirementMarkers.Reading
+            do {
+                (history, reading) = try self.history(of: name, dryRun: options.dryRun, context)
+            } catch where error.kind == .badData {
+                // `current` or `previous` is not a link: what the name protects is unknown, so none of its
+                // generations is removed; the rest of the root is collected as usual.
+                report.leftovers.append(
+                    Leftover(path: store.path(name), reason: error.reason + "; none of its generations removed"))
+                continue
+            }
             histories.append(history)
             markers.append(reading)
         }

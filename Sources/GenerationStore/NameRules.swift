@@ -18,6 +18,18 @@ public enum NameRules {
         if value.hasPrefix(".") { throw reject("must not start with '.'") }
     }
 
+    /// Checks a generation's name: a valid component that is not one of the names the layout gives its own
+    /// entries in a name's directory (`current`, `previous`: `Layout.isGenerationName`).
+    public static func validateGeneration(_ value: String, what: String = "generation", context: String)
+        throws(StoreError)
+    {
+        try validateComponent(value, what: what, context: context)
+        if !Layout.isGenerationName(value) {
+            throw StoreError(
+                .badData, context, "\(what) '\(value)' is a name the store's layout uses (current, previous)")
+        }
+    }
+
     /// Checks a set path such as `tools` or `man/man1`: one or more valid components joined by `/`.
     public static func validateSetPath(_ value: String, context: String) throws(StoreError) {
         if value.isEmpty { throw StoreError(.badData, context, "set name must not be empty") }

@@ -37,7 +37,7 @@ extension StoreWriter {
     ) throws(StoreError) -> PublishOutcome {
         let context = "cannot publish \(name)/\(generation)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
-        try NameRules.validateComponent(generation, what: "generation", context: context)
+        try NameRules.validateGeneration(generation, context: context)
         try input.validate(context: context)
         let nameFd = try nameDirectory(name, create: true, context)
         let finalPath = store.path(name, generation)

@@ -20,7 +20,7 @@ extension StoreWriter {
     {
         let context = "cannot switch \(name) to \(generation)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
-        try NameRules.validateComponent(generation, what: "generation", context: context)
+        try NameRules.validateGeneration(generation, context: context)
         let nameFd = try nameDirectory(name, create: false, context)
         try requireGeneration(nameFd, name, generation, readable: true, context)
         let links = try self.links(of: name, nameFd, context)
@@ -166,7 +166,7 @@ extension StoreWriter {
             throw .system("readlinkat", error, path: path, context)
         }
         guard Layout.isDisplacedCurrent(pending, target: displaced, current: current) else { return nil }
-        guard (try? NameRules.validateComponent(displaced, what: "generation", context: "")) != nil,
+        guard (try? NameRules.validateGeneration(displaced, context: "")) != nil,
             try system.status(nameFd, displaced, at: store.path(name, displaced), context)?.kind == .directory
         else { return nil }  // names no generation: an ordinary leftover, which repair removes
         if dryRun { return displaced }

@@ -199,7 +199,7 @@ public final class StoreWriter {
         -> Bool
     {
         if knownGenerations.contains(name + "/" + generation) { return true }
-        guard (try? NameRules.validateComponent(generation, what: "generation", context: "")) != nil else {
+        guard (try? NameRules.validateGeneration(generation, context: "")) != nil else {
             return false
         }
         return try system.status(nameFd, generation, at: store.path(name, generation), context)?.kind == .directory

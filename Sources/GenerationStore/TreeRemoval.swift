@@ -208,7 +208,7 @@ extension StoreWriter {
     public func removeGeneration(name: String, generation: String) throws(StoreError) -> [Leftover] {
         let context = "cannot remove generation \(name)/\(generation)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
-        try NameRules.validateComponent(generation, what: "generation", context: context)
+        try NameRules.validateGeneration(generation, context: context)
         let nameFd = try nameDirectory(name, create: false, context)
         for link in [Layout.current, Layout.previous]
         where try system.link(nameFd, link, at: store.path(name, link), context) == generation {

@@ -22,6 +22,7 @@ enum StatusCommand: Command {
         if given.count > 1 { throw UsageError("unexpected argument '\(given[1])'") }
         try context.checkRoot()
         let status = try context.store.status(only: given.first)
+        for name in status { if let problem = name.problem { context.warn(problem) } }
         guard json else {
             context.console.out(render(table: status))
             return .success

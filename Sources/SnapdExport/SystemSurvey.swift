@@ -94,7 +94,14 @@ public struct SystemSurvey: Sendable, Equatable {
             var revisions: [String] = []
             let link = directory + "/" + SnapdSettings.currentRevisionLink
             for name in names.sorted() where name != SnapdSettings.currentRevisionLink && !name.hasPrefix(".") {
-                if (try? files.lstat(directory + "/" + name))??.kind == .directory { revisions.append(name) }
+                guard (try? files.lstat(directory + "/" + name))??.kind == .directory else { continue }
+                // A directory whose name cannot be a generation (`previous`, `current`): no revision snapd
+                // makes; skipped, never published.
+                guard (try? NameRules.validateGeneration(name, what: "revision", context: "")) != nil else {
+                    _ = warn(directory + "/" + name, "not a snap revision snap-export can export (a reserved name); skipped")
+                    continue
+                }
+                revisions.append(name)
             }
             var excluded: String?
             var current: String?

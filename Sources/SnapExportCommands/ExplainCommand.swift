@@ -64,7 +64,9 @@ enum ExplainCommand: Command {
                 context.out("\(name)/current: \(plan.current ?? "(none)") (run 'snap-export refresh' to update)")
             }
         }
-        return plan.decision.chosen == nil ? .missingInput : .success
+        guard plan.decision.chosen == nil else { return .success }
+        // A failed read leaves no provider (current unchanged): an I/O error, not a system without one.
+        return plan.decision.readFailure != nil ? .ioError : .missingInput
     }
 
     /// `--json`: `{"candidates", "compared_versions", "current", "in_sync", "provider", "system", "warnings",

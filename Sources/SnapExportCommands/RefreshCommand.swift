@@ -133,7 +133,9 @@ enum RefreshCommand: Command {
                 for kept in gc.unmovable { context.warn("gc: kept \(kept)") }
             }
         }
-        return report.decision.chosen == nil ? .missingInput : .success
+        guard report.decision.chosen == nil else { return .success }
+        // A failed read leaves no provider (current unchanged): an I/O error, not a system without one.
+        return report.decision.readFailure != nil ? .ioError : .missingInput
     }
 
     /// `--json` (also of link and unlink for the snapd and core snaps): `{"candidates", "changed", "current",

@@ -23,8 +23,10 @@ public struct OSRelease: Sendable, Equatable {
     public var versionID: String
     /// `VARIANT_ID`, empty when absent.
     public var variantID: String
-    /// Why snapd could not start with this file; nil when it can.
+    /// Why snapd could not start with this file, or why snap-export cannot know what snapd reads; nil when it can.
     public var unusable: String?
+    /// True when `unusable` is a read that failed (`EIO`, …), not what the file says.
+    public var unreadable = false
 
     public init(id: String, idLike: [String] = [], versionID: String = "", variantID: String = "") {
         self.id = id
@@ -79,17 +81,27 @@ public struct OSRelease: Sendable, Equatable {
         return (fallback, nil)
     }
 
-    /// Reads one given file: the release, or nil when it cannot be opened. A file that opens but that
-    /// snap-export does not read (larger than `SystemFiles.sizeLimit`, or not a regular file), which
-    /// snapd would read line by line, gives a release that is `unusable`: the distribution is not certain.
+    /// Reads one given file: the release, or nil when it is not there (`openat` fails with `ENOENT`, `ENOTDIR`
+    /// or `ELOOP`: snapd's `os.Open` fails too and it goes on to the next file). A file that opens but that
+    /// snap-export does not read (larger than `SystemFiles.sizeLimit`, or not a regular file), which snapd would
+    /// read line by line, gives a release that is `unusable`: the distribution is not certain. So does a read
+    /// that fails (`EIO`, `EACCES`, …), marked `unreadable`: a transient error must not turn the system into
+    /// `ID=linux`.
     public static func read(file path: String, system: any SystemCalls) -> OSRelease? {
         do {
             return OSRelease(
                 parsing: try system.readMetadata(AT_FDCWD, path, cap: SystemFiles.sizeLimit, followSymlink: true))
         } catch {
             switch (error.call, error.problem) {
-            case ("openat", _):
+            case ("openat", .failed(.noSuchFileOrDirectory)), ("openat", .failed(.notDirectory)),
+                ("openat", .failed(.tooManySymbolicLinks)):
                 return nil
+            case (_, .failed):
+                var release = fallback
+                release.unusable =
+                    "cannot read \(path): \(error), so the distribution and the provider are not certain"
+                release.unreadable = true
+                return release
             case (_, .tooLarge), (_, .notRegular(.other)), (_, .notRegular(.symlink)), (_, .notRegular(.regular)):
                 // readMetadata refuses a file over the size cap or not regular before reading it.
                 var release = fallback
@@ -97,7 +109,7 @@ public struct OSRelease: Sendable, Equatable {
                     "larger than \(SystemFiles.sizeLimit >> 20) MiB or not a regular file, which snap-export does "
                     + "not read (snapd reads it line by line), so the distribution and the provider are not certain"
                 return release
-            default:
+            case (_, .notRegular(.directory)):
                 // It opens but cannot be read (a directory): as Go's os.Open then a failing bufio.Scanner.
                 return OSRelease(parsing: [])
             }

@@ -17,10 +17,15 @@ public struct ProviderCandidate: Sendable, Equatable {
     /// True when there is no `version` because snap-export could not read the info file as snapd does (over
     /// the size cap, not a regular file, a VERSION that is not UTF-8): snapd may well find one.
     public var versionUncertain: Bool
+    /// Why what this candidate offers is not known: a read of one of its deciding files failed (`EIO`,
+    /// `EACCES`, … — anything but "not there"), so its other fields may be wrong. The rule never decides on
+    /// such a candidate: it gives no provider and `current` stays (docs/snapd.md, "Unreadable sources").
+    public var readFailure: String?
 
     public init(
         kind: ToolsSource.Kind, source: ToolsSource?, unavailable: String? = nil, hasBinary: Bool = true,
-        binaryNote: String = "", version: String? = nil, versionProblem: String? = nil, versionUncertain: Bool = false
+        binaryNote: String = "", version: String? = nil, versionProblem: String? = nil, versionUncertain: Bool = false,
+        readFailure: String? = nil
     ) {
         self.kind = kind
         self.source = source
@@ -30,13 +35,14 @@ public struct ProviderCandidate: Sendable, Equatable {
         self.version = version ?? source?.version
         self.versionProblem = self.version == nil ? (versionProblem ?? "no info file read") : nil
         self.versionUncertain = self.version == nil && versionUncertain
+        self.readFailure = readFailure
     }
 
-    /// A candidate that offers nothing at all (not installed, not readable).
-    public init(kind: ToolsSource.Kind, unavailable: String) {
+    /// A candidate that offers nothing at all (not installed, not readable: then `readFailure` says why).
+    public init(kind: ToolsSource.Kind, unavailable: String, readFailure: String? = nil) {
         self.init(
             kind: kind, source: nil, unavailable: unavailable, hasBinary: false, binaryNote: unavailable,
-            versionProblem: unavailable)
+            versionProblem: unavailable, readFailure: readFailure)
     }
 
     /// The tools of the nine this candidate lacks (all of them when it has no source).
@@ -72,6 +78,9 @@ public struct ProviderDecision: Sendable, Equatable {
     public var comparedVersions: Bool
     /// One verdict per provider kind, in the order snapd, core, host.
     public var verdicts: [Verdict]
+    /// Why there is no provider when the reason is a failed read of an input the rule needed (os-release, a
+    /// candidate the rule looked at): `current` stays, and `refresh` and `explain` exit 74. Nil otherwise.
+    public var readFailure: String?
 }
 
 /// The system as the re-exec rule needs it.
@@ -89,10 +98,12 @@ public struct ReexecSystem: Sendable, Equatable {
     /// Why snapd runs no tool at all here (it would crash on this os-release, or has no snap mount dir);
     /// nil normally.
     public var broken: String?
+    /// True when `broken` is a read that failed (os-release could not be read), not a fact of the system.
+    public var brokenByReadFailure: Bool
 
     public init(
         onClassic: Bool, debianLike: Bool, distribution: String, reexec: ReexecSetting, binary: String,
-        broken: String? = nil
+        broken: String? = nil, brokenByReadFailure: Bool = false
     ) {
         self.onClassic = onClassic
         self.debianLike = debianLike
@@ -100,6 +111,7 @@ public struct ReexecSystem: Sendable, Equatable {
         self.reexec = reexec
         self.binary = binary
         self.broken = broken
+        self.brokenByReadFailure = broken != nil && brokenByReadFailure
     }
 }
 
@@ -122,7 +134,9 @@ public struct ReexecSystem: Sendable, Equatable {
 /// not re-exec: the snapd snap's current revision runs (core's without a snapd
 /// snap), with no version comparison. When the provider snapd would run cannot be exported (no tools,
 /// a conflicting generation) or the host's version needed for step 4 is unknown, there is no provider:
-/// nothing is switched, since the tools snapd runs are not certain.
+/// nothing is switched, since the tools snapd runs are not certain. The same holds when a read of what the rule
+/// looks at failed (a candidate's `readFailure`, an unreadable os-release): an unreadable source never changes
+/// the provider; the decision's `readFailure` says which read.
 public enum ProviderRule {
     /// Applies the rule.
     public static func decide(
@@ -136,15 +150,22 @@ public enum ProviderRule {
 
         func notRun(_ why: String) -> String { "not used: " + why }
 
-        if let broken = system.broken {
-            return ProviderDecision(
-                chosen: nil, provider: nil, reason: broken, comparedVersions: false,
+        func undecided(_ why: String, readFailure: String?) -> ProviderDecision {
+            ProviderDecision(
+                chosen: nil, provider: nil, reason: why, comparedVersions: false,
                 verdicts: candidates.map {
                     ProviderDecision.Verdict(
-                        kind: $0.kind, source: $0.source, chosen: false, reason: notRun(broken),
+                        kind: $0.kind, source: $0.source, chosen: false, reason: notRun(why),
                         missingTools: $0.missingTools)
-                })
+                },
+                readFailure: readFailure)
         }
+
+        if let broken = system.broken {
+            return undecided(broken, readFailure: system.brokenByReadFailure ? broken : nil)
+        }
+        // The candidates the rule looks at on this system; a failed read of any of them leaves no provider.
+        var consulted: [ProviderCandidate] = [snapd]
 
         if !system.onClassic {
             notes[.host] = "no candidate: Ubuntu Core has no host tools"
@@ -153,20 +174,24 @@ public enum ProviderRule {
                 reason = "on Ubuntu Core the snapd snap runs (\(snapd.binaryNote)), with no version comparison"
                 notes[.core] = notRun("the snapd snap takes precedence")
             } else if core.hasBinary {
+                consulted.append(core)
                 provider = .core
                 reason =
                     "on Ubuntu Core without a snapd snap that has \(system.binary) (\(snapd.binaryNote)), core runs"
                 notes[.snapd] = notRun(snapd.binaryNote)
             } else {
+                consulted.append(core)
                 reason = "on Ubuntu Core neither the snapd snap nor core has \(system.binary)"
                 notes[.snapd] = notRun(snapd.binaryNote)
                 notes[.core] = notRun(core.binaryNote)
             }
         } else if !system.reexec.isEnabled {
+            consulted = [host]
             provider = .host
             reason = "\(system.reexec) turns re-exec off, so snapd runs the host's tools whatever its info says"
             for snap in [snapd, core] { notes[snap.kind] = notRun("re-exec is off") }
         } else if !system.debianLike && !system.reexec.isExplicitlyEnabled {
+            consulted = [host]
             provider = .host
             reason =
                 "'\(system.distribution)' is not Debian/Ubuntu-like, where snapd does not re-exec unless "
@@ -178,11 +203,13 @@ public enum ProviderRule {
                 ? "re-exec is on (\(system.reexec))"
                 : "'\(system.distribution)' does not re-exec by default, but \(system.reexec)"
             var target: ProviderCandidate?
+            consulted.append(host)
             if snapd.hasBinary {
                 target = snapd
                 notes[.core] = notRun("the snapd snap has \(system.binary), so core is not looked at")
             } else {
                 notes[.snapd] = notRun(snapd.binaryNote + ", so snapd does not re-exec into it")
+                consulted.append(core)
                 if core.hasBinary {
                     target = core
                 } else {
@@ -243,6 +270,13 @@ public enum ProviderRule {
             }
         }
 
+        if let unreadable = consulted.first(where: { $0.readFailure != nil }), let failure = unreadable.readFailure {
+            return undecided(
+                "\(failure), so it is not certain which provider snapd runs (an unreadable source never changes the "
+                    + "provider)",
+                readFailure: failure)
+        }
+
         var chosen: ToolsSource?
         if let provider, let candidate = candidates.first(where: { $0.kind == provider }) {
             if let source = candidate.source {
@@ -266,6 +300,7 @@ public enum ProviderRule {
                 missingTools: candidate.missingTools)
         }
         return ProviderDecision(
-            chosen: chosen, provider: provider, reason: reason, comparedVersions: compared, verdicts: verdicts)
+            chosen: chosen, provider: provider, reason: reason, comparedVersions: compared, verdicts: verdicts,
+            readFailure: nil)
     }
 }

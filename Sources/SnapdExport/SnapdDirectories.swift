@@ -57,8 +57,9 @@ public enum SnapdDirectories {
     public enum Probe: Sendable, Equatable {
         /// The snap mount dir (with the root) and why.
         case resolved(path: String, because: String)
-        /// No snap mount dir: snapd then uses a placeholder on which nothing works.
-        case unresolved(reason: String)
+        /// No snap mount dir: snapd then uses a placeholder on which nothing works. `unreadable`: because a
+        /// call failed (`EIO`, …), not because of what is there.
+        case unresolved(reason: String, unreadable: Bool = false)
     }
 
     /// snapd's `snapMountDirProbe`: `lstat(<root>/snap)`: a directory means `/snap`; absent means
@@ -74,7 +75,7 @@ public enum SnapdDirectories {
         } catch .noSuchFileOrDirectory {
             return .resolved(path: altDir, because: "\(defaultDir) does not exist")
         } catch {
-            return .unresolved(reason: "cannot stat \(defaultDir): \(error)")
+            return .unresolved(reason: "cannot stat \(defaultDir): \(error)", unreadable: true)
         }
         switch status.kind {
         case .directory:
@@ -84,7 +85,7 @@ public enum SnapdDirectories {
             do {
                 target = try system.readlinkat(AT_FDCWD, defaultDir)
             } catch {
-                return .unresolved(reason: "cannot read the symlink \(defaultDir): \(error)")
+                return .unresolved(reason: "cannot read the symlink \(defaultDir): \(error)", unreadable: true)
             }
             guard target == altSnapMountDir || target == String(altSnapMountDir.dropFirst()) || target == altDir else {
                 return .unresolved(

@@ -14,6 +14,8 @@ public struct SnapdSettings: Sendable, Equatable {
     public var snapMountDirOrigin: String
     /// Why snapd would have no snap mount dir here (`snapMountDirProbe` failed); then no provider is certain.
     public var snapMountDirProblem: String?
+    /// True when `snapMountDirProblem` is a call that failed (`EIO`, …), not what is there.
+    public var snapMountDirUnreadable = false
     /// The host's snapd tools (`/usr/lib/snapd`, or `/usr/libexec/snapd`).
     public var libexecDir: String
     /// The os-release file that was read; nil when none could be opened (then `ID=linux`).
@@ -84,7 +86,8 @@ public struct SnapdSettings: Sendable, Equatable {
     public var reexecSystem: ReexecSystem {
         ReexecSystem(
             onClassic: osRelease.onClassic, debianLike: osRelease.isDebianLike, distribution: osRelease.id,
-            reexec: reexec, binary: Self.reexecBinary, broken: osRelease.unusable ?? snapMountDirProblem)
+            reexec: reexec, binary: Self.reexecBinary, broken: osRelease.unusable ?? snapMountDirProblem,
+            brokenByReadFailure: osRelease.unusable != nil ? osRelease.unreadable : snapMountDirUnreadable)
     }
 
     /// Reads os-release and fills in snapd's defaults for what was not given.
@@ -134,6 +137,7 @@ public struct SnapdSettings: Sendable, Equatable {
         var mountDir: String
         var origin = "given"
         var problem: String?
+        var mountDirUnreadable = false
         if let snapMountDir {
             mountDir = snapMountDir
         } else {
@@ -141,7 +145,8 @@ public struct SnapdSettings: Sendable, Equatable {
             case .resolved(let path, let because):
                 mountDir = path
                 origin = because
-            case .unresolved(let reason):
+            case .unresolved(let reason, let unreadable):
+                mountDirUnreadable = unreadable
                 mountDir = SnapdDirectories.join(root, SnapdDirectories.defaultSnapMountDir)
                 origin = "unresolved"
                 problem = reason
@@ -158,11 +163,12 @@ public struct SnapdSettings: Sendable, Equatable {
                         message: "snapd's start-up check would refuse this system: \(refusal)"))
             }
         }
-        let settings = SnapdSettings(
+        var settings = SnapdSettings(
             snapMountDir: mountDir,
             libexecDir: libexecDir ?? SnapdDirectories.join(root, SnapdDirectories.libexecDir(osRelease)),
             osReleasePath: readPath, osRelease: osRelease, reexec: ReexecSetting(reexec), rootDir: root,
             snapMountDirOrigin: origin, snapMountDirProblem: problem)
+        settings.snapMountDirUnreadable = mountDirUnreadable
         return (settings, warnings)
     }
 

@@ -45,16 +45,18 @@ public struct SystemSurvey: Sendable, Equatable {
     /// warnings name the files).
     static func readRevision(
         _ settings: SnapdSettings, system: any SystemCalls, _ provider: ProviderSnap, revision: String
-    ) -> (source: ToolsSource?, reason: String?, warnings: [SnapdWarning]) {
+    ) -> (source: ToolsSource?, reason: String?, unreadable: Bool, warnings: [SnapdWarning]) {
         var reader = Reader(settings: settings, files: SystemFiles(system: system), adjustment: nil)
         switch reader.revision(kind: provider.kind, instance: provider.instance, revision: revision) {
-        case .success(let source): return (source, nil, reader.warnings)
-        case .failure(let problem): return (nil, problem.reason, reader.warnings)
+        case .success(let source): return (source, nil, false, reader.warnings)
+        case .failure(let problem): return (nil, problem.reason, problem.unreadable, reader.warnings)
         }
     }
 
     struct Problem: Error {
         var reason: String
+        /// True when a call failed (`EIO`, `EACCES`, …: anything but "not there"): what is there is not known.
+        var unreadable = false
     }
 
     struct Reader {
@@ -67,10 +69,20 @@ public struct SystemSurvey: Sendable, Equatable {
         var versionProblems: [String: String] = [:]
         /// The info files that snap-export could not read as snapd reads them (snapd may find a version).
         var uncertainVersions: Set<String> = []
+        /// The info files whose read failed (`EIO`, …), with the reason: the version is not known.
+        var unreadableVersions: [String: String] = [:]
 
         mutating func warn(_ path: String, _ message: String) -> Problem {
             warnings.append(SnapdWarning(path: path, message: message))
             return Problem(reason: message + " (" + path + ")")
+        }
+
+        /// A call that failed on `path`: a warning, and a problem marked `unreadable` (what is there is not known,
+        /// so it must not decide anything).
+        mutating func unreadable(_ path: String, _ message: String) -> Problem {
+            var problem = warn(path, message)
+            problem.unreadable = true
+            return problem
         }
 
         /// Every usable mounted revision of `instance` goes to `sources`; its current one is the candidate,
@@ -88,13 +100,22 @@ public struct SystemSurvey: Sendable, Equatable {
                 }
                 names = listed
             } catch {
-                let problem = warn(directory, "cannot read the \(instance) snap's directory: \(error)")
-                return ProviderCandidate(kind: kind, unavailable: problem.reason)
+                let problem = unreadable(directory, "cannot read the \(instance) snap's directory: \(error)")
+                return ProviderCandidate(kind: kind, unavailable: problem.reason, readFailure: problem.reason)
             }
             var revisions: [String] = []
+            /// Entries whose `lstat` failed: whether they are revisions is not known.
+            var unreadableEntries: [String: String] = [:]
             let link = directory + "/" + SnapdSettings.currentRevisionLink
             for name in names.sorted() where name != SnapdSettings.currentRevisionLink && !name.hasPrefix(".") {
-                guard (try? files.lstat(directory + "/" + name))??.kind == .directory else { continue }
+                let status: FileStatus?
+                do {
+                    status = try files.lstat(directory + "/" + name)
+                } catch {
+                    unreadableEntries[name] = unreadable(directory + "/" + name, "cannot lstat: \(error)").reason
+                    continue
+                }
+                guard status?.kind == .directory else { continue }
                 // A directory whose name cannot be a generation (`previous`, `current`): no revision snapd
                 // makes; skipped, never published.
                 guard (try? NameRules.validateGeneration(name, what: "revision", context: "")) != nil else {
@@ -106,6 +127,8 @@ public struct SystemSurvey: Sendable, Equatable {
             var excluded: String?
             var current: String?
             var currentProblem: String?
+            /// Why the current revision is not known, or what of it could not be read.
+            var readFailure: String?
             switch adjustment {
             case .linking(instance, let revision):
                 current = revision
@@ -120,6 +143,10 @@ public struct SystemSurvey: Sendable, Equatable {
                         let name = String(target.split(separator: "/").last ?? "")
                         if revisions.contains(name) {
                             current = name
+                        } else if let failure = unreadableEntries[name] {
+                            current = name
+                            currentProblem = failure
+                            readFailure = failure
                         } else {
                             currentProblem =
                                 warn(link, "dangling: names revision '\(target)', which does not exist")
@@ -129,8 +156,12 @@ public struct SystemSurvey: Sendable, Equatable {
                         currentProblem = "the \(instance) snap has no current revision (\(link) does not exist)"
                     }
                 } catch {
-                    currentProblem = warn(link, "cannot read the current link: \(error)").reason
+                    currentProblem = unreadable(link, "cannot read the current link: \(error)").reason
+                    readFailure = currentProblem
                 }
+            }
+            if case .linking(instance, let revision) = adjustment, let failure = unreadableEntries[revision] {
+                readFailure = failure
             }
             if let excluded, current == excluded {
                 current = nil
@@ -147,13 +178,20 @@ public struct SystemSurvey: Sendable, Equatable {
                 case .failure(let problem):
                     // snapd's check reads neither snap.yaml nor the tools: it may still run this revision.
                     if revision == current {
+                        if problem.unreadable { readFailure = readFailure ?? problem.reason }
                         candidate = probe(
                             kind: kind, instance: instance, revision: revision, source: nil, unavailable: problem.reason
                         )
                     }
                 }
             }
-            if let candidate { return candidate }
+            if var candidate {
+                candidate.readFailure = readFailure ?? candidate.readFailure
+                return candidate
+            }
+            if let readFailure {
+                return ProviderCandidate(kind: kind, unavailable: currentProblem ?? readFailure, readFailure: readFailure)
+            }
             if let current, !revisions.contains(current) {
                 let path = directory + "/" + current
                 return ProviderCandidate(
@@ -174,12 +212,14 @@ public struct SystemSurvey: Sendable, Equatable {
             let binary = settings.reexecSnapDir + "/" + instance + "/" + link + "/" + SnapdSettings.reexecBinary
             var hasBinary = false
             var note: String
+            var readFailure: String?
             do {
                 hasBinary = try files.stat(binary) != nil
                 note = binary + (hasBinary ? " exists" : " does not exist")
             } catch {
                 note = "cannot stat \(binary): \(error)"
-                _ = warn(binary, "cannot stat: \(error); snapd counts it as missing")
+                // snapd's os.Stat would count it as missing; snap-export does not know what snapd sees.
+                readFailure = unreadable(binary, "cannot stat: \(error), so whether snapd re-execs is not known").reason
             }
             let info =
                 settings.snapMountDir + "/" + instance + "/" + revision + SnapdDirectories.coreLibexecDir + "/info"
@@ -188,7 +228,7 @@ public struct SystemSurvey: Sendable, Equatable {
             return ProviderCandidate(
                 kind: kind, source: source, unavailable: unavailable, hasBinary: hasBinary, binaryNote: note,
                 version: version, versionProblem: version == nil ? versionProblems[info] ?? "no info file" : nil,
-                versionUncertain: uncertainVersions.contains(info))
+                versionUncertain: uncertainVersions.contains(info), readFailure: readFailure ?? unreadableVersions[info])
         }
 
         /// One revision: mounted (holds `meta/snap.yaml`, which must read as snapd reads it) and with at
@@ -204,23 +244,29 @@ public struct SystemSurvey: Sendable, Equatable {
                     return .failure(warn(root, "revision \(revision) is not mounted (no meta/snap.yaml)"))
                 }
             } catch {
-                return .failure(warn(root, "cannot read the revision directory: \(error)"))
+                return .failure(unreadable(root, "cannot read the revision directory: \(error)"))
             }
             do {
                 if case .failure(let problem) = SnapYaml.parse(try files.read(yamlPath)) {
                     return .failure(warn(yamlPath, "\(problem), so the revision provides no tools"))
                 }
             } catch {
+                // A FIFO or an oversized file is what is there; a failing call says nothing of what is there.
+                if error.errno != nil { return .failure(unreadable(yamlPath, "cannot read: \(error)")) }
                 return .failure(warn(yamlPath, "cannot read: \(error)"))
             }
             let toolsDirectory = root + SnapdDirectories.coreLibexecDir
-            guard let tools = presentTools(toolsDirectory) else {
-                return .failure(Problem(reason: "cannot read \(toolsDirectory)"))
+            let tools: [String]
+            switch presentTools(toolsDirectory) {
+            case .failure(let problem): return .failure(problem)
+            case .success(let present): tools = present
             }
             guard !tools.isEmpty else {
                 return .failure(warn(toolsDirectory, "has none of the tools, so it provides none"))
             }
-            let version = readVersion(toolsDirectory + "/info")
+            let infoPath = toolsDirectory + "/info"
+            let version = readVersion(infoPath)
+            if let failure = unreadableVersions[infoPath] { return .failure(Problem(reason: failure, unreadable: true)) }
             return .success(.snap(kind: kind, instance: instance, revision: revision, version: version, tools: tools))
         }
 
@@ -237,18 +283,25 @@ public struct SystemSurvey: Sendable, Equatable {
             }
             let infoPath = settings.libexecDir + "/info"
             let version = readVersion(infoPath)
-            guard let tools = presentTools(settings.libexecDir) else {
-                return ProviderCandidate(kind: .host, unavailable: "cannot read \(settings.libexecDir)")
+            let tools: [String]
+            switch presentTools(settings.libexecDir) {
+            case .failure(let problem):
+                return ProviderCandidate(kind: .host, unavailable: problem.reason, readFailure: problem.reason)
+            case .success(let present):
+                tools = present
             }
+            let readFailure = unreadableVersions[infoPath]
             guard !tools.isEmpty else {
                 let problem = warn(settings.libexecDir, "has none of the tools, so it provides none")
                 return ProviderCandidate(
                     kind: .host, source: nil, unavailable: problem.reason, version: version,
-                    versionProblem: versionProblems[infoPath], versionUncertain: uncertainVersions.contains(infoPath))
+                    versionProblem: versionProblems[infoPath], versionUncertain: uncertainVersions.contains(infoPath),
+                    readFailure: readFailure)
             }
             return ProviderCandidate(
                 kind: .host, source: .host(version: version, tools: tools), version: version,
-                versionProblem: versionProblems[infoPath], versionUncertain: uncertainVersions.contains(infoPath))
+                versionProblem: versionProblems[infoPath], versionUncertain: uncertainVersions.contains(infoPath),
+                readFailure: readFailure)
         }
 
         /// The `VERSION=` of an info file as `SnapdVersionFromInfoFile` reads it; nil (with a warning and the
@@ -266,9 +319,13 @@ public struct SystemSurvey: Sendable, Equatable {
                     uncertainVersions.insert(path)
                 }
                 versionProblems[path] = reason
-                _ = warn(
-                    path,
-                    (missing ? "missing" : "cannot read: \(error)") + ", so no tools version")
+                let message = (missing ? "missing" : "cannot read: \(error)") + ", so no tools version"
+                if !missing, error.errno != nil {
+                    // A failing call, not an absent file: the version is not known, not missing.
+                    unreadableVersions[path] = unreadable(path, message + " is known").reason
+                } else {
+                    _ = warn(path, message)
+                }
                 return nil
             }
             switch SnapdInfoFile.version(bytes) {
@@ -282,18 +339,18 @@ public struct SystemSurvey: Sendable, Equatable {
             }
         }
 
-        /// Which of the nine tools exist in `directory` (as any kind of file; never followed).
-        mutating func presentTools(_ directory: String) -> [String]? {
+        /// Which of the nine tools exist in `directory` (as any kind of file; never followed); a failing `lstat`
+        /// is an `unreadable` problem.
+        mutating func presentTools(_ directory: String) -> Result<[String], Problem> {
             var present: [String] = []
             for tool in SnapdSettings.tools {
                 do {
                     if try files.lstat(directory + "/" + tool) != nil { present.append(tool) }
                 } catch {
-                    _ = warn(directory + "/" + tool, "cannot read: \(error)")
-                    return nil
+                    return .failure(unreadable(directory + "/" + tool, "cannot lstat: \(error)"))
                 }
             }
-            return present
+            return .success(present)
         }
     }
 }

@@ -75,7 +75,8 @@ public struct ToolsExporter: Sendable {
         if checked.source == nil {
             let path = settings.snapMountDir + "/" + instance + "/" + revision
             throw StoreError(
-                .missingInput, context, checked.warnings.first?.description ?? checked.reason ?? "not usable",
+                checked.unreadable ? .ioError : .missingInput, context,
+                checked.warnings.first?.description ?? checked.reason ?? "not usable",
                 path: checked.warnings.isEmpty ? path : nil)
         }
         return try refresh(dryRun: dryRun, wait: wait, adjustment: .linking(instance: instance, revision: revision))

@@ -428,7 +428,7 @@ struct SnapdDirectoriesTests {
             default: try root.write("/snap", "not a directory")
             }
         }
-        guard case .unresolved(let reason) = result else { Issue.record("\(result)"); return }
+        guard case .unresolved(let reason, _) = result else { Issue.record("\(result)"); return }
         #expect(reason.contains("/snap"))
     }
 

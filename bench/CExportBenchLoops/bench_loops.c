@@ -359,3 +359,201 @@ void cx_bench_namespace_kill(int leader) {
     while (waitpid(-leader, &status, 0) > 0 || errno == EINTR) {
     }
 }
+
+/* ---- item 9: a host with many snaps ---- */
+
+#include <dirent.h>
+
+/* Reads the whole of `fd` into `buffer` (`size` bytes at a time); bytes read, or -1. */
+static long long read_whole(int fd, char *buffer, size_t size) {
+    long long total = 0;
+    for (;;) {
+        ssize_t n = read(fd, buffer, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) return total;
+        total += n;
+    }
+}
+
+int cx_bench_raw_manifest_walk(const char *root, uint64_t *nanoseconds, long long *files, long long *bytes) {
+    static char buffer[1 << 20];
+    uint64_t start = cx_bench_now();
+    *files = 0;
+    *bytes = 0;
+    int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return -1;
+    DIR *names = fdopendir(rootfd);
+    if (!names) {
+        close(rootfd);
+        return -1;
+    }
+    struct dirent *name;
+    int failed = 0;
+    while (!failed && (name = readdir(names))) {
+        if (name->d_name[0] == '.' || name->d_type != DT_DIR) continue;
+        int namefd = openat(rootfd, name->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (namefd < 0) {
+            failed = 1;
+            break;
+        }
+        DIR *generations = fdopendir(namefd);
+        if (!generations) {
+            close(namefd);
+            failed = 1;
+            break;
+        }
+        struct dirent *generation;
+        while ((generation = readdir(generations))) {
+            if (generation->d_name[0] == '.' || generation->d_type != DT_DIR) continue;
+            char path[512];
+            snprintf(path, sizeof path, "%s/.manifest.json", generation->d_name);
+            int fd = openat(namefd, path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) continue; /* not a generation */
+            long long n = read_whole(fd, buffer, sizeof buffer);
+            close(fd);
+            if (n < 0) {
+                failed = 1;
+                break;
+            }
+            *files += 1;
+            *bytes += n;
+        }
+        closedir(generations);
+    }
+    closedir(names);
+    *nanoseconds = cx_bench_now() - start;
+    return failed ? -1 : 0;
+}
+
+int cx_bench_read_files(const char *const *paths, int count, uint64_t *nanoseconds, long long *bytes) {
+    static char buffer[1 << 20];
+    uint64_t start = cx_bench_now();
+    *bytes = 0;
+    for (int i = 0; i < count; i++) {
+        int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return -1;
+        long long n = read_whole(fd, buffer, sizeof buffer);
+        close(fd);
+        if (n < 0) return -1;
+        *bytes += n;
+    }
+    *nanoseconds = cx_bench_now() - start;
+    return 0;
+}
+
+/* Writes the decimal digits of `value` (≥ 0) after `prefix` into `out`: async-signal-safe. */
+static void decimal_path(char *out, size_t size, const char *prefix, int value) {
+    size_t length = strlen(prefix);
+    if (length + 12 > size) {
+        out[0] = 0;
+        return;
+    }
+    memcpy(out, prefix, length);
+    char digits[12];
+    int count = 0;
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value > 0);
+    while (count > 0) out[length++] = digits[--count];
+    out[length] = 0;
+}
+
+static int write_int(int fd, int value) {
+    ssize_t n;
+    do {
+        n = write(fd, &value, sizeof value);
+    } while (n < 0 && errno == EINTR);
+    return n == sizeof value ? 0 : -1;
+}
+
+static int read_int(int fd, int *value) {
+    size_t got = 0;
+    while (got < sizeof *value) {
+        ssize_t n = read(fd, (char *)value + got, sizeof *value - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+int cx_bench_mount_farm_start(const char *farm, int mounts, const char *const *sources, int source_count,
+                              int namespaces, int *pids) {
+    /* Every path is made before fork: the organizer only makes async-signal-safe calls. */
+    size_t farm_length = strlen(farm);
+    if (farm_length > 400 || source_count < 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    char bind_source[512], target[512], prefix[512];
+    memcpy(bind_source, farm, farm_length);
+    memcpy(bind_source + farm_length, "/src", 5);
+    memcpy(target, farm, farm_length);
+    memcpy(target + farm_length, "/held", 6);
+    memcpy(prefix, farm, farm_length);
+    memcpy(prefix + farm_length, "/m", 3);
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) != 0) return -1;
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    pid_t organizer = fork();
+    if (organizer < 0) {
+        close(ready[0]);
+        close(ready[1]);
+        return -1;
+    }
+    if (organizer == 0) {
+        close(ready[0]);
+        setpgid(0, 0);
+        int step = 0;
+        if (unshare(CLONE_NEWNS) != 0) step = -1;
+        if (!step && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) step = -2;
+        if (!step && mount("bench-farm", farm, "tmpfs", 0, "mode=0755") != 0) step = -3;
+        if (!step && mkdir(bind_source, 0755) != 0) step = -4;
+        if (!step && mkdir(target, 0755) != 0) step = -4;
+        char point[512];
+        for (int i = 0; !step && i < mounts; i++) {
+            decimal_path(point, sizeof point, prefix, i);
+            if (mkdir(point, 0755) != 0 || mount(bind_source, point, NULL, MS_BIND, NULL) != 0) step = -5;
+        }
+        if (write_int(ready[1], step) != 0 || step) _exit(1);
+        for (int i = 0; i < namespaces; i++) {
+            pid_t child = fork();
+            if (child < 0) {
+                write_int(ready[1], -6);
+                _exit(1);
+            }
+            if (child == 0) {
+                int status = getpid();
+                if (unshare(CLONE_NEWNS) != 0) status = -7;
+                if (status > 0 && mount(sources[i % source_count], target, NULL, MS_BIND, NULL) != 0) status = -8;
+                write_int(ready[1], status);
+                close(ready[1]);
+                for (;;) pause();
+            }
+        }
+        close(ready[1]);
+        for (;;) pause();
+    }
+    close(ready[1]);
+    int step = 0;
+    int failed = read_int(ready[0], &step) != 0 || step != 0;
+    for (int i = 0; !failed && i < namespaces; i++) {
+        int value = 0;
+        if (read_int(ready[0], &value) != 0 || value <= 0) {
+            step = value;
+            failed = 1;
+            break;
+        }
+        pids[i] = value;
+    }
+    close(ready[0]);
+    if (failed) {
+        cx_bench_namespace_kill(organizer);
+        errno = step == -1 || step == -2 || step == -3 || step == -7 || step == -8 ? EPERM : EIO;
+        if (step == -5) errno = ENOSPC;
+        return -1;
+    }
+    return organizer;
+}

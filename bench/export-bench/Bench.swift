@@ -38,6 +38,7 @@ enum Bench {
             print(report.table(markdown: false))
             if let path = options.jsonPath { try Disk.write(path, report.json().rendered()) }
             if let path = options.svgPath { try Disk.write(path, Chart.svg(report)) }
+            if let path = options.scaleSVGPath { try Disk.write(path, ScaleChart.svg(report)) }
             if let path = options.markdownPath { try Disk.write(path, report.table(markdown: true)) }
         } catch {
             printError("export-bench: \(error.message)")
@@ -72,7 +73,7 @@ enum Bench {
 
     static func run(_ options: Options) throws(BenchError) -> Report {
         let started = cx_bench_now()
-        let counts = Counts(options.scale)
+        let counts = Counts(options.scale, long: options.long)
         var report = Report(machine: Machine.current(), scale: options.scale, build: build, counts: counts)
         let scratch = try Disk.temporaryDirectory(in: try Disk.realPath(options.workingDirectory), ".export-bench")
         defer { Disk.removeTree(scratch) }
@@ -111,6 +112,15 @@ enum Bench {
             report.union = try UnionBenchmark(
                 filesystem: working, snaps: counts.unionSnaps, pages: counts.unionPages,
                 installs: counts.unionInstalls
+            ).run()
+        }
+        if options.runs("scale") {
+            progress("a host of \(counts.scaleSizes.map(String.init).joined(separator: ", ")) snaps on \(working.label)")
+            report.scaleHost = try ScaleBenchmark(
+                filesystem: working, sizes: counts.scaleSizes, runs: counts.scaleRuns,
+                namespaceHostSize: counts.scaleNamespaceHost, namespaces: counts.scaleNamespaces,
+                mountsPerNamespace: counts.scaleMounts, namespaceRuns: counts.scaleNamespaceRuns,
+                statusEntries: counts.scaleStatusEntries, statusRuns: counts.scaleStatusRuns
             ).run()
         }
         let perFilesystem = options.runs("switch") || options.runs("readers")
@@ -160,8 +170,18 @@ struct Counts {
     var unionSnaps: Int
     var unionPages = 20
     var unionInstalls: Int
+    /// Item 9: host sizes (instances), runs per command, the host the namespaces are made on, namespaces, bind
+    /// mounts each inherits, runs of in-use, entries per generation of the status name, runs of status.
+    var scaleSizes: [Int]
+    var scaleRuns: Int
+    var scaleNamespaceHost: Int
+    var scaleNamespaces: Int
+    var scaleMounts: Int
+    var scaleNamespaceRuns: Int
+    var scaleStatusEntries: [Int]
+    var scaleStatusRuns: Int
 
-    init(_ scale: Options.Scale) {
+    init(_ scale: Options.Scale, long: Bool = false) {
         switch scale {
         case .full:
             (switchFlips, fsyncFlips, sizes, scalingFlips) = (10_000, 10_000, [1, 100, 10_000, 100_000], 10_000)
@@ -169,18 +189,27 @@ struct Counts {
             (gcGenerations, namespaces, processesPerNamespace, gcRuns) = (1_000, 50, 20, 10)
             loopFilesystems = true
             (unionSnaps, unionInstalls) = (1_000, 5)
+            (scaleSizes, scaleRuns, scaleNamespaceHost) = (long ? [10, 100, 1_000, 3_000] : [10, 100, 1_000], 10, 1_000)
+            (scaleNamespaces, scaleMounts, scaleNamespaceRuns) = (200, 3_000, 5)
+            (scaleStatusEntries, scaleStatusRuns) = ([10_000, 100_000], 5)
         case .quick:
             (switchFlips, fsyncFlips, sizes, scalingFlips) = (2_000, 400, [1, 100, 10_000], 2_000)
             (publishEntries, publishRepetitions, lookups, cliRuns) = (10_000, 3, 100_000, 10)
             (gcGenerations, namespaces, processesPerNamespace, gcRuns) = (100, 10, 10, 3)
             loopFilesystems = true
             (unionSnaps, unionInstalls) = (1_000, 3)
+            (scaleSizes, scaleRuns, scaleNamespaceHost) = ([10, 100, 300], 3, 300)
+            (scaleNamespaces, scaleMounts, scaleNamespaceRuns) = (20, 300, 3)
+            (scaleStatusEntries, scaleStatusRuns) = ([1_000, 10_000], 3)
         case .smoke:
             (switchFlips, fsyncFlips, sizes, scalingFlips) = (200, 20, [1, 100], 200)
             (publishEntries, publishRepetitions, lookups, cliRuns) = (1_000, 1, 10_000, 3)
             (gcGenerations, namespaces, processesPerNamespace, gcRuns) = (10, 2, 3, 1)
             loopFilesystems = false
             (unionSnaps, unionInstalls) = (20, 2)
+            (scaleSizes, scaleRuns, scaleNamespaceHost) = ([3, 10], 1, 10)
+            (scaleNamespaces, scaleMounts, scaleNamespaceRuns) = (3, 20, 1)
+            (scaleStatusEntries, scaleStatusRuns) = ([20, 200], 1)
         }
     }
 }

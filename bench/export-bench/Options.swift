@@ -13,6 +13,10 @@ struct Options {
     var scale = Scale.full
     var jsonPath: String?
     var svgPath: String?
+    /// Item 9's chart: time against instances per command.
+    var scaleSVGPath: String?
+    /// Adds item 9's host of 3,000 instances to the full run.
+    var long = false
     var markdownPath: String?
     /// Where the scratch directory for "the working directory's filesystem" is made.
     var workingDirectory = "."
@@ -20,18 +24,21 @@ struct Options {
     var only: Set<String> = []
 
     static let usage = """
-        usage: export-bench [--quick | --smoke] [--json FILE] [--svg FILE] [--markdown FILE] [--dir DIR]
-                            [--only ITEM,...] [--allow-debug]
+        usage: export-bench [--quick | --smoke | --long] [--json FILE] [--svg FILE] [--scale-svg FILE]
+                            [--markdown FILE] [--dir DIR] [--only ITEM,...] [--allow-debug]
           --quick          every item with small counts (seconds in all)
           --smoke          even smaller counts, for the smoke test
+          --long           the full run plus item scale's host of 3,000 instances (minutes more)
           --json FILE      write every figure and sample count as JSON
           --svg FILE       write the switch latency chart (per method and filesystem) as SVG
+          --scale-svg FILE write item scale's chart (median time against instances, per command) as SVG
           --markdown FILE  write the result tables as Markdown (for docs/benchmarks.md)
           --dir DIR        make the scratch directory here (default: the working directory); its filesystem
                            is the "working directory" filesystem of the report
-          --only ITEMS     run only these items: switch, scaling, publish, readers, cli, gc, union
+          --only ITEMS     run only these items: switch, scaling, publish, readers, cli, gc, union, scale
           --allow-debug    run the full benchmark in a debug build anyway (figures are meaningless)
-        Run as root to add a private tmpfs, loop-mounted xfs and btrfs images, and mount namespaces for gc.
+        Run as root to add a private tmpfs, loop-mounted xfs and btrfs images, and mount namespaces for gc and
+        for item scale's in-use.
         """
 
     static func parse(_ arguments: [String]) -> Result<Options, BenchError> {
@@ -49,19 +56,23 @@ struct Options {
             switch argument {
             case "--quick": options.scale = .quick
             case "--smoke": options.scale = .smoke
+            case "--long":
+                options.scale = .full
+                options.long = true
             case "--allow-debug": options.allowDebug = true
-            case "--json", "--svg", "--markdown", "--dir", "--only":
+            case "--json", "--svg", "--scale-svg", "--markdown", "--dir", "--only":
                 switch value(argument) {
                 case .failure(let error): return .failure(error)
                 case .success(let text):
                     switch argument {
                     case "--json": options.jsonPath = text
                     case "--svg": options.svgPath = text
+                    case "--scale-svg": options.scaleSVGPath = text
                     case "--markdown": options.markdownPath = text
                     case "--dir": options.workingDirectory = text
                     default:
                         options.only = Set(text.split(separator: ",").map(String.init))
-                        let known: Set = ["switch", "scaling", "publish", "readers", "cli", "gc", "union"]
+                        let known: Set = ["switch", "scaling", "publish", "readers", "cli", "gc", "union", "scale"]
                         if let bad = options.only.subtracting(known).first {
                             return .failure(BenchError("unknown item '\(bad)'"))
                         }

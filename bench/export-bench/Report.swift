@@ -16,6 +16,7 @@ struct Report {
     var cli: [CommandCost] = []
     var gc: GCBenchmark.Result?
     var union: UnionBenchmark.Result?
+    var scaleHost: ScaleBenchmark.Result?
     var elapsedSeconds = 0.0
 
     // MARK: headline figures
@@ -164,6 +165,7 @@ struct Report {
                     + "\(union.unchangedRefreshManWrites) (goal 0); readers: \(union.lookups) lookups, "
                     + "\(union.failures) failed; initial build \(human(union.buildNanoseconds))")
         }
+        if let scaleHost { out += scaleTable(scaleHost, markdown: markdown) }
         if !readers.isEmpty {
             section("4. readers during flips (2 reader threads, writer flipping without fsync)")
             var rows: [[String]] = []
@@ -221,7 +223,7 @@ struct Report {
         return out.joined(separator: "\n") + "\n"
     }
 
-    private func render(_ header: [String], _ rows: [[String]], _ markdown: Bool) -> String {
+    func render(_ header: [String], _ rows: [[String]], _ markdown: Bool) -> String {
         if markdown {
             let lines =
                 ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---|" }.joined()]
@@ -331,6 +333,7 @@ struct Report {
             ("union_reader_lookups", union.map { .count(Int($0.lookups)) } ?? .null),
             ("union_reader_failures", union.map { .count(Int($0.failures)) } ?? .null),
         ]
+        members += scaleHeadline()
         members.append(
             (
                 "machine",
@@ -399,6 +402,7 @@ struct Report {
                     ])
                 } ?? .null
             ),
+            ("scale", scaleHost.map(Self.scaleJSON) ?? .null),
             ("notes", .array(notes.map(JSON.string))),
         ]
         return .object(members)

@@ -61,4 +61,18 @@ int cx_bench_namespace_spawn(const char *source, const char *target, int process
 /* SIGKILLs the group of a namespace leader and reaps all of it. */
 void cx_bench_namespace_kill(int leader);
 
+/* Item 9's baselines. Walks `root/<name>/<generation>/.manifest.json` (names and generations that do not start
+   with '.', directories by d_type) with openat, reads each whole with 1 MiB reads, closes it: the raw cost of
+   reading every generation's manifest. Files and bytes read. 0, or -1 and errno. */
+int cx_bench_raw_manifest_walk(const char *root, uint64_t *nanoseconds, long long *files, long long *bytes);
+/* open + read whole (1 MiB reads) + close of each of `paths`, in order. 0, or -1 and errno. */
+int cx_bench_read_files(const char *const *paths, int count, uint64_t *nanoseconds, long long *bytes);
+/* Forks an organizer (a process group leader) that enters a private mount namespace, mounts a tmpfs on `farm`
+   and bind-mounts `farm/src` on `farm/m<i>` for i < `mounts`, then forks `namespaces` children that each
+   unshare(CLONE_NEWNS) (inheriting those mounts) and bind-mount `sources[i % source_count]` on `farm/held`,
+   then sleep. Their pids go to `pids`. Returns the organizer's pid (cx_bench_namespace_kill ends all of it; the
+   namespaces, and so their mounts, go with their last process), or -1 and errno. */
+int cx_bench_mount_farm_start(const char *farm, int mounts, const char *const *sources, int source_count,
+                              int namespaces, int *pids);
+
 #endif

@@ -86,6 +86,7 @@ struct ScaleBenchmark {
     }
 
     struct Result {
+        var filesystem = ""
         var sizes: [Size] = []
         var namespaces: Namespaces?
         var namespaceNote: String?
@@ -153,7 +154,7 @@ struct ScaleBenchmark {
             rootDir: "/", snapMountDir: smd, libexecDir: base + "/libexec", osReleasePath: base + "/os-release",
             reexec: nil
         ).settings
-        let store = ExportStore(root: base + "/export")
+        let store = ExportStore(root: base + "/export", system: SetupSystemCalls())
         do {
             try store.withWriter(creatingRoot: true) { writer in
                 for index in 0..<instances {
@@ -314,7 +315,7 @@ struct ScaleBenchmark {
         let started = cx_bench_now()
         let root = base + "/export"
         do {
-            try ExportStore(root: root).withWriter(creatingRoot: true) { writer in
+            try ExportStore(root: root, system: SetupSystemCalls()).withWriter(creatingRoot: true) { writer in
                 for index in 0..<statusGenerations {
                     try writer.publish(
                         name: "big", generation: "g\(index)",
@@ -334,7 +335,7 @@ struct ScaleBenchmark {
     }
 
     func run() throws(BenchError) -> Result {
-        var result = Result()
+        var result = Result(filesystem: filesystem.label)
         for instances in sizes {
             Bench.progress("scale: a host of \(instances) instances × 3 revisions")
             try measureSize(instances, &result)

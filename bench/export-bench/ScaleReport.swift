@@ -55,7 +55,7 @@ extension Report {
         func optional(_ value: Double?) -> String { value.map { fixed($0, 2) } ?? "n/a" }
         out.append(
             (markdown ? "\n#### " : "\n== ")
-                + "9. a host with many snaps (\(workingFilesystem); whole processes, medians; "
+                + "9. a host with many snaps (\(result.filesystem); whole processes, medians; "
                 + "\(counts.scaleRuns) runs each)" + (markdown ? "\n" : ""))
         var rows: [[String]] = []
         for size in result.sorted {
@@ -172,6 +172,7 @@ extension Report {
 
     static func scaleJSON(_ result: ScaleBenchmark.Result) -> JSON {
         .object([
+            ("filesystem", .string(result.filesystem)),
             (
                 "sizes",
                 .array(

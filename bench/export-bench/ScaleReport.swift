@@ -221,7 +221,7 @@ enum ScaleChart {
 
     static func svg(_ report: Report) -> String {
         let (left, top, plotWidth, plotHeight) = (70.0, 56.0, 560.0, 320.0)
-        let width = left + plotWidth + 250
+        let width = left + plotWidth + 340
         let height = top + plotHeight + 60
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \

@@ -5,14 +5,35 @@ public enum GCPolicy {
         _ history: NameHistory, scan: MountNamespaceScan, options: GCOptions, now: Int64,
         sourceGone: SourceGonePredicate
     ) -> [GCDecision] {
-        let readable = history.generations.compactMap { item in
+        decide(history, scan: scan, options: options, now: now, gone: gone(history, sourceGone))
+    }
+
+    /// The readable generations of `history` in publication order (the siblings `SourceGonePredicate` gets).
+    static func readable(_ history: NameHistory) -> [GenerationRecord] {
+        history.generations.compactMap { item in
             item.header.map { GenerationRecord(name: history.name, generation: item.generation, header: $0) }
         }.sorted { ($0.header.published ?? 0, $0.generation) < ($1.header.published ?? 0, $1.generation) }
+    }
+
+    /// The generations of `history`, neither current nor previous, whose source `sourceGone` says is gone: the
+    /// predicate is asked once per such generation.
+    static func gone(_ history: NameHistory, _ sourceGone: SourceGonePredicate) -> Set<String> {
+        let readable = readable(history)
         let pinned: Set<String?> = [history.current, history.previous]
         var gone: Set<String> = []
         for record in readable where !pinned.contains(record.generation) && sourceGone(record, readable) {
             gone.insert(record.generation)
         }
+        return gone
+    }
+
+    /// `decide` with the gone generations already known (`gone`), so a pass that decides again after its
+    /// namespace scan does not ask the predicate again.
+    static func decide(
+        _ history: NameHistory, scan: MountNamespaceScan, options: GCOptions, now: Int64, gone: Set<String>
+    ) -> [GCDecision] {
+        let readable = readable(history)
+        let pinned: Set<String?> = [history.current, history.previous]
         // The rest, newest first: ranked for keep-N.
         let rest = readable.reversed().filter { !pinned.contains($0.generation) && !gone.contains($0.generation) }
         var rank: [String: Int] = [:]

@@ -82,17 +82,20 @@ extension StoreWriter {
         }
         let now = options.now ?? SystemClock.wallNanoseconds()
         // The namespace scan reads every process's mountinfo: do it only when some generation would otherwise go.
-        let wouldRemove = histories.contains { history in
-            GCPolicy.decide(history, scan: report.scan, options: options, now: now, sourceGone: sourceGone)
-                .contains(where: \.remove)
+        // The decisions without a scan are final when they remove nothing; otherwise they are made again with it.
+        let gone = histories.map { GCPolicy.gone($0, sourceGone) }
+        var unscanned = zip(histories, gone).map { history, gone in
+            GCPolicy.decide(history, scan: report.scan, options: options, now: now, gone: gone)
         }
-        if wouldRemove {
+        if unscanned.contains(where: { $0.contains(where: \.remove) }) {
             let location = try ExportLocation.locate(root: store.root, system: system, procRoot: procRoot)
             report.scan = try MountNamespaceScan.scan(location, system: system, procRoot: procRoot)
+            unscanned = zip(histories, gone).map { history, gone in
+                GCPolicy.decide(history, scan: report.scan, options: options, now: now, gone: gone)
+            }
         }
-        for (history, reading) in zip(histories, markers) {
-            var decisions = GCPolicy.decide(
-                history, scan: report.scan, options: options, now: now, sourceGone: sourceGone)
+        for ((history, reading), decided) in zip(zip(histories, markers), unscanned) {
+            var decisions = decided
             var remaining = Set(history.generations.map(\.generation))
             for index in decisions.indices where decisions[index].remove {
                 let decision = decisions[index]
@@ -150,16 +153,17 @@ extension StoreWriter {
     {
         let nameFd = try nameDirectory(name, create: false, context)
         let current = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context)
-        // A switch interrupted after its exchange is completed first, so the displaced `current` is protected as
-        // `previous` (a dry run counts it as `previous` and writes nothing).
-        let completed = try completeInterruptedSwitch(name, nameFd, current: current, dryRun: dryRun, context)
         let (generations, listing) = try store.generations(of: name, nameFd, context)
+        // A switch interrupted after its exchange is completed first, so the displaced `current` is protected as
+        // `previous` (a dry run counts it as `previous` and writes nothing). The listing, made under the lock,
+        // tells whether such a link is there at all.
+        var completed: String?
+        if let current, listing.contains(where: { $0.name == Layout.pendingLink(switchingTo: current) }) {
+            completed = try completeInterruptedSwitch(name, nameFd, current: current, dryRun: dryRun, context)
+        }
         let reading = try RetirementMarkers.read(
             system, nameFd, at: store.path(name), listing: listing.map(\.name), context)
-        var previous = completed
-        if previous == nil {
-            previous = try system.link(nameFd, Layout.previous, at: store.path(name, Layout.previous), context)
-        }
+        let previous = completed ?? reading.previous
         let history = NameHistory(
             name: name, current: current, previous: previous, generations: generations, retired: reading.latest)
         return (history, reading)

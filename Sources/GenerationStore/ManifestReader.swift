@@ -66,7 +66,9 @@ struct ManifestReader: ~Copyable {
             end = left
             position = 0
         }
-        if buffer.count - end < Self.readSize / 2 {
+        // The first read fills the 4 KiB a format 2 header fits in; only a manifest read on past it grows the
+        // buffer, by 64 KiB.
+        if fileOffset > 0 && buffer.count - end < Self.readSize / 2 {
             buffer += [UInt8](repeating: 0, count: Self.readSize)
         }
         let (start, offset, fd) = (end, fileOffset, fd)

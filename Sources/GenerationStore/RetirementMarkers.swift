@@ -16,6 +16,8 @@ enum RetirementMarkers {
         var markers: [Marker]
         /// Generation → latest retirement time.
         var latest: [String: Int64]
+        /// What `previous` named when it was read (nil: no `previous`).
+        var previous: String? = nil
     }
 
     static func name(time: Int64, suffix: String) -> String {
@@ -39,11 +41,12 @@ enum RetirementMarkers {
             markers.append(Marker(entry: entry, time: time, generation: generation))
             latest[generation] = max(latest[generation] ?? .min, time)
         }
-        if let previous = try system.link(nameFd, Layout.previous, at: path + "/" + Layout.previous, context),
+        let previous = try system.link(nameFd, Layout.previous, at: path + "/" + Layout.previous, context)
+        if let previous,
             let since = try system.status(nameFd, Layout.previous, at: path + "/" + Layout.previous, context)
         {
             latest[previous] = max(latest[previous] ?? .min, since.changedNanoseconds)
         }
-        return Reading(markers: markers, latest: latest)
+        return Reading(markers: markers, latest: latest, previous: previous)
     }
 }

@@ -163,7 +163,7 @@ public final class RecordingSystemCalls: SystemCalls {
     }
 
     public func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ offset: Int64) throws(Errno) -> Int {
-        try enter("pread", [opened(fd)])
+        try enter("pread", [opened(fd), "\(buffer.count) bytes"])
         return try base.pread(fd, buffer, offset)
     }
 

@@ -40,13 +40,14 @@ public enum GenerationSources {
     static func snapRevisionGone(
         instance: String, revision: String, mountDir: String, system: any SystemCalls
     ) -> Bool {
-        guard (try? system.fstatat(AT_FDCWD, mountDir, 0))?.kind == .directory else { return false }
-        let yaml = [mountDir, instance, revision, "meta", "snap.yaml"].joined(separator: "/")
+        let yaml = mountDir + "/" + instance + "/" + revision + "/meta/snap.yaml"
         do throws(Errno) {
             _ = try system.fstatat(AT_FDCWD, yaml, 0)
             return false
         } catch .noSuchFileOrDirectory, .notDirectory {
-            return true
+            // Missing, and the mount dir is there after it was found missing: gone. (Stat'ing the mount dir only
+            // here costs one call per missing revision, not one per generation.)
+            return (try? system.fstatat(AT_FDCWD, mountDir, 0))?.kind == .directory
         } catch {
             return false  // cannot tell: keep it
         }

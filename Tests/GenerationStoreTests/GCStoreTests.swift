@@ -1,5 +1,7 @@
 import Foundation
 import GenerationStore
+import GenerationStoreTesting
+import Synchronization
 import Testing
 import TestSupport
 
@@ -25,6 +27,35 @@ import TestSupport
     }
 
     static let gone: SourceGonePredicate = { record, _ in record.header.source == "gone" }
+
+    /// What a pass reads per name is bounded: each link once (`current`, `previous`, every marker), no look for an
+    /// interrupted switch's link when the listing has none, the source predicate asked once per generation.
+    @Test func aPassReadsEachLinkOnceAndAsksTheSourceOncePerGeneration() throws {
+        let temp = try TemporaryDirectory()
+        defer { temp.remove() }
+        let (built, now) = try Self.constructed(temp)
+        let recording = RecordingSystemCalls()
+        let store = ExportStore(root: built.root, system: recording, faults: .none)
+        final class Asked: Sendable { let list = Mutex<[String]>([]) }
+        let asked = Asked()
+        let report = try store.withWriter { writer in
+            try writer.collectGarbage(
+                options: GCOptions(keep: 1, dryRun: true, now: now),
+                sourceGone: { record, siblings in
+                    asked.list.withLock { $0.append(record.generation) }
+                    return Self.gone(record, siblings)
+                })
+        }
+        #expect(report.removed == ["snapd/g1", "snapd/g2", "snapd/g3"])
+        let links = recording.log.filter { $0.name == "readlinkat" }.compactMap(\.arguments.last)
+        // current, previous, and the five markers (g3's three, g4's, g5's from its switch away): each once.
+        #expect(links.filter { $0 == "current" }.count == 1, "\(links)")
+        #expect(links.filter { $0 == "previous" }.count == 1, "\(links)")
+        #expect(!links.contains { $0.hasPrefix(".next-") }, "\(links)")
+        #expect(links.count == Set(links).count, "\(links)")
+        // Generations g1…g4 are neither current nor previous: the predicate is asked once for each.
+        #expect(asked.list.withLock { $0.sorted() } == ["g1", "g2", "g3", "g4"])
+    }
 
     @Test func aDryRunDecidesExactlyAndChangesNothing() throws {
         let temp = try TemporaryDirectory()

@@ -34,6 +34,10 @@ enum Bench {
             }
         }
         do {
+            if let (instances, directory) = options.scaleHost {
+                print(try ScaleBenchmark.keepHost(instances: instances, in: directory).joined(separator: " "))
+                return
+            }
             let report = try run(options)
             print(report.table(markdown: false))
             if let path = options.jsonPath { try Disk.write(path, report.json().rendered()) }

@@ -22,10 +22,13 @@ struct Options {
     var workingDirectory = "."
     var allowDebug = false
     var only: Set<String> = []
+    /// `--scale-host N DIR`: only build item scale's host of N instances in DIR (kept) and print its options.
+    var scaleHost: (instances: Int, directory: String)?
 
     static let usage = """
         usage: export-bench [--quick | --smoke | --long] [--json FILE] [--svg FILE] [--scale-svg FILE]
                             [--markdown FILE] [--dir DIR] [--only ITEM,...] [--allow-debug]
+               export-bench --scale-host N DIR
           --quick          every item with small counts (seconds in all)
           --smoke          even smaller counts, for the smoke test
           --long           the full run plus item scale's host of 3,000 instances (minutes more)
@@ -37,6 +40,8 @@ struct Options {
                            is the "working directory" filesystem of the report
           --only ITEMS     run only these items: switch, scaling, publish, readers, cli, gc, union, scale
           --allow-debug    run the full benchmark in a debug build anyway (figures are meaningless)
+          --scale-host N DIR  build item scale's host of N instances in DIR (an empty or new directory), keep
+                           it, print the global options that point snap-export at it, and exit (for perf)
         Run as root to add a private tmpfs, loop-mounted xfs and btrfs images, and mount namespaces for gc and
         for item scale's in-use.
         """
@@ -78,6 +83,14 @@ struct Options {
                         }
                     }
                 }
+            case "--scale-host":
+                guard index + 2 < arguments.count, let count = Int(arguments[index + 1]), count > 0,
+                    !arguments[index + 2].isEmpty
+                else {
+                    return .failure(BenchError("--scale-host needs a number of instances and a directory"))
+                }
+                options.scaleHost = (count, arguments[index + 2])
+                index += 2
             case "-h", "--help": return .failure(BenchError(""))
             default: return .failure(BenchError("unknown argument '\(argument)'"))
             }

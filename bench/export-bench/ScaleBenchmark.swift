@@ -180,6 +180,20 @@ struct ScaleBenchmark {
         return global
     }
 
+    /// `--scale-host`: the host of `instances` in `directory` (made if missing), its first refresh run, kept.
+    static func keepHost(instances: Int, in directory: String) throws(BenchError) -> [String] {
+        try Disk.makeDirectories(directory)
+        let filesystem = TestFilesystem(label: "kept", type: "", path: directory)
+        let bench = ScaleBenchmark(
+            filesystem: filesystem, sizes: [instances], runs: 0, namespaceHostSize: 0, namespaces: 0,
+            mountsPerNamespace: 0, namespaceRuns: 0, statusEntries: [], statusRuns: 0)
+        let global = try bench.makeHost(directory, instances: instances)
+        if let reason = try probe(snapExportPath(), global + ["refresh"], scratch: directory) {
+            throw BenchError("scale host: the first refresh \(reason)")
+        }
+        return global
+    }
+
     /// The raw walk, `count` times.
     func rawWalks(_ root: String, _ count: Int, _ files: inout Int, _ bytes: inout Int) throws(BenchError) -> [UInt64] {
         var samples: [UInt64] = []

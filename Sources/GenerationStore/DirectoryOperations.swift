@@ -112,15 +112,34 @@ extension SystemCalls {
     /// for one generation's content only (publish's comparison, `ExportStore.manifest`); gc, `status` and `verify`
     /// stream (`streamManifest`).
     func readManifest(
-        _ dirfd: Int32, below directory: String = "", at directoryPath: String, _ context: String
+        _ dirfd: Int32, below directory: String = "", at directoryPath: String, _ context: String,
+        sets keep: ((String) -> Bool)? = nil
     ) throws(StoreError) -> Manifest {
         let relative = directory.isEmpty ? Manifest.fileName : directory + "/" + Manifest.fileName
         let path = directoryPath + "/" + Manifest.fileName
         let file = try openManifest(dirfd, relative, at: path, context)
         var reader = ManifestReader(system: self, fd: file.raw)
+        guard let keep else {
+            return try Manifest.collect(path: path, context) {
+                (set, entry) throws(ManifestReader.Failure) -> ManifestHeader in
+                try reader.read(headerOnly: false, set: set, entry: entry)
+            }
+        }
+        // Only the sets `keep` names are held; the others are read (and checked) and dropped.
+        var kept: Set<String> = []
         return try Manifest.collect(path: path, context) {
             (set, entry) throws(ManifestReader.Failure) -> ManifestHeader in
-            try reader.read(headerOnly: false, set: set, entry: entry)
+            try reader.read(
+                headerOnly: false,
+                set: { (name) throws(ManifestReader.Failure) in
+                    if keep(name) {
+                        kept.insert(name)
+                        try set(name)
+                    }
+                },
+                entry: { (name, entryName, target) throws(ManifestReader.Failure) in
+                    if kept.contains(name) { try entry(name, entryName, target) }
+                })
         }
     }
 

@@ -60,8 +60,28 @@ public struct ExportStore: Sendable {
         return try system.link(rootFd.raw, name + "/" + link, at: path(name, link), context)
     }
 
+    /// `link` (`current` or `previous`) of every exported name, sorted by name (nil where absent): one listing of
+    /// the root and one `readlinkat` per name, through one descriptor of the root.
+    public func links(_ link: String) throws(StoreError) -> [(name: String, target: String?)] {
+        let context = "cannot read the exported names' \(link) links"
+        guard let rootFd = try openRoot(context) else { return [] }
+        var result: [(name: String, target: String?)] = []
+        for name in try exportedNames(rootFd.raw, context) {
+            result.append((name, try system.link(rootFd.raw, name + "/" + link, at: path(name, link), context)))
+        }
+        return result
+    }
+
     /// The manifest stored in a published generation.
     public func manifest(name: String, generation: String) throws(StoreError) -> Manifest {
+        try manifest(name: name, generation: generation, sets: nil)
+    }
+
+    /// The manifest stored in a published generation with only the sets `keep` accepts (the header whole; the
+    /// other sets are read and checked, not held).
+    public func manifest(name: String, generation: String, sets keep: ((String) -> Bool)?) throws(StoreError)
+        -> Manifest
+    {
         let context = "cannot read generation \(name)/\(generation)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
         try NameRules.validateGeneration(generation, context: context)
@@ -70,7 +90,7 @@ public struct ExportStore: Sendable {
         }
         let nameFd = try system.openDirectory(rootFd.raw, name, at: path(name), context)
         let genFd = try system.openDirectory(nameFd.raw, generation, at: path(name, generation), context)
-        return try system.readManifest(genFd.raw, at: path(name, generation), context)
+        return try system.readManifest(genFd.raw, at: path(name, generation), context, sets: keep)
     }
 
     /// Only the `inputs` of a published generation's manifest (format 2): from its header, one `pread` of 4 KiB

@@ -127,9 +127,11 @@ public struct LinuxSystemCalls: SystemCalls {
     }
 
     public func readlinkat(_ dirfd: Int32, _ path: String) throws(Errno) -> String {
-        var buffer = [CChar](repeating: 0, count: 4097)
-        let count = try valueOrErrno { Glibc.readlinkat(dirfd, path, &buffer, 4096) }
-        return String(decoding: buffer[0..<Int(count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // On the stack and not zeroed: link reads are what `refresh` does per snap, so no heap buffer per call.
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { (buffer) throws(Errno) -> String in
+            let count = try valueOrErrno { Glibc.readlinkat(dirfd, path, buffer.baseAddress!, 4096) }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<Int(count)]), as: UTF8.self)
+        }
     }
 
     public func renameat(_ olddirfd: Int32, _ old: String, _ newdirfd: Int32, _ new: String) throws(Errno) {

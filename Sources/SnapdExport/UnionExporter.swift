@@ -37,6 +37,9 @@ public struct UnionExporter: Sendable {
         public var warnings: [SnapdWarning] = []
         /// How long each union's publish and switch took (monotonic ns), for export-bench.
         public var republishNanoseconds: [(union: String, nanoseconds: UInt64)] = []
+        /// The unions switched to a generation with other entries (not only other inputs): their consumers'
+        /// caches are refreshed.
+        public var contentChanged: Set<String> = []
 
         public init() {}
 
@@ -70,23 +73,37 @@ public struct UnionExporter: Sendable {
     /// `current` is a snap revision count (what `link` publishes); a name published by hand under another
     /// generation name is no owner.
     func ownerCurrents() throws(StoreError) -> [String: String] {
-        var result: [String: String] = [:]
-        for name in try store.names() where Self.isOwner(name) {
-            if let current = try store.link(Layout.current, of: name),
-                (try? SnapNames.validate(instance: name, revision: current, context: "")) != nil
-            {
-                result[name] = current
+        try ownerLinks().currents
+    }
+
+    /// `ownerCurrents`, and the owners with no `current` at all (a retirement may have been interrupted): one
+    /// listing of the root and one link read per name, through one descriptor.
+    func ownerLinks() throws(StoreError) -> (currents: [String: String], withoutCurrent: [String]) {
+        var currents: [String: String] = [:]
+        var without: [String] = []
+        for (name, current) in try store.links(Layout.current) where Self.isOwner(name) {
+            guard let current else {
+                without.append(name)
+                continue
+            }
+            if (try? SnapNames.validate(instance: name, revision: current, context: "")) != nil {
+                currents[name] = current
             }
         }
-        return result
+        return (currents, without)
     }
 
     /// An owner's generation as the unions see it: its sets when its manifest says it comes from that snap
     /// revision (`snap:<instance>/<revision>`), none otherwise.
     func owner(_ instance: String, _ generation: String) throws(StoreError) -> UnionOwner {
-        let manifest = try store.manifest(name: instance, generation: generation)
+        let manifest = try store.manifest(name: instance, generation: generation, sets: Self.isUnionSet)
         let fromSnap = SnapSource(manifestSource: manifest.source) == .snap(instance: instance, revision: generation)
         return UnionOwner(instance: instance, generation: generation, sets: fromSnap ? manifest.sets : [:])
+    }
+
+    /// True for an owner's set that some union takes entries from: the only sets the unions read of an owner.
+    static func isUnionSet(_ set: String) -> Bool {
+        UnionKind.allCases.contains { $0.unionSet(ofOwnerSet: set) != nil }
     }
 
     /// True when `<instance>/<generation>` was published by `link` from that snap revision.
@@ -129,6 +146,8 @@ public struct UnionExporter: Sendable {
         for kind in UnionKind.allCases where try contentDiffers(kind, instance, old, generation) {
             affected.insert(kind)
         }
+        // An owner that comes or goes changes every union's inputs, which list every owner.
+        if old == nil || generation == nil { affected = Set(UnionKind.allCases) }
         var unions: [UnionKind: Current] = [:]
         for kind in affected { unions[kind] = try unionCurrent(kind) }
         let involved: Set<String> = [instance]
@@ -254,6 +273,12 @@ public struct UnionExporter: Sendable {
             }
             var manifest = view.manifest ?? Manifest(source: kind.manifestSource, sets: [:], inputs: [:])
             if manifest.sets.isEmpty { manifest.sets = [kind.emptySet: [:]] }
+            // Every current owner, also one that gives this union nothing, with the generation the union reflects
+            // (an owner not read here keeps what the inputs said: its content for this union is the same), so
+            // `check` is a link read per owner.
+            var recorded: [String: String] = [:]
+            for (instance, generation) in currents { recorded[instance] = owners[instance]?.generation ?? generation }
+            manifest.inputs = recorded
             // Unchanged entries write nothing, unless the owners themselves came or went (the inputs must list
             // exactly the owners, so `check` stays a link read per owner) or step 1 of this switch rewrote it.
             let sameOwners = Set((current?.manifest.inputs ?? [:]).keys) == Set((manifest.inputs ?? [:]).keys)
@@ -265,6 +290,7 @@ public struct UnionExporter: Sendable {
             // An intermediate step never creates an empty union: the last step does, if it stays empty.
             if current == nil && !final && view.manifest == nil { continue }
             let generation = UnionView.generationName(of: manifest)
+            if current?.manifest.sets != manifest.sets { report.contentChanged.insert(kind.exportName) }
             let started = SystemClock.monotonicNanoseconds()
             try writer.publish(
                 name: kind.exportName, generation: generation, manifest: manifest,
@@ -282,12 +308,9 @@ public struct UnionExporter: Sendable {
 
     /// After the unions changed: the consumers' caches.
     func finish(_ report: inout Report, unions: [UnionKind: Current], root: String) {
-        guard !report.switched.isEmpty else { return }
+        guard !report.contentChanged.isEmpty else { return }
         let link = ManPageLink(settings: settings, root: root, system: store.system)
-        let switchedKinds = Set(
-            report.switched.compactMap { item in
-                UnionKind.allCases.first { $0.exportName == item.union }
-            })
+        let switchedKinds = Set(UnionKind.allCases.filter { report.contentChanged.contains($0.exportName) })
         report.warnings += caches.refresh(switchedKinds, manDirectory: link.path, fontDirectory: fontDirectory(root))
     }
 
@@ -300,14 +323,12 @@ public struct UnionExporter: Sendable {
 
     /// Owners whose retirement a crash interrupted: no `current`, a `previous`, and the snap gone. One link read
     /// per name without `current` (there are few).
-    func retiredHalfway() throws(StoreError) -> [String] {
+    func retiredHalfway(among withoutCurrent: [String]? = nil) throws(StoreError) -> [String] {
         var result: [String] = []
-        for name in try store.names() where Self.isOwner(name) {
-            if try store.link(Layout.current, of: name) == nil, try store.link(Layout.previous, of: name) != nil,
-                snapGone(name)
-            {
-                result.append(name)
-            }
+        let names: [String]
+        if let withoutCurrent { names = withoutCurrent } else { names = try ownerLinks().withoutCurrent }
+        for name in names {
+            if try store.link(Layout.previous, of: name) != nil, snapGone(name) { result.append(name) }
         }
         return result
     }
@@ -327,18 +348,25 @@ public struct UnionExporter: Sendable {
     /// Whether the unions (and the owners' links) agree with the system, reading only links, the unions' `inputs`
     /// and, for owners whose generation differs from those inputs, their two manifests. Nil when all agree.
     public func check() throws(StoreError) -> String? {
-        let currents = try ownerCurrents()
-        let files = SystemFiles(system: store.system)
+        let (currents, withoutCurrent) = try ownerLinks()
+        let system = store.system
+        // One link read per snap, relative to one descriptor of the snap mount dir: a snap whose `current` reads is
+        // installed; only one that does not is asked whether it is gone.
+        let mountDir = try? system.open(AT_FDCWD, settings.snapMountDir, .directory)
+        defer { if let mountDir { system.close(mountDir) } }
         for (instance, generation) in currents.sorted(by: { $0.key < $1.key }) {
             let snapDir = settings.snapMountDir + "/" + instance
-            if snapGone(instance) { return "\(instance) is no longer installed (\(snapDir))" }
-            if let revision = (try? files.readlink(snapDir + "/" + Layout.current))??.split(separator: "/").last,
-                String(revision) != generation
-            {
+            guard let mountDir, let target = try? system.readlinkat(mountDir, instance + "/" + Layout.current) else {
+                if snapGone(instance) { return "\(instance) is no longer installed (\(snapDir))" }
+                continue
+            }
+            if let revision = target.split(separator: "/").last, String(revision) != generation {
                 return "\(instance)'s current revision is \(revision), \(instance)/current names \(generation)"
             }
         }
-        for name in try retiredHalfway() { return "\(name) was being retired (previous left, no current)" }
+        for name in try retiredHalfway(among: withoutCurrent) {
+            return "\(name) was being retired (previous left, no current)"
+        }
         let manCurrent = try store.link(Layout.current, of: UnionKind.man.exportName)
         let fontsCurrent = try store.link(Layout.current, of: UnionKind.fonts.exportName)
         if currents.isEmpty && manCurrent == nil && fontsCurrent == nil { return nil }
@@ -347,6 +375,13 @@ public struct UnionExporter: Sendable {
                 return "\(kind.exportName) has no current generation"
             }
             let inputs = try store.inputs(name: kind.exportName, generation: generation) ?? [:]
+            // The inputs list every owner (docs/exports.md); a union written before they did is brought up to date
+            // once, so that later checks are link reads.
+            if Set(inputs.keys) != Set(currents.keys),
+                let missing = currents.keys.sorted().first(where: { inputs[$0] == nil })
+            {
+                return "\(kind.exportName)'s inputs do not list the owner \(missing)"
+            }
             for instance in Set(currents.keys).union(inputs.keys).sorted()
             where inputs[instance] != currents[instance] {
                 if try contentDiffers(kind, instance, inputs[instance], currents[instance]) {
@@ -369,7 +404,8 @@ public struct UnionExporter: Sendable {
     {
         func names(_ generation: String?) -> Set<String>? {
             guard let generation else { return [] }
-            guard let manifest = try? store.manifest(name: instance, generation: generation) else { return nil }
+            guard let manifest = try? store.manifest(name: instance, generation: generation, sets: Self.isUnionSet)
+            else { return nil }
             var result: Set<String> = []
             for (set, entries) in manifest.sets where kind.unionSet(ofOwnerSet: set) != nil {
                 for entry in entries.keys { result.insert(set + "/" + entry) }
@@ -448,6 +484,7 @@ extension UnionExporter.Report {
         for refusal in other.refused where !refused.contains(refusal) { refused.append(refusal) }
         warnings += other.warnings
         republishNanoseconds += other.republishNanoseconds
+        contentChanged.formUnion(other.contentChanged)
     }
 }
 

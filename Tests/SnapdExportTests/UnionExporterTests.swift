@@ -192,4 +192,46 @@ struct UnionExporterTests {
         #expect(world.entries("@man").keys.sorted() == ["man1/tool-new.1", "man1/tool.1"])
         for entry in world.entries("@man").keys { #expect(world.resolves(world.root + "/@man/current/" + entry)) }
     }
+    /// The unions' inputs list every owner, also one that gives a union nothing (snaps with man pages and no
+    /// fonts, most of them on a real host), so refresh's check with nothing to do is link reads: it opens no owner's
+    /// manifest. A root whose font union lists no owner (written before) is brought up to date once, then checks
+    /// the same way.
+    @Test func theCheckOfOwnersWithoutFontsOpensNoOwnerManifest() throws {
+        let world = try UnionWorld()
+        defer { world.remove() }
+        for snap in ["aa", "bb", "cc"] {
+            try world.add(snap, "1", pages: ["\(snap).1"])
+            try world.link(snap, "1")
+        }
+        let store = world.world.store()
+        for union in ["@man", "@fonts"] {
+            let generation = try #require(world.current(union))
+            #expect(try store.inputs(name: union, generation: generation) == ["aa": "1", "bb": "1", "cc": "1"])
+        }
+        func ownerManifestsOpened() throws -> [String] {
+            let recording = RecordingSystemCalls()
+            #expect(try world.unions(recording).check() == nil)
+            return recording.log.filter { $0.name == "openat" }.compactMap(\.arguments.last)
+                .filter { !$0.hasPrefix("@") && ($0.hasSuffix(".manifest.json") || ["aa", "bb", "cc"].contains($0)) }
+        }
+        let opened = try ownerManifestsOpened()
+        #expect(opened == [], "\(opened)")
+
+        // As written before: the font union's inputs list no owner. The first refresh completes them (one
+        // republish of @fonts, same entries), and the check is link reads again.
+        let fonts = try #require(world.current("@fonts"))
+        var manifest = try store.manifest(name: "@fonts", generation: fonts)
+        manifest.inputs = [:]
+        let old = UnionView.generationName(of: manifest)
+        try store.withWriter { writer in
+            try writer.publish(name: "@fonts", generation: old, manifest: manifest)
+            try writer.switchCurrent(name: "@fonts", to: old)
+        }
+        #expect(try world.unions().check()?.contains("@fonts's inputs do not list the owner aa") == true)
+        let report = try world.unions().refresh()
+        #expect(report.switched.map(\.union) == ["@fonts"])
+        #expect(report.contentChanged.isEmpty)
+        #expect(try ownerManifestsOpened() == [])
+        #expect(try world.unions().refresh().changed == false)
+    }
 }

@@ -96,6 +96,11 @@ public struct ExportStore: Sendable {
     /// Only the `inputs` of a published generation's manifest (format 2): from its header, one `pread` of 4 KiB
     /// when the store wrote it; what checking a derived generation against its inputs costs.
     public func inputs(name: String, generation: String) throws(StoreError) -> [String: String]? {
+        try header(name: name, generation: generation).inputs
+    }
+
+    /// The header of a published generation's manifest (format 2: one `pread` of 4 KiB when the store wrote it).
+    public func header(name: String, generation: String) throws(StoreError) -> ManifestHeader {
         let context = "cannot read generation \(name)/\(generation)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
         try NameRules.validateGeneration(generation, context: context)
@@ -103,8 +108,7 @@ public struct ExportStore: Sendable {
             throw StoreError(.missingInput, context, "export root does not exist", path: root)
         }
         return try system.readManifestHeader(
-            rootFd.raw, below: name + "/" + generation, at: path(name, generation), context
-        ).inputs
+            rootFd.raw, below: name + "/" + generation, at: path(name, generation), context)
     }
 
     /// The generation directories of `name` (sorted by name) with their manifests' headers, nil where a manifest

@@ -158,7 +158,9 @@ extension StoreWriter {
         // `previous` (a dry run counts it as `previous` and writes nothing). The listing, made under the lock,
         // tells whether such a link is there at all.
         var completed: String?
-        if let current, listing.contains(where: { $0.name == Layout.pendingLink(switchingTo: current) }) {
+        if let current, case let pending = Layout.pendingLink(switchingTo: current),
+            listing.contains(where: { $0.name == pending })
+        {
             completed = try completeInterruptedSwitch(name, nameFd, current: current, dryRun: dryRun, context)
         }
         let reading = try RetirementMarkers.read(

@@ -24,6 +24,10 @@ public struct Manifest: Sendable, Equatable {
     /// The generations this one was built from (exported name → generation), for a generation derived from
     /// others such as a union view; nil for one built from a source. Part of the header (format 2).
     public var inputs: [String: String]?
+    /// What the layer that derived this generation records about how (a union view's conflicts and refused
+    /// entries), as text keys and values the store keeps and never interprets; nil for none. Part of the header
+    /// (format 2), so it is read without the entries.
+    public var notes: [String: String]?
 
     /// The file name of the manifest inside a generation directory.
     public static let fileName = ".manifest.json"
@@ -34,7 +38,7 @@ public struct Manifest: Sendable, Equatable {
 
     public init(
         source: String, version: String? = nil, method: Method = .symlink, sets: [String: [String: String]],
-        published: Int64? = nil, inputs: [String: String]? = nil
+        published: Int64? = nil, inputs: [String: String]? = nil, notes: [String: String]? = nil
     ) {
         self.format = Self.writtenFormat
         self.source = source
@@ -43,6 +47,7 @@ public struct Manifest: Sendable, Equatable {
         self.sets = sets
         self.published = published
         self.inputs = inputs
+        self.notes = notes
     }
 
     /// The number of entries over all sets.
@@ -52,7 +57,7 @@ public struct Manifest: Sendable, Equatable {
     /// and the same content about to be written in format 2 are the same generation).
     public func hasSameContent(as other: Manifest) -> Bool {
         source == other.source && version == other.version && method == other.method && sets == other.sets
-            && inputs == other.inputs
+            && inputs == other.inputs && notes == other.notes
     }
 
     /// Checks every name and target (NameRules), so nothing published can leave its generation.
@@ -62,6 +67,9 @@ public struct Manifest: Sendable, Equatable {
         }
         if format == 1 && inputs != nil {
             throw StoreError(.badData, context, "manifest format 1 has no 'inputs' (they make it format 2)")
+        }
+        if format == 1 && notes != nil {
+            throw StoreError(.badData, context, "manifest format 1 has no 'notes' (they make it format 2)")
         }
         for (name, generation) in inputs ?? [:] {
             try NameRules.validateComponent(name, what: "input name", context: context)
@@ -132,13 +140,13 @@ public struct Manifest: Sendable, Equatable {
         }
         var manifest = Manifest(
             source: header.source, version: header.version, method: header.method, sets: sets,
-            published: header.published, inputs: header.inputs)
+            published: header.published, inputs: header.inputs, notes: header.notes)
         manifest.format = header.format
         return manifest
     }
 
     /// Encodes the manifest in format 2: indented JSON, the header first (`format`, `source`, `version`, `method`,
-    /// `published`, `inputs`, `entries`), then `sets`, last, with sets and entries in byte order; one entry per line.
+    /// `published`, `inputs`, `notes`, `entries`), then `sets`, last, with sets and entries in byte order; one entry per line.
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + entryCount * 96)
@@ -165,15 +173,16 @@ public struct Manifest: Sendable, Equatable {
             key("published", indent: 2)
             out.append(contentsOf: "\(published),\n".utf8)
         }
-        if let inputs {
-            key("inputs", indent: 2)
+        for (name, object) in [("inputs", inputs), ("notes", notes)] {
+            guard let object else { continue }
+            key(name, indent: 2)
             out.append(UInt8(ascii: "{"))
-            for (index, name) in inputs.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            for (index, name) in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
                 out.append(contentsOf: (index == 0 ? "\n" : ",\n").utf8)
                 key(name, indent: 4)
-                Self.appendJSONString(inputs[name, default: ""], to: &out)
+                Self.appendJSONString(object[name, default: ""], to: &out)
             }
-            out.append(contentsOf: (inputs.isEmpty ? "},\n" : "\n  },\n").utf8)
+            out.append(contentsOf: (object.isEmpty ? "},\n" : "\n  },\n").utf8)
         }
         key("entries", indent: 2)
         out.append(contentsOf: "\(entryCount),\n".utf8)

@@ -18,11 +18,13 @@ public struct ManifestHeader: Sendable, Equatable {
     public var entries: Int
     /// The generations a derived generation was built from (name → generation); nil for one built from a source.
     public var inputs: [String: String]?
+    /// What the layer that derived it records (`Manifest.notes`); nil for none.
+    public var notes: [String: String]?
 
     public init(
         format: Int = Manifest.writtenFormat, source: String, version: String? = nil,
         method: Manifest.Method = .symlink,
-        published: Int64? = nil, entries: Int, inputs: [String: String]? = nil
+        published: Int64? = nil, entries: Int, inputs: [String: String]? = nil, notes: [String: String]? = nil
     ) {
         self.format = format
         self.source = source
@@ -31,6 +33,7 @@ public struct ManifestHeader: Sendable, Equatable {
         self.published = published
         self.entries = entries
         self.inputs = inputs
+        self.notes = notes
     }
 }
 
@@ -39,6 +42,6 @@ extension Manifest {
     public var header: ManifestHeader {
         ManifestHeader(
             format: format, source: source, version: version, method: method, published: published,
-            entries: entryCount, inputs: inputs)
+            entries: entryCount, inputs: inputs, notes: notes)
     }
 }

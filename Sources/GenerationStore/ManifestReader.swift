@@ -329,6 +329,7 @@ struct ManifestReader: ~Copyable {
         var published: Int64?
         var declared: Int?
         var inputs: [String: String]?
+        var notes: [String: String]?
         var counted = 0
         var sawSets = false
         var seen: [String] = []
@@ -368,11 +369,13 @@ struct ManifestReader: ~Copyable {
                     declared = Int(value)
                 case "inputs":
                     inputs = try null() ? nil : try stringObject(key)
+                case "notes":
+                    notes = try null() ? nil : try stringObject(key)
                 case "sets":
                     if headerOnly, let source, let declared {
                         return ManifestHeader(
                             format: format ?? 1, source: source, version: version, method: method,
-                            published: published, entries: declared, inputs: inputs)
+                            published: published, entries: declared, inputs: inputs, notes: notes)
                     }
                     try sets(ordered: declared != nil, count: &counted, set, entry)
                     sawSets = true
@@ -390,10 +393,10 @@ struct ManifestReader: ~Copyable {
         }
         return ManifestHeader(
             format: format ?? 1, source: source, version: version, method: method, published: published,
-            entries: counted, inputs: inputs)
+            entries: counted, inputs: inputs, notes: notes)
     }
 
-    /// An object of strings (`inputs`).
+    /// An object of strings (`inputs`, `notes`).
     private mutating func stringObject(_ where: String) throws(Failure) -> [String: String] {
         try skipWhitespace()
         guard try peek() == UInt8(ascii: "{") else { throw .malformed("wrong type at '\(`where`)'") }

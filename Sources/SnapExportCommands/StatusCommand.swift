@@ -29,12 +29,11 @@ enum StatusCommand: Command {
         }
         var output = Output(status)
         if given.isEmpty, status.contains(where: { UnionKind.isUnionName($0.name) }),
-            let survey = try UnionSurvey.read(context.unionExporter(caches: ConsumerCaches.none))
+            let summary = try UnionSurvey.summary(context.unionExporter(caches: ConsumerCaches.none))
         {
             output.unions = Output.Unions(
-                conflicts: survey.unions.flatMap(\.conflicts).map(UnionsOutput.Conflict.init),
-                refused: survey.unions.flatMap(\.refused).map(UnionsOutput.Refusal.init),
-                upToDate: survey.unions.allSatisfy(\.upToDate))
+                conflicts: summary.conflicts.map(UnionsOutput.Conflict.init),
+                refused: summary.refused.map(UnionsOutput.Refusal.init), upToDate: summary.upToDate)
         }
         context.console.out(JSONOutput.render(output))
         return .success

@@ -249,8 +249,11 @@ public struct UnionExporter: Sendable {
                     entries.keys.contains { next?.sets[set]?[$0] == nil }
                 }
             }
+            // So is every owner when the union has no notes yet (written before they were recorded): its conflicts
+            // and refused entries are found anew.
+            let readAll = freed || (current != nil && current?.manifest.notes == nil)
             var owners: [String: UnionOwner] = [:]
-            if freed {
+            if readAll {
                 for (instance, generation) in currents where changes[instance] == nil {
                     owners[instance] = try owner(instance, generation)
                 }
@@ -279,10 +282,27 @@ public struct UnionExporter: Sendable {
             var recorded: [String: String] = [:]
             for (instance, generation) in currents { recorded[instance] = owners[instance]?.generation ?? generation }
             manifest.inputs = recorded
+            // Its conflicts and refused entries, for `status`: those the view found among the owners it read, and,
+            // unless every owner was read, those recorded before of the owners not read again.
+            manifest.notes = UnionView.notes(conflicts: view.conflicts, refused: view.refused)
+            if !readAll, let previous = current?.manifest.notes,
+                let recorded = UnionView.recorded(previous, kind)
+            {
+                let unchanged = { (snap: String) in changes[snap] == nil && currents[snap] != nil }
+                let conflicts = recorded.conflicts.filter { conflict in
+                    unchanged(conflict.refused)
+                        && manifest.sets[conflict.set]?[conflict.entry].flatMap {
+                            UnionView.owner(ofTarget: $0, root: root)
+                        } == conflict.owner
+                }
+                let refused = recorded.refused.filter { unchanged($0.snap) }
+                manifest.notes?.merge(UnionView.notes(conflicts: conflicts, refused: refused)) { new, _ in new }
+            }
             // Unchanged entries write nothing, unless the owners themselves came or went (the inputs must list
             // exactly the owners, so `check` stays a link read per owner) or step 1 of this switch rewrote it.
             let sameOwners = Set((current?.manifest.inputs ?? [:]).keys) == Set((manifest.inputs ?? [:]).keys)
             if let current, current.manifest.sets == manifest.sets, sameOwners,
+                current.manifest.notes == manifest.notes,
                 !republishing.contains(kind) || current.manifest.inputs == manifest.inputs
             {
                 continue
@@ -374,7 +394,9 @@ public struct UnionExporter: Sendable {
             guard let generation = try store.link(Layout.current, of: kind.exportName) else {
                 return "\(kind.exportName) has no current generation"
             }
-            let inputs = try store.inputs(name: kind.exportName, generation: generation) ?? [:]
+            let header = try store.header(name: kind.exportName, generation: generation)
+            let inputs = header.inputs ?? [:]
+            if header.notes == nil { return "\(kind.exportName) was written before its conflicts were recorded" }
             // The inputs list every owner (docs/exports.md); a union written before they did is brought up to date
             // once, so that later checks are link reads.
             if Set(inputs.keys) != Set(currents.keys),
@@ -513,6 +535,36 @@ public struct UnionSurvey: Sendable {
     public var manLink: (path: String, target: String, state: String)
     /// Owners and their current generations.
     public var owners: [String: String]
+
+    /// What `status` reports of the unions: their conflicts, refused entries and whether they are up to date.
+    /// When `check` finds them up to date, from the unions' own headers (`notes`, two small reads, whatever the
+    /// number of owners); otherwise (or for a union written before its notes were recorded) from `read`, every
+    /// owner's manifest. Nil when there is no owner and no union at all.
+    public static func summary(_ exporter: UnionExporter) throws(StoreError)
+        -> (conflicts: [UnionConflict], refused: [UnionRefusal], upToDate: Bool)?
+    {
+        if try exporter.check() == nil {
+            var conflicts: [UnionConflict] = []
+            var refused: [UnionRefusal] = []
+            var complete = true
+            for kind in UnionKind.allCases {
+                guard let generation = try exporter.store.link(Layout.current, of: kind.exportName),
+                    let notes = try exporter.store.header(name: kind.exportName, generation: generation).notes,
+                    let recorded = UnionView.recorded(notes, kind)
+                else {
+                    complete = false
+                    break
+                }
+                conflicts += recorded.conflicts
+                refused += recorded.refused
+            }
+            if complete { return (conflicts, refused, true) }
+        }
+        guard let survey = try read(exporter) else { return nil }
+        return (
+            survey.unions.flatMap(\.conflicts), survey.unions.flatMap(\.refused), survey.unions.allSatisfy(\.upToDate)
+        )
+    }
 
     /// Nil when there is no owner and no union at all.
     public static func read(_ exporter: UnionExporter) throws(StoreError) -> UnionSurvey? {

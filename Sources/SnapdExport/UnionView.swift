@@ -175,6 +175,47 @@ public struct UnionView: Sendable {
         return result
     }
 
+    /// The conflicts and refused entries of a union generation as its manifest's `notes` (docs/format.md), so
+    /// `status` reads them from the union's header instead of every owner's manifest:
+    /// `conflict/<refused snap>/<set>/<entry>` → the owner, `refused/<snap>/<set>/<entry>` → the reason. A snap
+    /// instance and an entry name never hold a `/`, so the set is what lies between.
+    public static func notes(conflicts: [UnionConflict], refused: [UnionRefusal]) -> [String: String] {
+        var notes: [String: String] = [:]
+        for conflict in conflicts {
+            notes["conflict/" + conflict.refused + "/" + conflict.set + "/" + conflict.entry] = conflict.owner
+        }
+        for refusal in refused { notes["refused/" + refusal.snap + "/" + refusal.set + "/" + refusal.entry] = refusal.reason }
+        return notes
+    }
+
+    /// `notes` read back (nil when a note is not one `notes(conflicts:refused:)` writes); sorted as `build` sorts.
+    public static func recorded(_ notes: [String: String], _ kind: UnionKind)
+        -> (conflicts: [UnionConflict], refused: [UnionRefusal])?
+    {
+        var conflicts: [UnionConflict] = []
+        var refused: [UnionRefusal] = []
+        for (key, value) in notes {
+            let parts = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 4, parts.allSatisfy({ !$0.isEmpty }) else { return nil }
+            let set = parts[2..<(parts.count - 1)].joined(separator: "/")
+            switch parts[0] {
+            case "conflict":
+                conflicts.append(
+                    UnionConflict(union: kind.exportName, set: set, entry: parts[parts.count - 1], owner: value,
+                        refused: parts[1]))
+            case "refused":
+                refused.append(
+                    UnionRefusal(union: kind.exportName, snap: parts[1], set: set, entry: parts[parts.count - 1],
+                        reason: value))
+            default:
+                return nil
+            }
+        }
+        conflicts.sort { ($0.set, $0.entry, $0.refused) < ($1.set, $1.entry, $1.refused) }
+        refused.sort { ($0.snap, $0.set, $0.entry) < ($1.snap, $1.set, $1.entry) }
+        return (conflicts, refused)
+    }
+
     /// A generation name for a union manifest: a digest of its content, so publishing the same union again is a
     /// no-op and a crashed writer's retry lands on the same name.
     public static func generationName(of manifest: Manifest) -> String {
@@ -198,6 +239,14 @@ public struct UnionView: Sendable {
         for (name, generation) in (manifest.inputs ?? [:]).sorted(by: { $0.key < $1.key }) {
             mix(name)
             mix(generation)
+        }
+        // A union written before its notes were recorded keeps its name (nothing is mixed for them then).
+        if let notes = manifest.notes {
+            mix("notes")
+            for (key, value) in notes.sorted(by: { $0.key < $1.key }) {
+                mix(key)
+                mix(value)
+            }
         }
         let hex = String(hash, radix: 16)
         return "u" + String(repeating: "0", count: 16 - hex.count) + hex

@@ -234,4 +234,92 @@ struct UnionExporterTests {
         #expect(try ownerManifestsOpened() == [])
         #expect(try world.unions().refresh().changed == false)
     }
+    /// The unions record their conflicts and refused entries in their manifests' notes, so `status`'s summary of
+    /// them, when they are up to date, reads the two unions' headers and no owner's manifest, and says what the
+    /// full survey of every owner says; a union written before is brought up to date by the next refresh.
+    @Test func theSummaryOfConflictsAndRefusalsComesFromTheUnionsNotesAndMatchesTheFullSurvey() throws {
+        let world = try UnionWorld()
+        defer { world.remove() }
+        try world.add("b-fonts", "1", pages: ["b-fonts.1"], fonts: ["X.ttf"])
+        try world.add("a-fonts", "1", pages: ["a-fonts.1", "intruder.1"], fonts: ["X.ttf", "A.ttf"])
+        try world.link("b-fonts", "1")
+        try world.link("a-fonts", "1")
+        let full = try #require(try UnionSurvey.read(world.unions()))
+        let expectedConflicts = full.unions.flatMap(\.conflicts)
+        let expectedRefused = full.unions.flatMap(\.refused)
+        #expect(
+            expectedConflicts == [
+                UnionConflict(union: "@fonts", set: "fonts", entry: "X.ttf", owner: "b-fonts", refused: "a-fonts")
+            ])
+        #expect(expectedRefused.map(\.entry) == ["intruder.1"])
+        let recording = RecordingSystemCalls()
+        let summary = try #require(try UnionSurvey.summary(world.unions(recording)))
+        #expect(summary.conflicts == expectedConflicts)
+        #expect(summary.refused == expectedRefused)
+        #expect(summary.upToDate)
+        let owners = recording.log.filter { $0.name == "openat" }.compactMap(\.arguments.last)
+            .filter { $0 == "a-fonts" || $0 == "b-fonts" || $0.hasPrefix("a-fonts/") || $0.hasPrefix("b-fonts/") }
+        #expect(owners == [], "\(owners)")
+
+        // A font union as written before its notes were recorded: the summary falls back to the full survey
+        // (the same answer), refresh records them once, and the check agrees again.
+        let store = world.world.store()
+        let fonts = try #require(world.current("@fonts"))
+        var manifest = try store.manifest(name: "@fonts", generation: fonts)
+        manifest.notes = nil
+        let old = UnionView.generationName(of: manifest)
+        try store.withWriter { writer in
+            try writer.publish(name: "@fonts", generation: old, manifest: manifest)
+            try writer.switchCurrent(name: "@fonts", to: old)
+        }
+        let fallback = try #require(try UnionSurvey.summary(world.unions()))
+        #expect(fallback.conflicts == expectedConflicts && fallback.refused == expectedRefused)
+        #expect(try world.unions().check()?.contains("before its conflicts were recorded") == true)
+        let upgraded = try world.unions().refresh()
+        #expect(upgraded.switched.map(\.union) == ["@fonts"], "\(upgraded.switched) \(upgraded.warnings)")
+        #expect(try world.unions().check() == nil)
+        let fontsNow = try #require(world.current("@fonts"))
+        #expect(try store.header(name: "@fonts", generation: fontsNow).notes?.isEmpty == false)
+    }
+    /// After every step of a seeded sequence of refreshes (links of new revisions that add, drop and contend for
+    /// page and font names, some refused) and snap removals followed by `refresh`, the conflicts and refused entries
+    /// `status` reads from the unions' notes are exactly what a full survey of every owner finds.
+    @Test func theRecordedConflictsFollowEveryLinkAndRemoval() throws {
+        let world = try UnionWorld()
+        defer { world.remove() }
+        var seed: UInt64 = 20_261_203
+        func next(_ bound: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        let snaps = ["aa", "bb", "cc", "dd"]
+        var revisions: [String: Int] = [:]
+        var last: [String: Int] = [:]  // snap revisions only grow, also across a removal
+        var seen = (conflicts: 0, refused: 0)
+        for step in 0..<40 {
+            let snap = snaps[next(snaps.count)]
+            if next(6) == 0, revisions[snap] != nil {
+                try world.world.removeSnap(snap)
+                revisions[snap] = nil
+                try world.unions().refresh()
+            } else {
+                let revision = (last[snap] ?? 0) + 1
+                (revisions[snap], last[snap]) = (revision, revision)
+                var pages = ["\(snap).1"]
+                if next(2) == 0 { pages.append("\(snap)-extra.\(1 + next(3))") }
+                if next(3) == 0 { pages.append("shared.1") }  // refused: not named after the snap
+                let fonts = ["F\(next(3)).ttf", "G\(next(2)).ttf"].filter { _ in next(3) != 0 }
+                try world.add(snap, String(revision), pages: pages, fonts: fonts)
+                try world.link(snap, String(revision))
+            }
+            guard let full = try UnionSurvey.read(world.unions()) else { continue }
+            let summary = try #require(try UnionSurvey.summary(world.unions()))
+            #expect(summary.conflicts == full.unions.flatMap(\.conflicts), "step \(step)")
+            #expect(summary.refused == full.unions.flatMap(\.refused), "step \(step)")
+            #expect(summary.upToDate == full.unions.allSatisfy(\.upToDate), "step \(step)")
+            seen.conflicts += summary.conflicts.count
+            seen.refused += summary.refused.count
+        }
+        #expect(seen.conflicts > 0 && seen.refused > 0, "the sequence must contend and be refused: \(seen)")
+    }
 }

@@ -78,9 +78,10 @@ public struct Manifest: Sendable, Equatable {
         if sets.isEmpty { throw StoreError(.badData, context, "manifest has no sets") }
         for (set, entries) in sets {
             try NameRules.validateSetPath(set, context: context)
+            let setContext = context + " (set '\(set)')"
             for (entry, target) in entries {
-                try NameRules.validateComponent(entry, what: "entry name", context: context + " (set '\(set)')")
-                try NameRules.validateTarget(target, entry: entry, context: context + " (set '\(set)')")
+                try NameRules.validateComponent(entry, what: "entry name", context: setContext)
+                try NameRules.validateTarget(target, entry: entry, context: setContext)
             }
         }
         try Self.validateNesting(Set(sets.keys), context: context)
@@ -145,11 +146,55 @@ public struct Manifest: Sendable, Equatable {
         return manifest
     }
 
+    /// The sets and their entries in byte order of their names: the order `encoded()` writes them in, and the
+    /// order `publish` lays them out in (it sorts once for both).
+    public func entriesInByteOrder() -> [(set: String, entries: [(name: String, target: String)])] {
+        var result: [(set: String, entries: [(name: String, target: String)])] = []
+        result.reserveCapacity(sets.count)
+        for (set, entries) in sets {
+            var list: [(name: String, target: String)] = []
+            list.reserveCapacity(entries.count)
+            for (name, target) in entries { list.append((name, target)) }
+            list.sort { Self.bytesPrecede($0.name, $1.name) }
+            result.append((set, list))
+        }
+        result.sort { Self.bytesPrecede($0.set, $1.set) }
+        return result
+    }
+
+    /// Byte order of the UTF-8 of two names (what `sorted` of their `utf8` views gives, without the generic
+    /// iteration: a publish sorts every entry name).
+    static func bytesPrecede(_ left: String, _ right: String) -> Bool {
+        let fast = left.utf8.withContiguousStorageIfAvailable { a in
+            right.utf8.withContiguousStorageIfAvailable { b -> Bool in
+                let common = min(a.count, b.count)
+                var index = 0
+                while index < common {
+                    if a[index] != b[index] { return a[index] < b[index] }
+                    index += 1
+                }
+                return a.count < b.count
+            }
+        }
+        if let fast, let result = fast { return result }
+        return left.utf8.lexicographicallyPrecedes(right.utf8)
+    }
+
     /// Encodes the manifest in format 2: indented JSON, the header first (`format`, `source`, `version`, `method`,
     /// `published`, `inputs`, `notes`, `entries`), then `sets`, last, with sets and entries in byte order; one entry per line.
     public func encoded() -> [UInt8] {
+        encoded(ordered: entriesInByteOrder())
+    }
+
+    /// `encoded()` with the sets and entries as `entriesInByteOrder()` gave them (they must be this manifest's).
+    func encoded(ordered: [(set: String, entries: [(name: String, target: String)])]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256 + entryCount * 96)
+        var capacity = 256
+        for (set, entries) in ordered {
+            capacity += set.utf8.count + 16
+            for (name, target) in entries { capacity += name.utf8.count + target.utf8.count + 14 }
+        }
+        out.reserveCapacity(capacity)
         func key(_ name: String, indent: Int) {
             out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent))
             Self.appendJSONString(name, to: &out)
@@ -177,7 +222,7 @@ public struct Manifest: Sendable, Equatable {
             guard let object else { continue }
             key(name, indent: 2)
             out.append(UInt8(ascii: "{"))
-            for (index, name) in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            for (index, name) in object.keys.sorted(by: Self.bytesPrecede).enumerated() {
                 out.append(contentsOf: (index == 0 ? "\n" : ",\n").utf8)
                 key(name, indent: 4)
                 Self.appendJSONString(object[name, default: ""], to: &out)
@@ -188,26 +233,39 @@ public struct Manifest: Sendable, Equatable {
         out.append(contentsOf: "\(entryCount),\n".utf8)
         key("sets", indent: 2)
         out.append(UInt8(ascii: "{"))
-        let byBytes: (String, String) -> Bool = { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        for (setIndex, set) in sets.keys.sorted(by: byBytes).enumerated() {
+        let entrySeparator: [UInt8] = Array(",\n      ".utf8)
+        for (setIndex, (set, entries)) in ordered.enumerated() {
             out.append(contentsOf: (setIndex == 0 ? "\n" : ",\n").utf8)
             key(set, indent: 4)
             out.append(UInt8(ascii: "{"))
-            let entries = sets[set, default: [:]]
-            for (index, entry) in entries.keys.sorted(by: byBytes).enumerated() {
-                out.append(contentsOf: (index == 0 ? "\n" : ",\n").utf8)
-                key(entry, indent: 6)
-                Self.appendJSONString(entries[entry, default: ""], to: &out)
+            for (index, (name, target)) in entries.enumerated() {
+                // "\n      " before the first entry, ",\n      " before the others
+                out.append(contentsOf: index == 0 ? entrySeparator[1...] : entrySeparator[...])
+                Self.appendJSONString(name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                out.append(UInt8(ascii: " "))
+                Self.appendJSONString(target, to: &out)
             }
             out.append(contentsOf: (entries.isEmpty ? "}" : "\n    }").utf8)
         }
-        out.append(contentsOf: (sets.isEmpty ? "}\n}\n" : "\n  }\n}\n").utf8)
+        out.append(contentsOf: (ordered.isEmpty ? "}\n}\n" : "\n  }\n}\n").utf8)
         return out
     }
 
     /// `text` as a JSON string: `"` and `\` escaped, control characters as `\n`, `\t`… or `\u00XX`, the rest
     /// (`/` and non-ASCII included) as is.
     static func appendJSONString(_ text: String, to out: inout [UInt8]) {
+        // Most names and targets need no escape: copied in one append.
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return false
+            }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }
+        if copied == true { return }
         let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {

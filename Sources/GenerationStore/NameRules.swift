@@ -6,6 +6,7 @@
 public enum NameRules {
     /// Checks one path component; `what` names it in the error (`exported name`, `entry name`, …).
     public static func validateComponent(_ value: String, what: String, context: String) throws(StoreError) {
+        if isValidASCIIComponent(value) { return }
         func reject(_ rule: String) -> StoreError {
             StoreError(.badData, context, "\(what) '\(printable(value))' \(rule)")
         }
@@ -41,6 +42,7 @@ public enum NameRules {
 
     /// Checks a link target: absolute, normalized (no `//`, `.` or `..` parts, no trailing `/`), no NUL or newline.
     public static func validateTarget(_ value: String, entry: String, context: String) throws(StoreError) {
+        if isValidASCIITarget(value) { return }
         func reject(_ rule: String) -> StoreError {
             StoreError(.badData, context, "target '\(printable(value))' of entry '\(entry)' \(rule)")
         }
@@ -53,6 +55,52 @@ public enum NameRules {
         for part in value.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
             if part.isEmpty { throw reject("must not contain '//'") }
             if part == "." || part == ".." { throw reject("must be normalized (no '\(part)' parts)") }
+        }
+    }
+
+    /// One pass over the bytes of an all-ASCII component that obeys every rule of `validateComponent` (where bytes
+    /// and characters coincide); false for anything else, which the checks that name the broken rule then judge.
+    /// A publish validates every entry name, so this is the common path.
+    static func isValidASCIIComponent(_ value: String) -> Bool {
+        var value = value
+        return value.withUTF8 { bytes in
+            guard !bytes.isEmpty, bytes.count <= 255, bytes[0] != UInt8(ascii: ".") else { return false }
+            for byte in bytes where byte >= 0x80 || byte == 0 || byte == 0x0A || byte == UInt8(ascii: "/") {
+                return false
+            }
+            return true
+        }
+    }
+
+    /// One pass over the bytes of an all-ASCII target that obeys every rule of `validateTarget`: absolute, at most
+    /// 4095 bytes, no NUL or newline, no empty, `.` or `..` part, no trailing `/`. False for anything else, which
+    /// the checks that name the broken rule then judge.
+    static func isValidASCIITarget(_ value: String) -> Bool {
+        var value = value
+        return value.withUTF8 { bytes in
+            let count = bytes.count
+            guard count > 0, count <= 4095, bytes[0] == UInt8(ascii: "/") else { return false }
+            if count == 1 { return true }
+            var partStart = 1
+            var index = 1
+            while index <= count {
+                if index < count {
+                    let byte = bytes[index]
+                    if byte >= 0x80 || byte == 0 || byte == 0x0A { return false }
+                    if byte != UInt8(ascii: "/") {
+                        index += 1
+                        continue
+                    }
+                }
+                let length = index - partStart
+                if length == 0 { return false }  // `//` or a trailing `/`
+                if bytes[partStart] == UInt8(ascii: ".") {
+                    if length == 1 || (length == 2 && bytes[partStart + 1] == UInt8(ascii: ".")) { return false }
+                }
+                partStart = index + 1
+                index += 1
+            }
+            return true
         }
     }
 

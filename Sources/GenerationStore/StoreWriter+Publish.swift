@@ -110,7 +110,9 @@ extension StoreWriter {
             created[relative] = fd
             return fd
         }
-        for set in manifest.sets.keys.sorted() {
+        // Sorted once: the entries are laid out and the manifest written in the same (byte) order.
+        let ordered = manifest.entriesInByteOrder()
+        for (set, entries) in ordered {
             let setFd = try directory(set)
             let old = linking ? reuse?.sets[set] : nil
             var sharedSet: Int32 = -1
@@ -118,7 +120,7 @@ extension StoreWriter {
                 sharedSet = (try? system.open(reuseFd, set, [.directory, .noFollow])) ?? -1
             }
             defer { if sharedSet >= 0 { system.close(sharedSet) } }
-            for (entry, target) in manifest.sets[set, default: [:]].sorted(by: { $0.key < $1.key }) {
+            for (entry, target) in entries {
                 if linking, sharedSet >= 0, old?[entry] == target {
                     do {
                         try system.linkat(sharedSet, entry, setFd, entry, 0)
@@ -142,7 +144,7 @@ extension StoreWriter {
                 genFd.raw, Manifest.fileName, [.writeOnly, .create, .exclusive, .noFollow], mode: 0o644)
         }
         try system.call("write", at: manifestPath, context) { () throws(Errno) in
-            try system.write(file.raw, manifest.encoded())
+            try system.write(file.raw, manifest.encoded(ordered: ordered))
         }
         try system.sync(file.raw, at: manifestPath, context)
         store.faults.hit(.publishEntriesWritten)

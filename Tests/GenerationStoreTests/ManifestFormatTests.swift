@@ -57,6 +57,41 @@ struct ManifestFormatTests {
         #expect(decoded == manifest)
     }
 
+    @Test("format 2's exact bytes: byte order of sets, entries and inputs, escapes, empty sets")
+    func format2Bytes() {
+        let manifest = Manifest(
+            source: "s \"q\" \\ t\t", version: "v é",
+            sets: ["tools": ["b": "/t/b", "é": "/t/ä", "a\u{1}": "/t/a"], "man/man1": ["z.1": "/m/z"], "fonts": [:]],
+            published: 5, inputs: ["y": "2", "x": "1"])
+        let expected = #"""
+            {
+              "format": 2,
+              "source": "s \"q\" \\ t\t",
+              "version": "v é",
+              "method": "symlink",
+              "published": 5,
+              "inputs": {
+                "x": "1",
+                "y": "2"
+              },
+              "entries": 4,
+              "sets": {
+                "fonts": {},
+                "man/man1": {
+                  "z.1": "/m/z"
+                },
+                "tools": {
+                  "a\u0001": "/t/a",
+                  "b": "/t/b",
+                  "é": "/t/ä"
+                }
+              }
+            }
+
+            """#
+        #expect(String(decoding: manifest.encoded(), as: UTF8.self) == expected)
+    }
+
     @Test func theHeaderOfAManifestOf20000EntriesIsOnePreadOf4KiB() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }

@@ -143,4 +143,51 @@ struct NameRulesTests {
         let error = #expect(throws: StoreError.self) { try future.validate(context: "test") }
         #expect(error?.reason.contains("format 3") == true)
     }
+
+    /// Every string of up to `length` characters from `alphabet`.
+    static func strings(of alphabet: [String], upTo length: Int) -> [String] {
+        var all: [String] = [""]
+        var last: [String] = [""]
+        for _ in 0..<length {
+            last = last.flatMap { prefix in alphabet.map { prefix + $0 } }
+            all += last
+        }
+        return all
+    }
+
+    @Test("the rules judge every short name and target as the character-based rules do (the byte-scan fast path agrees)")
+    func fastPathAgreesWithTheRules() {
+        // The rules as first written, on characters (NameRules checks all-ASCII values in one pass over the bytes).
+        func componentOK(_ value: String) -> Bool {
+            !value.isEmpty && value.utf8.count <= 255 && value != "." && value != ".." && !value.utf8.contains(0)
+                && !value.utf8.contains(UInt8(ascii: "\n")) && !value.utf8.contains(UInt8(ascii: "/"))
+                && !value.hasPrefix(".")
+        }
+        func targetOK(_ value: String) -> Bool {
+            guard value.hasPrefix("/"), !value.utf8.contains(0), !value.utf8.contains(UInt8(ascii: "\n")),
+                value.utf8.count <= 4095
+            else { return false }
+            if value == "/" { return true }
+            if value.hasSuffix("/") { return false }
+            return value.dropFirst().split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
+                !$0.isEmpty && $0 != "." && $0 != ".."
+            }
+        }
+        let alphabet = ["/", ".", "a", "\n", "\0", "\r", "é", "\u{301}"]
+        var checked = 0
+        for value in Self.strings(of: alphabet, upTo: 5) {
+            let component = (try? NameRules.validateComponent(value, what: "entry name", context: "t")) != nil
+            let target = (try? NameRules.validateTarget(value, entry: "e", context: "t")) != nil
+            #expect(component == componentOK(value), "component \(Array(value.utf8))")
+            #expect(target == targetOK(value), "target \(Array(value.utf8))")
+            checked += 1
+        }
+        for value in [String(repeating: "a", count: 255), String(repeating: "a", count: 256)] {
+            #expect(((try? NameRules.validateComponent(value, what: "e", context: "t")) != nil) == componentOK(value))
+        }
+        for value in ["/" + String(repeating: "a", count: 4094), "/" + String(repeating: "a", count: 4095)] {
+            #expect(((try? NameRules.validateTarget(value, entry: "e", context: "t")) != nil) == targetOK(value))
+        }
+        #expect(checked == 37_449)
+    }
 }

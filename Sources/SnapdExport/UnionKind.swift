@@ -72,24 +72,7 @@ public enum UnionKind: String, CaseIterable, Sendable, Codable, Comparable {
     /// snap's name and `.` (its `<snap>.<app>` commands) or `-` (its sub-commands' pages, `<snap>-<word>`); the
     /// file's section must be the directory's. Parallel instances (`<snap>_<key>`) use the snap's name.
     func refusal(entry: String, unionSet set: String, instance: String) -> Refusal? {
-        switch self {
-        case .fonts:
-            return nil
-        case .man:
-            let snap = String(instance.prefix { $0 != "_" })
-            guard let section = Self.section(ofDirectory: String(set.split(separator: "/").last ?? "")) else {
-                return .init("not in a man section directory")
-            }
-            guard let (topic, pageSection) = Self.page(entry) else {
-                return .init("'\(entry)' is not a man page file name (<topic>.<section>[.gz|.bz2|.xz|.lzma|.zst])")
-            }
-            guard pageSection.first == section else {
-                return .init("'\(entry)' is of section \(pageSection), not of the directory's section \(section)")
-            }
-            if topic == snap || topic.hasPrefix(snap + ".") || topic.hasPrefix(snap + "-") { return nil }
-            return .init(
-                "page '\(topic)' is not named after the snap (accepted: '\(snap)', '\(snap).*', '\(snap)-*')")
-        }
+        EntryJudge(self, unionSet: set, instance: instance).judge(entry).refusal
     }
 
     /// Rank among owners contending for a free name: lower wins, then the instance name. A page whose topic is
@@ -97,6 +80,50 @@ public enum UnionKind: String, CaseIterable, Sendable, Codable, Comparable {
     func rank(entry: String, instance: String) -> Int {
         guard self == .man, let (topic, _) = Self.page(entry) else { return 0 }
         return topic == String(instance.prefix { $0 != "_" }) ? 0 : 1
+    }
+
+    /// `refusal` and `rank` of one owner's entries in one union set, with what they need of the instance and the
+    /// set worked out once (a union build judges every entry of every owner).
+    struct EntryJudge {
+        let kind: UnionKind
+        let snap: String
+        let snapDot: String
+        let snapDash: String
+        let section: Character?
+
+        init(_ kind: UnionKind, unionSet set: String, instance: String) {
+            self.kind = kind
+            snap = String(instance.prefix { $0 != "_" })
+            snapDot = snap + "."
+            snapDash = snap + "-"
+            section = kind == .man ? UnionKind.section(ofDirectory: String(set.split(separator: "/").last ?? "")) : nil
+        }
+
+        /// The entry's refusal (nil when accepted) and, when accepted, its rank (`UnionKind.rank`).
+        func judge(_ entry: String) -> (refusal: Refusal?, rank: Int) {
+            switch kind {
+            case .fonts:
+                return (nil, 0)
+            case .man:
+                guard let section else { return (.init("not in a man section directory"), 0) }
+                guard let (topic, pageSection) = UnionKind.page(entry) else {
+                    return (
+                        .init("'\(entry)' is not a man page file name (<topic>.<section>[.gz|.bz2|.xz|.lzma|.zst])"), 0
+                    )
+                }
+                guard pageSection.first == section else {
+                    return (
+                        .init("'\(entry)' is of section \(pageSection), not of the directory's section \(section)"), 0
+                    )
+                }
+                if topic == snap { return (nil, 0) }
+                if topic.hasPrefix(snapDot) || topic.hasPrefix(snapDash) { return (nil, 1) }
+                return (
+                    .init("page '\(topic)' is not named after the snap (accepted: '\(snap)', '\(snap).*', '\(snap)-*')"),
+                    0
+                )
+            }
+        }
     }
 
     static let compressions = [".gz", ".bz2", ".xz", ".lzma", ".zst", ".Z"]

@@ -78,7 +78,13 @@ public struct UnionView: Sendable {
     /// `previous` is the union's current manifest (nil for none); `root` the export root's absolute path, which
     /// the entries' targets start with.
     public static func build(_ kind: UnionKind, root: String, owners: [UnionOwner], previous: Manifest?) -> UnionView {
-        var candidates: [String: [String: [(instance: String, target: String, rank: Int)]]] = [:]
+        /// The owners that offer one union name: the first (usually the only one) apart, so that a name nobody
+        /// contends for costs no array.
+        struct Contenders {
+            var first: (instance: String, target: String, rank: Int)
+            var others: [(instance: String, target: String, rank: Int)] = []
+        }
+        var candidates: [String: [String: Contenders]] = [:]
         var refused: [UnionRefusal] = []
         for owner in owners.sorted(by: { $0.instance < $1.instance }) {
             for (set, entries) in owner.sets.sorted(by: { $0.key < $1.key }) {
@@ -95,30 +101,46 @@ public struct UnionView: Sendable {
                     }
                     continue
                 }
+                let judge = UnionKind.EntryJudge(kind, unionSet: unionSet, instance: owner.instance)
+                let targetPrefix = Self.target(kind, root: root, owner: owner, ownerSet: set, entry: "")
+                var offered = candidates.removeValue(forKey: unionSet) ?? [:]
                 for entry in entries.keys.sorted() {
-                    if let refusal = kind.refusal(entry: entry, unionSet: unionSet, instance: owner.instance) {
+                    let (refusal, rank) = judge.judge(entry)
+                    if let refusal {
                         refused.append(
                             UnionRefusal(
                                 union: kind.exportName, snap: owner.instance, set: set, entry: entry,
                                 reason: refusal.reason))
                         continue
                     }
-                    let target = Self.target(kind, root: root, owner: owner, ownerSet: set, entry: entry)
-                    candidates[unionSet, default: [:]][entry, default: []].append(
-                        (owner.instance, target, kind.rank(entry: entry, instance: owner.instance)))
+                    let contender = (instance: owner.instance, target: targetPrefix + entry, rank: rank)
+                    if offered[entry] == nil {
+                        offered[entry] = Contenders(first: contender)
+                    } else {
+                        offered[entry]?.others.append(contender)
+                    }
                 }
+                candidates[unionSet] = offered
             }
         }
         var sets: [String: [String: String]] = [:]
         var conflicts: [UnionConflict] = []
         for (set, entries) in candidates {
-            for (entry, contenders) in entries {
-                let holder = previous?.sets[set]?[entry].flatMap { owner(ofTarget: $0, root: root) }
+            let held = previous?.sets[set]
+            var chosen: [String: String] = [:]
+            chosen.reserveCapacity(entries.count)
+            for (entry, offered) in entries {
+                guard !offered.others.isEmpty else {
+                    chosen[entry] = offered.first.target  // one contender: it wins whoever held the name
+                    continue
+                }
+                let contenders = [offered.first] + offered.others
+                let holder = held?[entry].flatMap { owner(ofTarget: $0, root: root) }
                 let winner =
                     contenders.first { $0.instance == holder }
                     ?? contenders.min { ($0.rank, $0.instance) < ($1.rank, $1.instance) }
                 guard let winner else { continue }
-                sets[set, default: [:]][entry] = winner.target
+                chosen[entry] = winner.target
                 for other in contenders where other.instance != winner.instance {
                     conflicts.append(
                         UnionConflict(
@@ -126,6 +148,7 @@ public struct UnionView: Sendable {
                             refused: other.instance))
                 }
             }
+            if !chosen.isEmpty { sets[set] = chosen }
         }
         conflicts.sort { ($0.set, $0.entry, $0.refused) < ($1.set, $1.entry, $1.refused) }
         var inputs: [String: String] = [:]
@@ -145,10 +168,65 @@ public struct UnionView: Sendable {
 
     /// The owner an entry of a union names: the component after `<root>/`.
     public static func owner(ofTarget target: String, root: String) -> String? {
+        switch asciiRest(of: target, root: root) {
+        case .notBelow:
+            return nil
+        case .rest(let rest):
+            guard let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+            return String(rest[..<slash])
+        case nil:
+            break
+        }
         guard target.hasPrefix(root + "/") else { return nil }
         let rest = target.dropFirst(root.count + 1)
         guard let slash = rest.firstIndex(of: "/") else { return nil }
         return String(rest[..<slash])
+    }
+
+    /// Where a target lies, decided on bytes.
+    enum AsciiRest {
+        /// Not below `<root>/`.
+        case notBelow
+        /// Below it: what follows `<root>/`.
+        case rest(Substring)
+    }
+
+    /// Whether `target` lies below `<root>/` (and what follows), decided on bytes when both are ASCII and the root
+    /// holds no carriage return: there bytes and characters are the same, so the answer is the one the character
+    /// comparisons give. Nil for anything else, which those comparisons then decide.
+    static func asciiRest(of target: String, root: String) -> AsciiRest? {
+        let rootCount = root.utf8.count
+        let decided = target.utf8.withContiguousStorageIfAvailable { t in
+            root.utf8.withContiguousStorageIfAvailable { r -> AsciiRest? in
+                for byte in r where byte >= 0x80 || byte == 0x0D { return nil }
+                for byte in t where byte >= 0x80 { return nil }
+                guard t.count > rootCount, t[rootCount] == UInt8(ascii: "/") else { return .notBelow }
+                for index in 0..<rootCount where t[index] != r[index] { return .notBelow }
+                let start = target.utf8.index(target.utf8.startIndex, offsetBy: rootCount + 1)
+                return .rest(target[start...])
+            }
+        }
+        guard let contiguous = decided, let answer = contiguous else { return nil }  // storage not contiguous
+        return answer
+    }
+
+    /// Where a union entry's target points: its owner, the generation `owners(in:)` records for it, and the owner's
+    /// set; nil for a target that names no owner's entry.
+    private static func place(
+        ofTarget target: String, _ manifest: Manifest, _ kind: UnionKind, root: String
+    ) -> (instance: String, generation: String, ownerSet: String)? {
+        guard let instance = owner(ofTarget: target, root: root) else { return nil }
+        // <root>/<instance>/<current or generation>/<owner set>/<entry>
+        let parts: [String]
+        if case .rest(let rest) = asciiRest(of: target, root: root) {
+            parts = rest.utf8.split(separator: UInt8(ascii: "/")).map { String(Substring($0)) }
+        } else {
+            parts = target.dropFirst(root.count + 1).split(separator: "/").map(String.init)
+        }
+        guard parts.count >= 4 else { return nil }
+        let ownerSet = parts[2..<(parts.count - 1)].joined(separator: "/")
+        let generation = kind == .man ? (manifest.inputs?[instance] ?? Layout.current) : parts[1]
+        return (instance, generation, ownerSet)
     }
 
     /// The owners a union generation holds entries of, rebuilt from its manifest alone: each with only the entries
@@ -156,17 +234,29 @@ public struct UnionView: Sendable {
     /// name is freed (see `UnionExporter`).
     static func owners(in manifest: Manifest, _ kind: UnionKind, root: String) -> [String: UnionOwner] {
         var result: [String: UnionOwner] = [:]
-        for (set, entries) in manifest.sets {
+        // An ASCII target's place depends only on what precedes its last `/` (when something non-empty follows it):
+        // worked out once per owner directory, not once per entry.
+        var known: [Substring: (instance: String, generation: String, ownerSet: String)?] = [:]
+        for (_, entries) in manifest.sets {
             for (entry, target) in entries {
-                guard let instance = owner(ofTarget: target, root: root) else { continue }
-                // <root>/<instance>/<current or generation>/<owner set>/<entry>
-                let parts = target.dropFirst(root.count + 1).split(separator: "/").map(String.init)
-                guard parts.count >= 4 else { continue }
-                let ownerSet = parts[2..<(parts.count - 1)].joined(separator: "/")
-                let generation =
-                    kind == .man ? (manifest.inputs?[instance] ?? Layout.current) : parts[1]
-                result[instance, default: UnionOwner(instance: instance, generation: generation, sets: [:])]
-                    .sets[ownerSet, default: [:]][entry] = target
+                var directory: Substring?
+                if case .rest = asciiRest(of: target, root: root),
+                    let slash = target.utf8.lastIndex(of: UInt8(ascii: "/")),
+                    target.utf8.index(after: slash) != target.utf8.endIndex
+                {
+                    directory = target[..<slash]
+                }
+                let found: (instance: String, generation: String, ownerSet: String)?
+                if let directory, let cached = known[directory] {
+                    found = cached
+                } else {
+                    found = place(ofTarget: target, manifest, kind, root: root)
+                    if let directory { known[directory] = .some(found) }
+                }
+                guard let found else { continue }
+                result[
+                    found.instance, default: UnionOwner(instance: found.instance, generation: found.generation, sets: [:])
+                ].sets[found.ownerSet, default: [:]][entry] = target
             }
         }
         for (instance, generation) in manifest.inputs ?? [:] where result[instance] == nil {

@@ -148,7 +148,7 @@ public struct Manifest: Sendable, Equatable {
 
     /// The sets and their entries in byte order of their names: the order `encoded()` writes them in, and the
     /// order `publish` lays them out in (it sorts once for both).
-    public func entriesInByteOrder() -> [(set: String, entries: [(name: String, target: String)])] {
+    func entriesInByteOrder() -> [(set: String, entries: [(name: String, target: String)])] {
         var result: [(set: String, entries: [(name: String, target: String)])] = []
         result.reserveCapacity(sets.count)
         for (set, entries) in sets {

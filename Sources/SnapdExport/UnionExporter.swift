@@ -285,17 +285,15 @@ public struct UnionExporter: Sendable {
             // Its conflicts and refused entries, for `status`: those the view found among the owners it read, and,
             // unless every owner was read, those recorded before of the owners not read again.
             manifest.notes = UnionView.notes(conflicts: view.conflicts, refused: view.refused)
-            if !readAll, let previous = current?.manifest.notes,
-                let recorded = UnionView.recorded(previous, kind)
-            {
+            if !readAll, let previous = current?.manifest.notes, let before = UnionView.recorded(previous, kind) {
                 let unchanged = { (snap: String) in changes[snap] == nil && currents[snap] != nil }
-                let conflicts = recorded.conflicts.filter { conflict in
+                let conflicts = before.conflicts.filter { conflict in
                     unchanged(conflict.refused)
                         && manifest.sets[conflict.set]?[conflict.entry].flatMap {
                             UnionView.owner(ofTarget: $0, root: root)
                         } == conflict.owner
                 }
-                let refused = recorded.refused.filter { unchanged($0.snap) }
+                let refused = before.refused.filter { unchanged($0.snap) }
                 manifest.notes?.merge(UnionView.notes(conflicts: conflicts, refused: refused)) { new, _ in new }
             }
             // Unchanged entries write nothing, unless the owners themselves came or went (the inputs must list
@@ -368,6 +366,12 @@ public struct UnionExporter: Sendable {
     /// Whether the unions (and the owners' links) agree with the system, reading only links, the unions' `inputs`
     /// and, for owners whose generation differs from those inputs, their two manifests. Nil when all agree.
     public func check() throws(StoreError) -> String? {
+        var headers: [UnionKind: ManifestHeader] = [:]
+        return try check(readingHeaders: &headers)
+    }
+
+    /// `check`, keeping the headers of the unions' current generations it read (for `UnionSurvey.summary`).
+    func check(readingHeaders headers: inout [UnionKind: ManifestHeader]) throws(StoreError) -> String? {
         let (currents, withoutCurrent) = try ownerLinks()
         let system = store.system
         // One link read per snap, relative to one descriptor of the snap mount dir: a snap whose `current` reads is
@@ -387,14 +391,13 @@ public struct UnionExporter: Sendable {
         for name in try retiredHalfway(among: withoutCurrent) {
             return "\(name) was being retired (previous left, no current)"
         }
-        let manCurrent = try store.link(Layout.current, of: UnionKind.man.exportName)
-        let fontsCurrent = try store.link(Layout.current, of: UnionKind.fonts.exportName)
-        if currents.isEmpty && manCurrent == nil && fontsCurrent == nil { return nil }
+        var unionCurrents: [UnionKind: String] = [:]
+        for kind in UnionKind.allCases { unionCurrents[kind] = try store.link(Layout.current, of: kind.exportName) }
+        if currents.isEmpty && unionCurrents.isEmpty { return nil }
         for kind in UnionKind.allCases {
-            guard let generation = try store.link(Layout.current, of: kind.exportName) else {
-                return "\(kind.exportName) has no current generation"
-            }
+            guard let generation = unionCurrents[kind] else { return "\(kind.exportName) has no current generation" }
             let header = try store.header(name: kind.exportName, generation: generation)
+            headers[kind] = header
             let inputs = header.inputs ?? [:]
             if header.notes == nil { return "\(kind.exportName) was written before its conflicts were recorded" }
             // The inputs list every owner (docs/exports.md); a union written before they did is brought up to date
@@ -412,7 +415,7 @@ public struct UnionExporter: Sendable {
                 }
             }
         }
-        if manCurrent != nil {
+        if unionCurrents[.man] != nil {
             let link = ManPageLink(settings: settings, root: try absoluteRoot(), system: store.system)
             if link.needsUpdate() { return "\(link.path) does not name \(link.target)" }
         }
@@ -543,15 +546,13 @@ public struct UnionSurvey: Sendable {
     public static func summary(_ exporter: UnionExporter) throws(StoreError)
         -> (conflicts: [UnionConflict], refused: [UnionRefusal], upToDate: Bool)?
     {
-        if try exporter.check() == nil {
+        var headers: [UnionKind: ManifestHeader] = [:]
+        if try exporter.check(readingHeaders: &headers) == nil {
             var conflicts: [UnionConflict] = []
             var refused: [UnionRefusal] = []
             var complete = true
             for kind in UnionKind.allCases {
-                guard let generation = try exporter.store.link(Layout.current, of: kind.exportName),
-                    let notes = try exporter.store.header(name: kind.exportName, generation: generation).notes,
-                    let recorded = UnionView.recorded(notes, kind)
-                else {
+                guard let notes = headers[kind]?.notes, let recorded = UnionView.recorded(notes, kind) else {
                     complete = false
                     break
                 }

@@ -22,7 +22,14 @@ public struct ExportStore: Sendable {
 
     /// The absolute path of something below the root, for messages.
     public func path(_ parts: String...) -> String {
-        ([root] + parts).joined(separator: "/")
+        // A loop, not `joined(separator:)`: the stdlib's generic join looks up Array's collection witnesses at run
+        // time on its first call, a tenth of a millisecond of every process's start (docs/benchmarks.md, item 5).
+        var result = root
+        for part in parts {
+            result += "/"
+            result += part
+        }
+        return result
     }
 
     /// Opens the root for reading, or returns nil when it does not exist yet.

@@ -27,6 +27,8 @@ struct ManifestReader: ~Copyable {
     /// The file offset of the next `pread`.
     private var fileOffset: Int64 = 0
     private var atEnd = false
+    /// The last `pread` returned less than it was given room for.
+    private var lastReadShort = false
     /// Reused for every string.
     private var scratch: [UInt8] = []
 
@@ -67,8 +69,9 @@ struct ManifestReader: ~Copyable {
             position = 0
         }
         // The first read fills the 4 KiB a format 2 header fits in; only a manifest read on past it grows the
-        // buffer, by 64 KiB.
-        if fileOffset > 0 && buffer.count - end < Self.readSize / 2 {
+        // buffer, by 64 KiB, and only while reads fill what they are given: after a short read (most likely the
+        // end of the file) the next read, which finds the end, goes into the room left.
+        if fileOffset > 0 && (end == buffer.count || (!lastReadShort && buffer.count - end < Self.readSize / 2)) {
             buffer += [UInt8](repeating: 0, count: Self.readSize)
         }
         let (start, offset, fd) = (end, fileOffset, fd)
@@ -86,6 +89,7 @@ struct ManifestReader: ~Copyable {
             atEnd = true
             return false
         }
+        lastReadShort = count < buffer.count - start
         fileOffset += Int64(count)
         end += count
         return true

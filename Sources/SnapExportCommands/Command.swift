@@ -1,4 +1,5 @@
 import GenerationStore
+import SnapdExport
 
 /// One sub-command of `snap-export`: its name, usage, help, and what it does.
 protocol Command {
@@ -39,10 +40,20 @@ enum RootUse: Sendable {
 
 /// What a command runs with: the global options, the environment, the console and the store.
 struct CommandContext: Sendable {
-    var options: GlobalOptions
-    var environment: [String: String]
+    let options: GlobalOptions
+    let environment: [String: String]
     var console: any Console
-    var system: any SystemCalls
+    let system: any SystemCalls
+    /// snapd's settings from `options`, `environment` and `system`, resolved once, when a command first needs them.
+    let resolvedSettings: ResolvedOnce<(settings: SnapdSettings, warnings: [SnapdWarning])>
+
+    init(options: GlobalOptions, environment: [String: String], console: any Console, system: any SystemCalls) {
+        self.options = options
+        self.environment = environment
+        self.console = console
+        self.system = system
+        resolvedSettings = ResolvedOnce { Self.resolveSettings(options, environment, system) }
+    }
 
     /// The export root's store.
     var store: ExportStore { ExportStore(root: options.root, system: system) }

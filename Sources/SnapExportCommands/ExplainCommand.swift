@@ -31,7 +31,6 @@ enum ExplainCommand: Command {
             ? "Ubuntu Core"
             : "classic (\(settings.osRelease.id)"
                 + (settings.osRelease.isDebianLike ? ", Debian/Ubuntu-like)" : ", not Debian/Ubuntu-like)")
-        let reexec = settings.reexec.raw
         if json {
             context.console.out(JSONOutput.render(Output(plan)))
         } else {

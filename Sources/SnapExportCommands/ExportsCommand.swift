@@ -21,7 +21,7 @@ enum ExportsCommand: Command {
         let json = arguments.flag("--json")
         _ = try arguments.positionals()
         try context.checkRoot()
-        let survey = try UnionSurvey.read(context.unionExporter(caches: .none))
+        let survey = try UnionSurvey.read(context.unionExporter(caches: ConsumerCaches.none))
         if json {
             context.console.out(JSONOutput.render(Output(survey)))
             return .success
@@ -165,6 +165,8 @@ extension CommandContext {
             caches
             ?? (environment["SNAP_EXPORT_CACHES"] == "off"
                 ? .none : .installed(path: environment["PATH"], system: system))
-        return UnionExporter(store: store, settings: snapdSettings().settings, caches: chosen)
+        let context = self
+        return UnionExporter(
+            store: store, settings: ResolvedOnce { context.snapdSettings().settings }, caches: chosen)
     }
 }

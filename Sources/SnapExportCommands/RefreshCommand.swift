@@ -185,6 +185,13 @@ enum RefreshCommand: Command {
 extension CommandContext {
     /// The snapd settings from the global options (nil = the distribution's default) and `SNAP_REEXEC`.
     func snapdSettings() -> (settings: SnapdSettings, warnings: [SnapdWarning]) {
+        resolvedSettings.value
+    }
+
+    /// snapd's settings as this invocation's options and environment give them.
+    static func resolveSettings(_ options: GlobalOptions, _ environment: [String: String], _ system: any SystemCalls)
+        -> (settings: SnapdSettings, warnings: [SnapdWarning])
+    {
         SnapdSettings.resolve(
             rootDir: options.hostRoot, snapMountDir: options.snapMountDir, libexecDir: options.libexecDir,
             osReleasePath: options.osRelease, reexec: environment["SNAP_REEXEC"], system: system)

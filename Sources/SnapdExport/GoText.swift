@@ -46,12 +46,11 @@ enum GoText {
 
     /// `strings.TrimFunc`: `text` without the leading and trailing scalars that satisfy `drop`.
     static func trim(_ text: String, _ drop: (Unicode.Scalar) -> Bool) -> String {
-        let scalars = Array(text.unicodeScalars)
+        let scalars = text.unicodeScalars
         guard let first = scalars.firstIndex(where: { !drop($0) }), let last = scalars.lastIndex(where: { !drop($0) })
         else { return "" }
-        var result = String.UnicodeScalarView()
-        result.append(contentsOf: scalars[first...last])
-        return String(result)
+        // Through the scalar view: a String subscript would round `first` down to a Character boundary.
+        return String(Substring(scalars[first...last]))
     }
 
     /// `strings.Fields`: the runs of non-space scalars.
@@ -78,8 +77,8 @@ enum GoText {
         var result = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             let lower = scalar.properties.lowercaseMapping.unicodeScalars
-            if lower.count == 1 {
-                result.append(contentsOf: lower)
+            if lower.count == 1, let only = lower.first {
+                result.append(only)
             } else {
                 result.append(scalar == "\u{130}" ? "i" : scalar)
             }

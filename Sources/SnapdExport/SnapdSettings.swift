@@ -174,9 +174,14 @@ public struct SnapdSettings: Sendable, Equatable {
 
     /// The path with repeated and trailing slashes and `.` parts removed (`/` stays `/`).
     static func normalized(_ path: String) -> String {
-        let parts = path.split(separator: "/").filter { $0 != "." }
-        let joined = parts.joined(separator: "/")
-        if path.hasPrefix("/") { return "/" + joined }
-        return joined.isEmpty ? "." : joined
+        // A loop, not `joined(separator:)` (see `ExportStore.path`): this runs at every process's start.
+        var result = path.hasPrefix("/") ? "/" : ""
+        var separated = false
+        for part in path.split(separator: "/") where part != "." {
+            if separated { result += "/" }
+            result += String(part)
+            separated = true
+        }
+        return result.isEmpty ? "." : result
     }
 }

@@ -12,14 +12,21 @@ import Glibc
 public struct UnionExporter: Sendable {
     /// The export root.
     public let store: ExportStore
-    /// The system as configured (the snap mount dir).
-    public let settings: SnapdSettings
+    /// The system as configured (the snap mount dir), resolved on first use: a switch of a name that is no
+    /// union's owner never needs it.
+    public var settings: SnapdSettings { resolvedSettings.value }
+    private let resolvedSettings: ResolvedOnce<SnapdSettings>
     /// The consumers' caches refreshed after a union switch.
     public let caches: ConsumerCaches
 
     public init(store: ExportStore, settings: SnapdSettings, caches: ConsumerCaches = .none) {
+        self.init(store: store, settings: ResolvedOnce(value: settings), caches: caches)
+    }
+
+    /// With the settings resolved when a path first needs them.
+    public init(store: ExportStore, settings: ResolvedOnce<SnapdSettings>, caches: ConsumerCaches = .none) {
         self.store = store
-        self.settings = settings
+        resolvedSettings = settings
         self.caches = caches
     }
 

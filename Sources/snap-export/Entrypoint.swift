@@ -1,10 +1,9 @@
-import Glibc
 import SnapExportCommands
 
 /// The `snap-export` executable: everything happens in `SnapExportTool`, so tests can run it in-process.
 @main
 struct Entrypoint {
     static func main() {
-        exit(SnapExportTool.runProcess())
+        SnapExportTool.runProcess()
     }
 }

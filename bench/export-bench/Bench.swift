@@ -195,7 +195,7 @@ struct Counts {
         switch scale {
         case .full:
             (switchFlips, fsyncFlips, sizes, scalingFlips) = (10_000, 10_000, [1, 100, 10_000, 100_000], 10_000)
-            (publishEntries, publishRepetitions, lookups, cliRuns) = (10_000, 10, 1_000_000, 50)
+            (publishEntries, publishRepetitions, lookups, cliRuns) = (10_000, 10, 1_000_000, 200)
             (gcGenerations, namespaces, processesPerNamespace, gcRuns) = (1_000, 50, 20, 10)
             loopFilesystems = true
             (unionSnaps, unionInstalls) = (1_000, 5)

@@ -92,9 +92,63 @@ func measureProcess(
         command: label, unavailable: nil, wall: Samples(wall), peakRSSKiB: Samples(rss), rssSource: rssSource)
 }
 
+/// One command of an interleaved measurement: its label, its executable and the i-th run's arguments.
+struct MeasuredCommand {
+    var label: String
+    var path: String
+    var arguments: (Int) -> [String]
+}
+
+/// Measures `commands` as whole processes, `count` rounds of one run of each in turn, so that every command sees
+/// the same machine: a change of load during the measurement (other tenants of these 2 cores) shifts them all
+/// alike instead of tainting the commands measured last. Two warm-up rounds fill the page cache. Wall time is
+/// spawn to reap from here; peak RSS comes from `count` more rounds under GNU time when it is installed.
+func measureInterleaved(_ commands: [MeasuredCommand], count: Int, scratch: String) throws(BenchError)
+    -> [CommandCost]
+{
+    var wall = [[UInt64]](repeating: [], count: commands.count)
+    var rss = [[UInt64]](repeating: [], count: commands.count)
+    var failed = [String?](repeating: nil, count: commands.count)
+    for index in -2..<count {
+        for (position, command) in commands.enumerated() where failed[position] == nil {
+            let run = try Runner.run(command.path, command.arguments(index))
+            if run.status != 0 {
+                failed[position] = "failed (exit \(run.status)) on run \(index)"
+            } else if index >= 0 {
+                wall[position].append(run.wallNanoseconds)
+                rss[position].append(UInt64(run.peakRSSKiB))
+            }
+        }
+    }
+    var rssSource = "wait4 (upper bound: includes the harness's RSS at exec)"
+    if let gnuTime {
+        rssSource = "GNU time"
+        rss = [[UInt64]](repeating: [], count: commands.count)
+        let output = scratch + "/time.out"
+        for index in count..<(2 * count) {
+            for (position, command) in commands.enumerated() where failed[position] == nil {
+                let run = try Runner.run(gnuTime, ["-f", "%M", "-o", output, command.path] + command.arguments(index))
+                let text = Disk.read(output) ?? ""
+                guard run.status == 0, let kib = text.split(separator: "\n").last.flatMap({ UInt64($0) }) else {
+                    failed[position] = "failed under GNU time (exit \(run.status))"
+                    continue
+                }
+                rss[position].append(kib)
+            }
+        }
+        unlink(output)
+    }
+    return commands.enumerated().map { position, command in
+        if let reason = failed[position] { return CommandCost(command: command.label, unavailable: reason) }
+        return CommandCost(
+            command: command.label, unavailable: nil, wall: Samples(wall[position]),
+            peakRSSKiB: Samples(rss[position]), rssSource: rssSource)
+    }
+}
+
 /// Item 5: `/bin/true`, the two start-up floors (Swift programs built like snap-export: one with no imports,
 /// one that only decodes a small JSON document with FoundationEssentials), `snap-export switch` and
-/// `snap-export refresh` with nothing to do, as whole processes, in this order, in the same run.
+/// `snap-export refresh` with nothing to do, as whole processes, interleaved (`measureInterleaved`) in one run.
 struct CLIBenchmark {
     let filesystem: TestFilesystem
     let runs: Int
@@ -103,17 +157,18 @@ struct CLIBenchmark {
         let tool = snapExportPath()
         let base = filesystem.path + "/cli"
         try Disk.makeDirectory(base)
-        var costs: [CommandCost] = []
+        var unavailable: [String: String] = [:]
+        var commands: [MeasuredCommand] = []
         let truePath = Runner.find(["/bin/true", "/usr/bin/true"]) ?? "/bin/true"
-        costs.append(try measureProcess(CLILabel.trueCommand, truePath, count: runs, scratch: base) { _ in [] })
+        commands.append(MeasuredCommand(label: CLILabel.trueCommand, path: truePath) { _ in [] })
         for (label, product) in [
             (CLILabel.floorPlain, "startup-floor-plain"), (CLILabel.floorJSON, "startup-floor-json"),
         ] {
             let path = siblingPath(product)
             if let reason = try probe(path, [], scratch: base) {
-                costs.append(CommandCost(command: label, unavailable: reason))
+                unavailable[label] = reason
             } else {
-                costs.append(try measureProcess(label, path, count: runs, scratch: base) { _ in [] })
+                commands.append(MeasuredCommand(label: label, path: path) { _ in [] })
             }
         }
 
@@ -132,11 +187,11 @@ struct CLIBenchmark {
             throw BenchError("cli fixture: \(error)")
         }
         if let reason = try probe(tool, ["--root", root, "switch", "snapd", "b"], scratch: base) {
-            costs.append(CommandCost(command: CLILabel.switchCommand, unavailable: reason))
+            unavailable[CLILabel.switchCommand] = reason
         } else {
             // The probe left current -> b; run i switches to a, b, a, … so every run really flips.
-            costs.append(
-                try measureProcess(CLILabel.switchCommand, tool, count: runs, scratch: base) { index in
+            commands.append(
+                MeasuredCommand(label: CLILabel.switchCommand, path: tool) { index in
                     ["--root", root, "switch", "snapd", (index + 2) % 2 == 0 ? "a" : "b"]
                 })
         }
@@ -156,14 +211,17 @@ struct CLIBenchmark {
         ]
         // The first refresh publishes the host's tools; the measured ones find nothing to do.
         if let reason = try probe(tool, refresh, scratch: base) {
-            costs.append(CommandCost(command: CLILabel.refresh, unavailable: reason))
+            unavailable[CLILabel.refresh] = reason
         } else {
-            costs.append(
-                try measureProcess(CLILabel.refresh, tool, count: runs, scratch: base) { _ in
-                    refresh
-                })
+            commands.append(MeasuredCommand(label: CLILabel.refresh, path: tool) { _ in refresh })
         }
-        return costs
+        let measured = try measureInterleaved(commands, count: runs, scratch: base)
+        // The rows in the report's order, the unavailable ones with their reason.
+        return [
+            CLILabel.trueCommand, CLILabel.floorPlain, CLILabel.floorJSON, CLILabel.switchCommand, CLILabel.refresh,
+        ].map { label in
+            measured.first { $0.command == label } ?? CommandCost(command: label, unavailable: unavailable[label])
+        }
     }
 }
 

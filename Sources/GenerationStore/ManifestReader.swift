@@ -469,11 +469,11 @@ extension ManifestReader.Failure {
 extension SystemCalls {
     /// Opens a manifest for reading through the one metadata opener (`openMetadata`): `openat` without following a
     /// symlink, without waiting on a FIFO and never taking a terminal, then `fstat`: regular, at most 64 MiB.
-    func openManifest(_ dirfd: Int32, _ relative: String, at path: String, _ context: String) throws(StoreError)
-        -> Descriptor
-    {
+    func openManifest(
+        _ dirfd: Int32, _ relative: String, at path: String, checked: Bool = true, _ context: String
+    ) throws(StoreError) -> Descriptor {
         do {
-            return try openMetadata(dirfd, relative, cap: MetadataCap.manifest)
+            return try openMetadata(dirfd, relative, cap: MetadataCap.manifest, checked: checked)
         } catch {
             throw .read(error, path: path, context)
         }
@@ -488,7 +488,10 @@ extension SystemCalls {
     ) throws(StoreError) -> ManifestHeader {
         let relative = directory.isEmpty ? Manifest.fileName : directory + "/" + Manifest.fileName
         let path = directoryPath + "/" + Manifest.fileName
-        let file = try openManifest(dirfd, relative, at: path, context)
+        // A header read has no `fstat` before its `pread` (gc and status read one header per generation): what is
+        // not a regular file fails the `pread` (a FIFO, opened without blocking: ESPIPE; a directory: EISDIR) or the
+        // parse, and is then refused with the `fstat`'s reason. The size cap matters only to a whole read.
+        let file = try openManifest(dirfd, relative, at: path, checked: !headerOnly, context)
         var reader = ManifestReader(system: self, fd: file.raw)
         var failure: StoreError?
         do throws(ManifestReader.Failure) {
@@ -511,6 +514,13 @@ extension SystemCalls {
                     }
                 })
         } catch {
+            if failure == nil && headerOnly {
+                do throws(FileReadFailure) {
+                    try checkMetadata(file.raw, cap: .max)
+                } catch {
+                    throw .read(error, path: path, context)
+                }
+            }
             throw failure ?? error.storeError(path: path, context)
         }
     }

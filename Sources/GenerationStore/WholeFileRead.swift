@@ -75,8 +75,11 @@ extension SystemCalls {
 
     /// The open, checked metadata file of `readMetadata` (`openat`, then `fstat`: regular and at most `cap`
     /// bytes), for a reader that reads it its own way (`ManifestReader` streams a manifest with `pread`).
+    /// `checked: false` leaves out the `fstat` (`checkMetadata` afterwards gives its verdict): a manifest's header
+    /// read is then one `openat` and one `pread`, and anything but a regular file fails that `pread` or the parse.
     func openMetadata(
-        _ dirfd: Int32, _ name: String, cap: Int, followSymlink: Bool = false, stream: Bool = false
+        _ dirfd: Int32, _ name: String, cap: Int, followSymlink: Bool = false, stream: Bool = false,
+        checked: Bool = true
     ) throws(FileReadFailure) -> Descriptor {
         var options: OpenOptions = [.readOnly, .noControllingTerminal]
         if !followSymlink { options.insert(.noFollow) }
@@ -87,9 +90,16 @@ extension SystemCalls {
         } catch {
             throw FileReadFailure(call: "openat", problem: .failed(error))
         }
+        if checked { try checkMetadata(file.raw, cap: cap, stream: stream) }
+        return file
+    }
+
+    /// `fstat` of an open metadata file: it must be regular (or, for `stream`, anything but a directory) and at
+    /// most `cap` bytes.
+    func checkMetadata(_ fd: Int32, cap: Int, stream: Bool = false) throws(FileReadFailure) {
         let status: FileStatus
         do {
-            status = try fstatat(file.raw, "", CX_AT_EMPTY_PATH)
+            status = try fstatat(fd, "", CX_AT_EMPTY_PATH)
         } catch {
             throw FileReadFailure(call: "fstatat", problem: .failed(error))
         }
@@ -99,7 +109,6 @@ extension SystemCalls {
         if status.kind == .regular && status.size > Int64(cap) {
             throw FileReadFailure(call: "fstatat", problem: .tooLarge(cap: cap))
         }
-        return file
     }
 }
 

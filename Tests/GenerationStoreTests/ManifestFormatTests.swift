@@ -109,6 +109,44 @@ struct ManifestFormatTests {
         #expect(recording.log.filter { $0.name == "pread" }.map { $0.arguments.last } == ["4096 bytes"])
     }
 
+    @Test func aNamesHeadersAreReadWithOneOpenatAndOnePreadEachAndItsListingWithoutLseek() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.write { writer in
+            for generation in ["g1", "g2", "g3"] {
+                try writer.publish(name: "app", generation: generation, manifest: Self.manifest(entries: 3))
+            }
+        }
+        let recording = RecordingSystemCalls()
+        let status = try fixture.store(recording).status(only: "app")
+        #expect(status.first?.generations.map(\.entries) == [3, 3, 3])
+        // gc and status read a header per generation: openat + pread + close, no fstat before the pread (what is
+        // not a regular file fails the pread and only then is fstat'ed), and a freshly opened directory is listed
+        // without an lseek to 0 first.
+        let manifestCalls = recording.log.filter { $0.arguments.contains { $0.hasSuffix(".manifest.json") } }
+        #expect(manifestCalls.map(\.name) == Array(repeating: ["openat", "pread", "close"], count: 3).flatMap { $0 }, "\(recording.log)")
+        #expect(!recording.names.contains("fstatat"), "\(recording.log)")
+        #expect(recording.names.filter { $0 == "pread" }.count == 3, "\(recording.log)")
+        #expect(!recording.names.contains("lseek"), "\(recording.log)")
+    }
+
+    @Test func aHeaderReadOfAFIFOIsRefusedAsNotARegularFile() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.write { try $0.publish(name: "app", generation: "g1", manifest: Self.manifest(entries: 3)) }
+        let path = fixture.path("app/g1/.manifest.json")
+        try #require(unlink(path) == 0 && mkfifo(path, 0o644) == 0)
+        let status = try fixture.store().status(only: "app")
+        #expect(status.first?.generations.first?.entries == nil)
+        #expect(throws: StoreError.self) { try fixture.store().header(name: "app", generation: "g1") }
+        do {
+            _ = try fixture.store().header(name: "app", generation: "g1")
+        } catch {
+            #expect(error.reason.contains("not a regular file"), "\(error)")
+            #expect(error.syscall == "fstatat", "\(error)")
+        }
+    }
+
     @Test func aSmallManifestIsReadWholeWithoutGrowingTheBuffer() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }

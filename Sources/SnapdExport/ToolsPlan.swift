@@ -37,8 +37,13 @@ public struct ToolsPlan: Sendable, Equatable {
         } catch  where error.kind == .missingInput {
             // No export root or no snapd name yet: everything is missing.
         }
+        // Each stored manifest read once (the host's current one is asked for twice: to find it, then to check it).
+        var storedManifests: [String: Manifest?] = [:]
         func stored(_ generation: String) -> Manifest? {
-            try? store.manifest(name: name, generation: generation)
+            if let known = storedManifests[generation] { return known }
+            let read = try? store.manifest(name: name, generation: generation)
+            storedManifests[generation] = read
+            return read
         }
         var warnings = survey.warnings
         var candidates = survey.candidates

@@ -86,9 +86,23 @@ public struct UnionExporter: Sendable {
     /// `ownerCurrents`, and the owners with no `current` at all (a retirement may have been interrupted): one
     /// listing of the root and one link read per name, through one descriptor.
     func ownerLinks() throws(StoreError) -> (currents: [String: String], withoutCurrent: [String]) {
+        let (currents, without, _) = try currentLinks()
+        return (currents, without)
+    }
+
+    /// `ownerLinks`, and the unions' `current` from the same listing and descriptor of the root.
+    func currentLinks() throws(StoreError)
+        -> (currents: [String: String], withoutCurrent: [String], unions: [UnionKind: String])
+    {
         var currents: [String: String] = [:]
         var without: [String] = []
-        for (name, current) in try store.links(Layout.current) where Self.isOwner(name) {
+        var unions: [UnionKind: String] = [:]
+        for (name, current) in try store.links(Layout.current) {
+            if let kind = UnionKind.allCases.first(where: { $0.exportName == name }) {
+                unions[kind] = current
+                continue
+            }
+            guard Self.isOwner(name) else { continue }
             guard let current else {
                 without.append(name)
                 continue
@@ -97,7 +111,7 @@ public struct UnionExporter: Sendable {
                 currents[name] = current
             }
         }
-        return (currents, without)
+        return (currents, without, unions)
     }
 
     /// An owner's generation as the unions see it: its sets when its manifest says it comes from that snap
@@ -379,11 +393,11 @@ public struct UnionExporter: Sendable {
 
     /// `check`, keeping the headers of the unions' current generations it read (for `UnionSurvey.summary`).
     func check(readingHeaders headers: inout [UnionKind: ManifestHeader]) throws(StoreError) -> String? {
-        let (currents, withoutCurrent) = try ownerLinks()
+        let (currents, withoutCurrent, unionCurrents) = try currentLinks()
         let system = store.system
         // One link read per snap, relative to one descriptor of the snap mount dir: a snap whose `current` reads is
         // installed; only one that does not is asked whether it is gone.
-        let mountDir = try? system.open(AT_FDCWD, settings.snapMountDir, .directory)
+        let mountDir = currents.isEmpty ? nil : try? system.open(AT_FDCWD, settings.snapMountDir, .directory)
         defer { if let mountDir { system.close(mountDir) } }
         for (instance, generation) in currents.sorted(by: { $0.key < $1.key }) {
             let snapDir = settings.snapMountDir + "/" + instance
@@ -398,8 +412,6 @@ public struct UnionExporter: Sendable {
         for name in try retiredHalfway(among: withoutCurrent) {
             return "\(name) was being retired (previous left, no current)"
         }
-        var unionCurrents: [UnionKind: String] = [:]
-        for kind in UnionKind.allCases { unionCurrents[kind] = try store.link(Layout.current, of: kind.exportName) }
         if currents.isEmpty && unionCurrents.isEmpty { return nil }
         for kind in UnionKind.allCases {
             guard let generation = unionCurrents[kind] else { return "\(kind.exportName) has no current generation" }

@@ -65,6 +65,24 @@ struct RefreshTests {
         #expect(treeSnapshot(world.root) == before)
     }
 
+    @Test func aNoOpRefreshReadsEachStoredManifestOnce() throws {
+        let world = try SnapWorld()
+        defer { world.remove() }
+        try world.setHost(version: "2.60")
+        try world.exporter().refresh()
+        #expect(world.current == "host")
+        let recording = RecordingSystemCalls()
+        let report = try world.exporter(system: recording).refresh()
+        #expect(!report.changed)
+        // Whole reads (openat of the manifest, then pread to its end); the plan compared the host's stored
+        // manifest twice, reading it twice.
+        let wholeReads = recording.log.filter { call in
+            call.name == "openat" && call.arguments.contains { $0.hasSuffix(".manifest.json") }
+        }.map { $0.arguments.joined(separator: " ") }
+        #expect(Set(wholeReads).count == wholeReads.count, "\(wholeReads)")
+        #expect(!wholeReads.isEmpty)
+    }
+
     @Test func aDryRunWritesNothingAndSaysWhatItWouldDo() throws {
         let world = try SnapWorld()
         defer { world.remove() }

@@ -102,7 +102,7 @@ enum Bench {
         }
         if options.runs("cli") {
             progress("whole-process cost on \(working.label)")
-            report.cli = try CLIBenchmark(filesystem: working, runs: counts.cliRuns).run()
+            (report.cli, report.cliDurableFlip) = try CLIBenchmark(filesystem: working, runs: counts.cliRuns).run()
         }
         if options.runs("gc") {
             progress("gc --dry-run on \(working.label)")

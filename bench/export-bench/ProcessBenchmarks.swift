@@ -103,13 +103,15 @@ struct MeasuredCommand {
 /// the same machine: a change of load during the measurement (other tenants of these 2 cores) shifts them all
 /// alike instead of tainting the commands measured last. Two warm-up rounds fill the page cache. Wall time is
 /// spawn to reap from here; peak RSS comes from `count` more rounds under GNU time when it is installed.
-func measureInterleaved(_ commands: [MeasuredCommand], count: Int, scratch: String) throws(BenchError)
-    -> [CommandCost]
-{
+func measureInterleaved(
+    _ commands: [MeasuredCommand], count: Int, scratch: String,
+    eachRound: () throws(BenchError) -> Void = {}
+) throws(BenchError) -> [CommandCost] {
     var wall = [[UInt64]](repeating: [], count: commands.count)
     var rss = [[UInt64]](repeating: [], count: commands.count)
     var failed = [String?](repeating: nil, count: commands.count)
     for index in -2..<count {
+        if index >= 0 { try eachRound() }
         for (position, command) in commands.enumerated() where failed[position] == nil {
             let run = try Runner.run(command.path, command.arguments(index))
             if run.status != 0 {
@@ -153,7 +155,9 @@ struct CLIBenchmark {
     let filesystem: TestFilesystem
     let runs: Int
 
-    func run() throws(BenchError) -> [CommandCost] {
+    /// The commands' costs, and the kernel's own cost of `switch`'s durable flip on the same filesystem in the same
+    /// run (`cx_bench_raw_switch` with fsync, one flip per round), which no program can go below.
+    func run() throws(BenchError) -> (costs: [CommandCost], durableFlip: Samples) {
         let tool = snapExportPath()
         let base = filesystem.path + "/cli"
         try Disk.makeDirectory(base)
@@ -215,13 +219,29 @@ struct CLIBenchmark {
         } else {
             commands.append(MeasuredCommand(label: CLILabel.refresh, path: tool) { _ in refresh })
         }
-        let measured = try measureInterleaved(commands, count: runs, scratch: base)
+        // The raw flip's directory: `current` -> a at the start, as the C loop expects; an even count per round.
+        let flipDirectory = base + "/raw-flip"
+        try Disk.makeDirectory(flipDirectory)
+        try Disk.makeDirectory(flipDirectory + "/a")
+        try Disk.makeDirectory(flipDirectory + "/b")
+        try Disk.symlink("a", flipDirectory + "/current")
+        let flipFd = try Disk.openDirectory(flipDirectory)
+        defer { close(flipFd) }
+        var flips: [UInt64] = []
+        let measured = try measureInterleaved(commands, count: runs, scratch: base) { () throws(BenchError) in
+            var times = [UInt64](repeating: 0, count: 2)
+            if cx_bench_raw_switch(flipFd, "a", "b", 2, 1, 0, &times) != 0 {
+                throw Disk.failure("raw durable flip", flipDirectory)
+            }
+            flips.append(times[0])
+        }
         // The rows in the report's order, the unavailable ones with their reason.
-        return [
+        let costs = [
             CLILabel.trueCommand, CLILabel.floorPlain, CLILabel.floorJSON, CLILabel.switchCommand, CLILabel.refresh,
         ].map { label in
             measured.first { $0.command == label } ?? CommandCost(command: label, unavailable: unavailable[label])
         }
+        return (costs, Samples(flips))
     }
 }
 

@@ -14,6 +14,8 @@ struct Report {
     var publish: (store: Samples, raw: Samples)?
     var readers: [(filesystem: String, results: [String: ReaderBenchmark.Result])] = []
     var cli: [CommandCost] = []
+    /// Item 5: the kernel's durable flip (the C loop) on the same filesystem, in the same run.
+    var cliDurableFlip: Samples?
     var gc: GCBenchmark.Result?
     var union: UnionBenchmark.Result?
     var scaleHost: ScaleBenchmark.Result?
@@ -43,6 +45,16 @@ struct Report {
     var publishRatio: Double? { publish.map { ratio($0.store.median, $0.raw.median) } }
 
     func cost(_ prefix: String) -> CommandCost? { cli.first { $0.command.hasPrefix(prefix) } }
+
+    /// Item 5: (median `switch` − median kernel durable flip) over the median JSON floor: what the process costs
+    /// beyond the flip no program avoids.
+    var switchBeyondFlipRatio: Double? {
+        guard let flip = cliDurableFlip.flatMap({ $0.sorted.isEmpty ? nil : Double($0.median) / 1e6 }),
+            let switchCost = Self.milliseconds(cost(CLILabel.switchCommand)),
+            let floor = Self.milliseconds(cost(CLILabel.floorJSON)), floor > 0
+        else { return nil }
+        return (switchCost - flip) / floor
+    }
 
     /// Median wall of `label` over median wall of `floor` (item 5), nil when either was not measured.
     func cliRatio(_ label: String, over floor: String) -> Double? {
@@ -202,6 +214,11 @@ struct Report {
             if let source = cli.first(where: { $0.unavailable == nil })?.rssSource {
                 out.append((markdown ? "\n" : "") + "peak RSS (median of the runs) measured with " + source)
             }
+            if let flip = cliDurableFlip, let beyond = switchBeyondFlipRatio {
+                out.append(
+                    (markdown ? "\n" : "") + "the kernel's durable flip on this filesystem (raw C loop, one per round): "
+                        + human(flip.median) + "; switch less that flip: " + fixed(beyond, 2) + "× the JSON floor")
+            }
         }
         if let gc {
             section("6. gc --dry-run (\(workingFilesystem), \(gc.generations) generations)")
@@ -316,6 +333,8 @@ struct Report {
             ("cli_floor_plain_ms", Self.number(Self.milliseconds(cost(CLILabel.floorPlain)))),
             ("cli_floor_json_ms", Self.number(Self.milliseconds(cost(CLILabel.floorJSON)))),
             ("cli_switch_floor_ratio", Self.number(cliRatio(CLILabel.switchCommand, over: CLILabel.floorJSON))),
+            ("cli_durable_flip_ms", Self.number(cliDurableFlip.flatMap { $0.sorted.isEmpty ? nil : Double($0.median) / 1e6 })),
+            ("cli_switch_beyond_flip_floor_ratio", Self.number(switchBeyondFlipRatio)),
             ("cli_refresh_floor_ratio", Self.number(cliRatio(CLILabel.refresh, over: CLILabel.floorJSON))),
             ("cli_floor_json_true_ratio", Self.number(cliRatio(CLILabel.floorJSON, over: CLILabel.trueCommand))),
             ("cli_floor_plain_true_ratio", Self.number(cliRatio(CLILabel.floorPlain, over: CLILabel.trueCommand))),

@@ -33,8 +33,12 @@ public enum Layout {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
         }
-        let hex = String(hash, radix: 16)
-        return nextPrefix + String(repeating: "0", count: 16 - hex.count) + hex
+        // Sixteen hex digits written by hand: `String(_:radix:)` is generic, and its first use costs a switch
+        // more than the loop (docs/benchmarks.md, item 5).
+        let digits = Array("0123456789abcdef".utf8)
+        var hex = [UInt8](repeating: 0, count: 16)
+        for index in 0..<16 { hex[index] = digits[Int((hash >> UInt64(60 - 4 * index)) & 0xf)] }
+        return nextPrefix + String(decoding: hex, as: UTF8.self)
     }
 
     /// True when the link `entry` naming `target` is the displaced `current` of a switch to `current` interrupted
@@ -46,10 +50,10 @@ public enum Layout {
 
     /// The names the layout gives links inside every name directory, which no generation may take: a generation
     /// directory named `current` or `previous` would stand where the link must be.
-    public static let reservedGenerationNames: Set<String> = [current, previous]
+    public static func isReservedGenerationName(_ name: String) -> Bool { name == current || name == previous }
 
     /// True for names that can be generations: not a dot-name and not `current`/`previous`.
     static func isGenerationName(_ name: String) -> Bool {
-        !name.hasPrefix(".") && !reservedGenerationNames.contains(name)
+        !name.hasPrefix(".") && !isReservedGenerationName(name)
     }
 }

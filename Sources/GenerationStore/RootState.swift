@@ -90,7 +90,7 @@ extension ExportStore {
         throws(StoreError) -> String?
     {
         let kind = try system.kind(of: entry, in: nameFd, at: path(name, entry.name), context)
-        if Layout.reservedGenerationNames.contains(entry.name) {
+        if Layout.isReservedGenerationName(entry.name) {
             return kind == .symlink || kind == .directory ? nil : "'\(name)/\(entry.name)' is not a link"
         }
         if entry.name.hasPrefix(Layout.nextPrefix) || entry.name.hasPrefix(Layout.retiredPrefix) {

@@ -124,6 +124,8 @@ struct InterruptedSwitchTests {
         // FNV-1a 64 test vectors: "" -> cbf29ce484222325, "a" -> af63dc4c8601ec8c, "foobar" -> 85944171f73967e8.
         #expect(Layout.pendingLink(switchingTo: "a") == ".next-af63dc4c8601ec8c")
         #expect(Layout.pendingLink(switchingTo: "foobar") == ".next-85944171f73967e8")
+        #expect(Layout.pendingLink(switchingTo: "") == ".next-cbf29ce484222325")
+        #expect(Layout.pendingLink(switchingTo: "g3") == ".next-08950507b53f0eaf")  // the leading zero kept
         #expect(Layout.isDisplacedCurrent(Layout.pendingLink(switchingTo: "g3"), target: "g2", current: "g3"))
         #expect(!Layout.isDisplacedCurrent(Layout.pendingLink(switchingTo: "g3"), target: "g3", current: "g2"))
         #expect(!Layout.isDisplacedCurrent(Layout.pendingLink(switchingTo: "g3"), target: "g3", current: "g3"))

@@ -1,8 +1,9 @@
 @testable import SnapdExport
 import Testing
 
-/// Go's string helpers as the readers use them, rune by rune (not Character by Character), and the path
-/// normalization of the settings: the loops that replaced the stdlib's generic calls on the start-up path.
+/// Go's string helpers as the readers use them, rune by rune (not Character by Character), the path
+/// normalization of the settings and the PATH split of the consumer caches: the loops that replaced the stdlib's
+/// generic calls on the start-up path.
 @Suite("Go text helpers and path normalization")
 struct GoTextTests {
     @Test(arguments: [
@@ -31,5 +32,14 @@ struct GoTextTests {
     ])
     func normalizedDropsRepeatedAndTrailingSlashesAndDots(input: String, expected: String) {
         #expect(SnapdSettings.normalized(input) == expected)
+    }
+
+    @Test func theCachesSearchTheAbsoluteEntriesOfPATHInOrder() {
+        #expect(ConsumerCaches.installed(path: "/usr/bin::relative:/bin:/sbin/").searchPath == ["/usr/bin", "/bin", "/sbin/"])
+        #expect(ConsumerCaches.installed(path: "").searchPath == [])
+        #expect(ConsumerCaches.installed(path: "/ä/bin").searchPath == ["/ä/bin"])
+        #expect(
+            ConsumerCaches.installed(path: nil).searchPath
+                == ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
     }
 }

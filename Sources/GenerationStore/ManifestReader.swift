@@ -470,28 +470,30 @@ extension SystemCalls {
     /// Opens a manifest for reading through the one metadata opener (`openMetadata`): `openat` without following a
     /// symlink, without waiting on a FIFO and never taking a terminal, then `fstat`: regular, at most 64 MiB.
     func openManifest(
-        _ dirfd: Int32, _ relative: String, at path: String, checked: Bool = true, _ context: String
+        _ dirfd: Int32, _ relative: String, at path: @autoclosure () -> String, checked: Bool = true,
+        _ context: String
     ) throws(StoreError) -> Descriptor {
         do {
             return try openMetadata(dirfd, relative, cap: MetadataCap.manifest, checked: checked)
         } catch {
-            throw .read(error, path: path, context)
+            throw .read(error, path: path(), context)
         }
     }
 
     /// Streams the manifest of the generation `directory` below `dirfd` (`""`: `dirfd` itself): the header, and
     /// each entry to `entry` unless `headerOnly` (then a format 2 manifest costs one `pread` of 4 KiB).
     func streamManifest(
-        _ dirfd: Int32, below directory: String = "", at directoryPath: String, headerOnly: Bool, _ context: String,
+        _ dirfd: Int32, below directory: String = "", at directoryPath: @autoclosure () -> String, headerOnly: Bool,
+        _ context: String,
         set: (String) throws(StoreError) -> Void = { _ in },
         entry: (String, String, String) throws(StoreError) -> Void = { _, _, _ in }
     ) throws(StoreError) -> ManifestHeader {
         let relative = directory.isEmpty ? Manifest.fileName : directory + "/" + Manifest.fileName
-        let path = directoryPath + "/" + Manifest.fileName
+        func path() -> String { directoryPath() + "/" + Manifest.fileName }
         // A header read has no `fstat` before its `pread` (gc and status read one header per generation): what is
         // not a regular file fails the `pread` (a FIFO, opened without blocking: ESPIPE; a directory: EISDIR) or the
         // parse, and is then refused with the `fstat`'s reason. The size cap matters only to a whole read.
-        let file = try openManifest(dirfd, relative, at: path, checked: !headerOnly, context)
+        let file = try openManifest(dirfd, relative, at: path(), checked: !headerOnly, context)
         var reader = ManifestReader(system: self, fd: file.raw)
         var failure: StoreError?
         do throws(ManifestReader.Failure) {
@@ -518,17 +520,17 @@ extension SystemCalls {
                 do throws(FileReadFailure) {
                     try checkMetadata(file.raw, cap: .max)
                 } catch {
-                    throw .read(error, path: path, context)
+                    throw .read(error, path: path(), context)
                 }
             }
-            throw failure ?? error.storeError(path: path, context)
+            throw failure ?? error.storeError(path: path(), context)
         }
     }
 
     /// The header of a generation's manifest (see `streamManifest`).
     func readManifestHeader(
-        _ dirfd: Int32, below directory: String = "", at directoryPath: String, _ context: String
+        _ dirfd: Int32, below directory: String = "", at directoryPath: @autoclosure () -> String, _ context: String
     ) throws(StoreError) -> ManifestHeader {
-        try streamManifest(dirfd, below: directory, at: directoryPath, headerOnly: true, context)
+        try streamManifest(dirfd, below: directory, at: directoryPath(), headerOnly: true, context)
     }
 }

@@ -37,22 +37,15 @@ extension SystemCalls {
     }
 
     /// Calls `body` with each entry's name bytes (valid only during the call) and its `d_type` kind.
-    ///
-    /// A walk starts where the descriptor is: at 0 when it was just opened, at the end when it was walked before
-    /// (every walk reads to the end). A first read that finds nothing (a directory always holds `.` and `..`)
-    /// is therefore a descriptor walked before: it is rewound with `lseek` and read again, so a fresh descriptor
-    /// costs no `lseek`.
+    /// The walk starts with `lseek` to 0: a descriptor walked before may have seen entries created since, and
+    /// where a filesystem lets a read at the end return them (overlayfs, XFS leaf directories, NFS), a walk that
+    /// trusted its position would list a part.
     func walkDirectory(_ fd: Int32, _ body: (UnsafeRawBufferPointer, FileKind?) -> Void) throws(Errno) {
+        try seek(fd, 0)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 32768, alignment: 8)
         defer { buffer.deallocate() }
-        var first = true
         while true {
-            var filled = try getdents(fd, buffer)
-            if filled == 0 && first {
-                try seek(fd, 0)
-                filled = try getdents(fd, buffer)
-            }
-            first = false
+            let filled = try getdents(fd, buffer)
             if filled == 0 { return }
             var offset = 0
             while offset + 19 < filled {

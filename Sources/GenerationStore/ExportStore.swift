@@ -134,7 +134,8 @@ public struct ExportStore: Sendable {
             result.append(
                 (
                     entry.name,
-                    try? system.readManifestHeader(nameFd, below: entry.name, at: path(name, entry.name), context)
+                    try? system.readManifestHeader(
+                        nameFd, below: entry.name, at: path(name, entry.name), checked: false, context)
                 ))
         }
         result.sort { $0.generation < $1.generation }

@@ -29,6 +29,8 @@ struct ManifestReader: ~Copyable {
     private var atEnd = false
     /// The last `pread` returned less than it was given room for.
     private var lastReadShort = false
+    /// Reading stops with an error once this many bytes are read (an unchecked header read's size cap).
+    var limit: Int64 = .max
     /// Reused for every string.
     private var scratch: [UInt8] = []
 
@@ -57,6 +59,7 @@ struct ManifestReader: ~Copyable {
     /// Moves what is left to the front and reads more; false at the end of the input.
     private mutating func refill() throws(Failure) -> Bool {
         guard !atEnd, let system else { return false }
+        if fileOffset >= limit { throw .malformed("more than \(limit) bytes, the manifest size cap") }
         if position > 0 {
             let left = end - position
             if left > 0 {
@@ -484,17 +487,20 @@ extension SystemCalls {
     /// each entry to `entry` unless `headerOnly` (then a format 2 manifest costs one `pread` of 4 KiB).
     func streamManifest(
         _ dirfd: Int32, below directory: String = "", at directoryPath: @autoclosure () -> String, headerOnly: Bool,
-        _ context: String,
+        checked: Bool = true, _ context: String,
         set: (String) throws(StoreError) -> Void = { _ in },
         entry: (String, String, String) throws(StoreError) -> Void = { _, _, _ in }
     ) throws(StoreError) -> ManifestHeader {
         let relative = directory.isEmpty ? Manifest.fileName : directory + "/" + Manifest.fileName
         func path() -> String { directoryPath() + "/" + Manifest.fileName }
-        // A header read has no `fstat` before its `pread` (gc and status read one header per generation): what is
-        // not a regular file fails the `pread` (a FIFO, opened without blocking: ESPIPE; a directory: EISDIR) or the
-        // parse, and is then refused with the `fstat`'s reason. The size cap matters only to a whole read.
-        let file = try openManifest(dirfd, relative, at: path(), checked: !headerOnly, context)
+        // An unchecked header read (gc's and status's, one per generation) has no `fstat` before its `pread`: what
+        // is not a regular file fails the `pread` (a FIFO, opened without blocking: ESPIPE; a directory: EISDIR) or
+        // the parse, and is then refused with the `fstat`'s reason; the size cap is kept by the reader, which stops
+        // at it (a format 1 header is read to the end of its file).
+        let unchecked = headerOnly && !checked
+        let file = try openManifest(dirfd, relative, at: path(), checked: !unchecked, context)
         var reader = ManifestReader(system: self, fd: file.raw)
+        if unchecked { reader.limit = Int64(MetadataCap.manifest) }
         var failure: StoreError?
         do throws(ManifestReader.Failure) {
             return try reader.read(
@@ -516,7 +522,7 @@ extension SystemCalls {
                     }
                 })
         } catch {
-            if failure == nil && headerOnly {
+            if failure == nil && unchecked {
                 do throws(FileReadFailure) {
                     try checkMetadata(file.raw, cap: .max)
                 } catch {
@@ -529,8 +535,9 @@ extension SystemCalls {
 
     /// The header of a generation's manifest (see `streamManifest`).
     func readManifestHeader(
-        _ dirfd: Int32, below directory: String = "", at directoryPath: @autoclosure () -> String, _ context: String
+        _ dirfd: Int32, below directory: String = "", at directoryPath: @autoclosure () -> String,
+        checked: Bool = true, _ context: String
     ) throws(StoreError) -> ManifestHeader {
-        try streamManifest(dirfd, below: directory, at: directoryPath(), headerOnly: true, context)
+        try streamManifest(dirfd, below: directory, at: directoryPath(), headerOnly: true, checked: checked, context)
     }
 }

@@ -109,7 +109,7 @@ struct ManifestFormatTests {
         #expect(recording.log.filter { $0.name == "pread" }.map { $0.arguments.last } == ["4096 bytes"])
     }
 
-    @Test func aNamesHeadersAreReadWithOneOpenatAndOnePreadEachAndItsListingWithoutLseek() throws {
+    @Test func aNamesHeadersAreReadWithOneOpenatAndOnePreadEach() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
         try fixture.write { writer in
@@ -121,13 +121,39 @@ struct ManifestFormatTests {
         let status = try fixture.store(recording).status(only: "app")
         #expect(status.first?.generations.map(\.entries) == [3, 3, 3])
         // gc and status read a header per generation: openat + pread + close, no fstat before the pread (what is
-        // not a regular file fails the pread and only then is fstat'ed), and a freshly opened directory is listed
-        // without an lseek to 0 first.
+        // not a regular file fails the pread and only then is fstat'ed).
         let manifestCalls = recording.log.filter { $0.arguments.contains { $0.hasSuffix(".manifest.json") } }
         #expect(manifestCalls.map(\.name) == Array(repeating: ["openat", "pread", "close"], count: 3).flatMap { $0 }, "\(recording.log)")
         #expect(!recording.names.contains("fstatat"), "\(recording.log)")
         #expect(recording.names.filter { $0 == "pread" }.count == 3, "\(recording.log)")
-        #expect(!recording.names.contains("lseek"), "\(recording.log)")
+    }
+
+    @Test func theSizeCapHoldsForUncheckedHeaderReadsAndSwitchStillChecks() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.write { writer in
+            try writer.publish(name: "app", generation: "g1", manifest: Self.manifest(entries: 3))
+            try writer.publish(name: "app", generation: "g2", manifest: Self.manifest(entries: 3))
+            try writer.publish(name: "old", generation: "g1", manifest: Self.manifest(entries: 3))
+        }
+        // A format 2 manifest made larger than the cap (sparse: its header first, then zeros).
+        let big = fixture.path("app/g2/.manifest.json")
+        try #require(truncate(big, off_t(MetadataCap.manifest) + 4096) == 0)
+        // status and gc read its header only (what they need), without fstat...
+        let status = try fixture.store().status(only: "app")
+        #expect(status.first?.generations.map(\.entries) == [3, 3])
+        // ...but a switch, which must find the generation readable whole, still refuses it by its size.
+        #expect {
+            try fixture.write { try $0.switchCurrent(name: "app", to: "g2") }
+        } throws: { error in
+            (error as? StoreError)?.reason.contains("too large") == true
+        }
+        // A format 1 manifest's header is its whole file: an unchecked read stops at the cap instead of reading on.
+        let spaces = [UInt8](repeating: UInt8(ascii: " "), count: MetadataCap.manifest + 65536)
+        let format1 = Array(#"{"format": 1, "source": "s", "sets": {}"#.utf8) + spaces + Array("}".utf8)
+        try Data(format1).write(to: URL(fileURLWithPath: fixture.path("old/g1/.manifest.json")))
+        let old = try fixture.store().status(only: "old")
+        #expect(old.first?.generations.first?.entries == nil)
     }
 
     @Test func aHeaderReadOfAFIFOIsRefusedAsNotARegularFile() throws {

@@ -7,7 +7,9 @@ import Glibc
 extension SystemCalls {
     /// Runs `body`, one system call named `name`; its failure becomes the store's error naming that call,
     /// `path` and `context`. Each call of a sequence gets its own, so an error never blames the wrong one.
-    func call<T: ~Copyable>(_ name: String, at path: @autoclosure () -> String, _ context: String, _ body: () throws(Errno) -> T)
+    func call<T: ~Copyable>(
+        _ name: String, at path: @autoclosure () -> String, _ context: String, _ body: () throws(Errno) -> T
+    )
         throws(StoreError) -> T
     {
         do {
@@ -42,7 +44,9 @@ extension SystemCalls {
 
     /// Creates a directory (mode 0755) unless it exists; returns true when it made it.
     @discardableResult
-    func makeDirectory(_ dirfd: Int32, _ name: String, at path: @autoclosure () -> String, _ context: String) throws(StoreError) -> Bool {
+    func makeDirectory(_ dirfd: Int32, _ name: String, at path: @autoclosure () -> String, _ context: String)
+        throws(StoreError) -> Bool
+    {
         do {
             try mkdirat(dirfd, name, 0o755)
             return true
@@ -54,7 +58,9 @@ extension SystemCalls {
     }
 
     /// `lstat`, or nil if nothing is there.
-    func status(_ dirfd: Int32, _ name: String, at path: @autoclosure () -> String, _ context: String) throws(StoreError) -> FileStatus? {
+    func status(_ dirfd: Int32, _ name: String, at path: @autoclosure () -> String, _ context: String)
+        throws(StoreError) -> FileStatus?
+    {
         do {
             return try fstatat(dirfd, name, CX_AT_SYMLINK_NOFOLLOW)
         } catch .noSuchFileOrDirectory {
@@ -65,7 +71,9 @@ extension SystemCalls {
     }
 
     /// `readlink`, or nil if nothing is there.
-    func link(_ dirfd: Int32, _ name: String, at path: @autoclosure () -> String, _ context: String) throws(StoreError) -> String? {
+    func link(_ dirfd: Int32, _ name: String, at path: @autoclosure () -> String, _ context: String) throws(StoreError)
+        -> String?
+    {
         do {
             return try readlinkat(dirfd, name)
         } catch .noSuchFileOrDirectory {
@@ -85,7 +93,8 @@ extension SystemCalls {
     /// The whole content of a metadata file (`readMetadata`: never blocks, regular files only, at most `cap`
     /// bytes); an error names the call that failed or refused it, and `path`.
     public func readFile(
-        _ dirfd: Int32, _ name: String, at path: @autoclosure () -> String, _ context: String, cap: Int, followSymlink: Bool = false,
+        _ dirfd: Int32, _ name: String, at path: @autoclosure () -> String, _ context: String, cap: Int,
+        followSymlink: Bool = false,
         stream: Bool = false
     ) throws(StoreError) -> [UInt8] {
         do {
@@ -145,7 +154,9 @@ extension SystemCalls {
     }
 
     /// The entries of the directory `fd`, as `directoryEntries`; an error names `path`.
-    func entries(_ fd: Int32, at path: @autoclosure () -> String, _ context: String) throws(StoreError) -> [DirectoryEntry] {
+    func entries(_ fd: Int32, at path: @autoclosure () -> String, _ context: String) throws(StoreError)
+        -> [DirectoryEntry]
+    {
         do {
             return try directoryEntries(fd)
         } catch {
@@ -154,7 +165,8 @@ extension SystemCalls {
     }
 
     /// The kind of `entry` below `dirfd`: `d_type` when the listing gave it, else `lstat`; nil if it is gone.
-    func kind(of entry: DirectoryEntry, in dirfd: Int32, at path: @autoclosure () -> String, _ context: String) throws(StoreError)
+    func kind(of entry: DirectoryEntry, in dirfd: Int32, at path: @autoclosure () -> String, _ context: String)
+        throws(StoreError)
         -> FileKind?
     {
         if let kind = entry.kind { return kind }

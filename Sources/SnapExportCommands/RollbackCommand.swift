@@ -1,4 +1,5 @@
 import GenerationStore
+import SnapdExport
 
 /// `snap-export rollback NAME`
 enum RollbackCommand: Command {
@@ -18,8 +19,14 @@ enum RollbackCommand: Command {
         let json = arguments.flag("--json")
         let name = try arguments.positionals("NAME")[0]
         try context.checkRoot()
-        let exporter = context.unionExporter()
-        let (from, to, unions) = try context.withWriter { try exporter.rollbackName($0, name: name) }
+        let (from, to, unions): (String, String, UnionExporter.Report?) = try context.withWriter { writer in
+            // As `switch`: a name that owns nothing in the union views is rolled back by the store alone.
+            guard UnionExporter.isOwner(name) else {
+                let (from, to) = try writer.rollback(name: name)
+                return (from, to, UnionExporter.Report?.none)
+            }
+            return try context.unionExporter().rollbackName(writer, name: name)
+        }
         if let unions, !json { UnionsOutput.print(unions, context) }
         if json {
             context.console.out(JSONOutput.render(Output(name: name, current: to, previous: from)))

@@ -1,4 +1,5 @@
 import GenerationStore
+import SnapdExport
 
 /// `snap-export switch NAME GENERATION`
 enum SwitchCommand: Command {
@@ -20,8 +21,14 @@ enum SwitchCommand: Command {
         let json = arguments.flag("--json")
         let names = try arguments.positionals("NAME", "GENERATION")
         try context.checkRoot()
-        let exporter = context.unionExporter()
-        let (outcome, unions) = try context.withWriter { try exporter.switchName($0, name: names[0], to: names[1]) }
+        let (outcome, unions): (StoreWriter.SwitchOutcome, UnionExporter.Report?) = try context.withWriter { writer in
+            // A name that owns nothing in the union views (snapd's tools, most of all) is switched by the store
+            // alone: no union exporter, no consumer caches looked up on PATH (a few per cent of the process).
+            guard UnionExporter.isOwner(names[0]) else {
+                return (try writer.switchCurrent(name: names[0], to: names[1]), UnionExporter.Report?.none)
+            }
+            return try context.unionExporter().switchName(writer, name: names[0], to: names[1])
+        }
         if let unions, !json { UnionsOutput.print(unions, context) }
         let from: String?
         switch outcome {

@@ -123,7 +123,9 @@ struct ManifestFormatTests {
         // gc and status read a header per generation: openat + pread + close, no fstat before the pread (what is
         // not a regular file fails the pread and only then is fstat'ed).
         let manifestCalls = recording.log.filter { $0.arguments.contains { $0.hasSuffix(".manifest.json") } }
-        #expect(manifestCalls.map(\.name) == Array(repeating: ["openat", "pread", "close"], count: 3).flatMap { $0 }, "\(recording.log)")
+        #expect(
+            manifestCalls.map(\.name) == Array(repeating: ["openat", "pread", "close"], count: 3).flatMap { $0 },
+            "\(recording.log)")
         #expect(!recording.names.contains("fstatat"), "\(recording.log)")
         #expect(recording.names.filter { $0 == "pread" }.count == 3, "\(recording.log)")
     }

@@ -35,7 +35,10 @@ struct GoTextTests {
     }
 
     @Test func theCachesSearchTheAbsoluteEntriesOfPATHInOrder() {
-        #expect(ConsumerCaches.installed(path: "/usr/bin::relative:/bin:/sbin/").searchPath == ["/usr/bin", "/bin", "/sbin/"])
+        #expect(
+            ConsumerCaches.installed(path: "/usr/bin::relative:/bin:/sbin/").searchPath == [
+                "/usr/bin", "/bin", "/sbin/",
+            ])
         #expect(ConsumerCaches.installed(path: "").searchPath == [])
         #expect(ConsumerCaches.installed(path: "/ä/bin").searchPath == ["/ä/bin"])
         #expect(

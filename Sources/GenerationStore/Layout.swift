@@ -33,12 +33,17 @@ public enum Layout {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
         }
-        // Sixteen hex digits written by hand: `String(_:radix:)` is generic, and its first use costs a switch
-        // more than the loop (docs/benchmarks.md, item 5).
+        return nextPrefix + hexDigits(hash)
+    }
+
+    /// `value` as 16 lower-case hex digits, leading zeros kept: the form of every hash and random suffix in the
+    /// layout's names. Written by hand: `String(_:radix:)` is generic, and its first use costs a switch more than
+    /// the loop (docs/benchmarks.md, item 5).
+    public static func hexDigits(_ value: UInt64) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var hex = [UInt8](repeating: 0, count: 16)
-        for index in 0..<16 { hex[index] = digits[Int((hash >> UInt64(60 - 4 * index)) & 0xf)] }
-        return nextPrefix + String(decoding: hex, as: UTF8.self)
+        for index in 0..<16 { hex[index] = digits[Int((value >> UInt64(60 - 4 * index)) & 0xf)] }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// True when the link `entry` naming `target` is the displaced `current` of a switch to `current` interrupted

@@ -134,8 +134,7 @@ public final class StoreWriter {
     /// and, through the random base, across writers and crashed leftovers.
     func temporaryName() -> String {
         temporarySequence &+= 1
-        let hex = String(temporaryBase &+ temporarySequence, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return Layout.hexDigits(temporaryBase &+ temporarySequence)
     }
 
     /// The directory of an exported name, opened once per writer; created (and the root synced) if asked.

@@ -36,7 +36,8 @@ public struct ConsumerCaches: Sendable {
         // use cost it a twentieth of a millisecond).
         var directories: [String] = []
         var entry: [UInt8] = []
-        for byte in Array((path ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").utf8) + [58] {
+        let search = path ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        for byte in Array(search.utf8) + [UInt8(ascii: ":")] {
             if byte != UInt8(ascii: ":") {
                 entry.append(byte)
                 continue

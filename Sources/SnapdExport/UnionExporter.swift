@@ -80,17 +80,11 @@ public struct UnionExporter: Sendable {
     /// `current` is a snap revision count (what `link` publishes); a name published by hand under another
     /// generation name is no owner.
     func ownerCurrents() throws(StoreError) -> [String: String] {
-        try ownerLinks().currents
+        try currentLinks().currents
     }
 
-    /// `ownerCurrents`, and the owners with no `current` at all (a retirement may have been interrupted): one
-    /// listing of the root and one link read per name, through one descriptor.
-    func ownerLinks() throws(StoreError) -> (currents: [String: String], withoutCurrent: [String]) {
-        let (currents, without, _) = try currentLinks()
-        return (currents, without)
-    }
-
-    /// `ownerLinks`, and the unions' `current` from the same listing and descriptor of the root.
+    /// `ownerCurrents`, the owners with no `current` at all (a retirement may have been interrupted), and the
+    /// unions' `current`: one listing of the root and one link read per name, through one descriptor.
     func currentLinks() throws(StoreError)
         -> (currents: [String: String], withoutCurrent: [String], unions: [UnionKind: String])
     {
@@ -365,7 +359,7 @@ public struct UnionExporter: Sendable {
     func retiredHalfway(among withoutCurrent: [String]? = nil) throws(StoreError) -> [String] {
         var result: [String] = []
         let names: [String]
-        if let withoutCurrent { names = withoutCurrent } else { names = try ownerLinks().withoutCurrent }
+        if let withoutCurrent { names = withoutCurrent } else { names = try currentLinks().withoutCurrent }
         for name in names {
             if try store.link(Layout.previous, of: name) != nil, snapGone(name) { result.append(name) }
         }

@@ -66,24 +66,8 @@ public enum UnionKind: String, CaseIterable, Sendable, Codable, Comparable {
         return pieces.count == 1 || (pieces[1].count == 2 && pieces[1].allSatisfy { $0.isASCII && $0.isUppercase })
     }
 
-    /// Why an owner's entry is refused; nil when it is accepted. For man pages, snapd's namespacing (PR 8079 and
-    /// the forum's "support for man pages" design): a snap exports pages named after itself. The page's topic
-    /// (the name before `.<section>`, compression suffixes removed) must be the snap's name, or start with the
-    /// snap's name and `.` (its `<snap>.<app>` commands) or `-` (its sub-commands' pages, `<snap>-<word>`); the
-    /// file's section must be the directory's. Parallel instances (`<snap>_<key>`) use the snap's name.
-    func refusal(entry: String, unionSet set: String, instance: String) -> Refusal? {
-        EntryJudge(self, unionSet: set, instance: instance).judge(entry).refusal
-    }
-
-    /// Rank among owners contending for a free name: lower wins, then the instance name. A page whose topic is
-    /// exactly the snap's name goes to that snap before one that only shares its prefix.
-    func rank(entry: String, instance: String) -> Int {
-        guard self == .man, let (topic, _) = Self.page(entry) else { return 0 }
-        return topic == String(instance.prefix { $0 != "_" }) ? 0 : 1
-    }
-
-    /// `refusal` and `rank` of one owner's entries in one union set, with what they need of the instance and the
-    /// set worked out once (a union build judges every entry of every owner).
+    /// How a union judges one owner's entries in one union set, with what that needs of the instance and the set
+    /// worked out once (a union build judges every entry of every owner).
     struct EntryJudge {
         let kind: UnionKind
         let snap: String
@@ -99,7 +83,15 @@ public enum UnionKind: String, CaseIterable, Sendable, Codable, Comparable {
             section = kind == .man ? UnionKind.section(ofDirectory: String(set.split(separator: "/").last ?? "")) : nil
         }
 
-        /// The entry's refusal (nil when accepted) and, when accepted, its rank (`UnionKind.rank`).
+        /// Why the entry is refused (nil when it is accepted) and, when accepted, its rank among owners contending
+        /// for a free name: lower wins, then the instance name.
+        ///
+        /// For man pages, snapd's namespacing (PR 8079 and the forum's "support for man pages" design): a snap
+        /// exports pages named after itself. The page's topic (the name before `.<section>`, compression suffixes
+        /// removed) must be the snap's name, or start with the snap's name and `.` (its `<snap>.<app>` commands)
+        /// or `-` (its sub-commands' pages, `<snap>-<word>`); the file's section must be the directory's. Parallel
+        /// instances (`<snap>_<key>`) use the snap's name. A page whose topic is exactly the snap's name ranks
+        /// before one that only shares its prefix.
         func judge(_ entry: String) -> (refusal: Refusal?, rank: Int) {
             switch kind {
             case .fonts:
@@ -119,7 +111,8 @@ public enum UnionKind: String, CaseIterable, Sendable, Codable, Comparable {
                 if topic == snap { return (nil, 0) }
                 if topic.hasPrefix(snapDot) || topic.hasPrefix(snapDash) { return (nil, 1) }
                 return (
-                    .init("page '\(topic)' is not named after the snap (accepted: '\(snap)', '\(snap).*', '\(snap)-*')"),
+                    .init(
+                        "page '\(topic)' is not named after the snap (accepted: '\(snap)', '\(snap).*', '\(snap)-*')"),
                     0
                 )
             }

@@ -255,7 +255,8 @@ public struct UnionView: Sendable {
                 }
                 guard let found else { continue }
                 result[
-                    found.instance, default: UnionOwner(instance: found.instance, generation: found.generation, sets: [:])
+                    found.instance,
+                    default: UnionOwner(instance: found.instance, generation: found.generation, sets: [:])
                 ].sets[found.ownerSet, default: [:]][entry] = target
             }
         }
@@ -274,7 +275,9 @@ public struct UnionView: Sendable {
         for conflict in conflicts {
             notes["conflict/" + conflict.refused + "/" + conflict.set + "/" + conflict.entry] = conflict.owner
         }
-        for refusal in refused { notes["refused/" + refusal.snap + "/" + refusal.set + "/" + refusal.entry] = refusal.reason }
+        for refusal in refused {
+            notes["refused/" + refusal.snap + "/" + refusal.set + "/" + refusal.entry] = refusal.reason
+        }
         return notes
     }
 
@@ -291,11 +294,13 @@ public struct UnionView: Sendable {
             switch parts[0] {
             case "conflict":
                 conflicts.append(
-                    UnionConflict(union: kind.exportName, set: set, entry: parts[parts.count - 1], owner: value,
+                    UnionConflict(
+                        union: kind.exportName, set: set, entry: parts[parts.count - 1], owner: value,
                         refused: parts[1]))
             case "refused":
                 refused.append(
-                    UnionRefusal(union: kind.exportName, snap: parts[1], set: set, entry: parts[parts.count - 1],
+                    UnionRefusal(
+                        union: kind.exportName, snap: parts[1], set: set, entry: parts[parts.count - 1],
                         reason: value))
             default:
                 return nil
@@ -338,7 +343,6 @@ public struct UnionView: Sendable {
                 mix(value)
             }
         }
-        let hex = String(hash, radix: 16)
-        return "u" + String(repeating: "0", count: 16 - hex.count) + hex
+        return "u" + Layout.hexDigits(hash)
     }
 }

@@ -149,15 +149,23 @@ public struct ExportStore: Sendable {
             if let only { throw StoreError(.missingInput, context, "no exported name '\(only)'", path: root) }
             return []
         }
-        var names = try exportedNames(rootFd.raw, context)
         if let only {
-            guard names.contains(only) else {
-                throw StoreError(.missingInput, context, "no exported name '\(only)'", path: path(only))
+            // One `openat` of the name, not a listing of the root: an exported name is a directory that is not a
+            // dot-name, and `O_NOFOLLOW` refuses a link where it belongs.
+            let missing = StoreError(.missingInput, context, "no exported name '\(only)'", path: path(only))
+            guard !only.isEmpty, !only.hasPrefix("."), !only.utf8.contains(UInt8(ascii: "/")) else { throw missing }
+            let nameFd: Descriptor
+            do {
+                nameFd = try system.openDescriptor(rootFd.raw, only, [.directory, .noFollow])
+            } catch .noSuchFileOrDirectory, .notDirectory, .tooManySymbolicLinks {
+                throw missing
+            } catch {
+                throw .system("openat", error, path: path(only), context)
             }
-            names = [only]
+            return [try nameStatus(only, nameFd.raw, context)]
         }
         var result: [NameStatus] = []
-        for name in names {
+        for name in try exportedNames(rootFd.raw, context) {
             let nameFd = try system.openDirectory(rootFd.raw, name, at: path(name), context)
             result.append(try nameStatus(name, nameFd.raw, context))
         }
@@ -177,7 +185,7 @@ public struct ExportStore: Sendable {
         do {
             status.current = try system.link(nameFd, Layout.current, at: path(name, Layout.current), context)
             status.previous = try system.link(nameFd, Layout.previous, at: path(name, Layout.previous), context)
-        } catch where error.kind == .badData {
+        } catch  where error.kind == .badData {
             status.problem = error.description
         }
         return status

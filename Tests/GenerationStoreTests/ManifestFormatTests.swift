@@ -130,6 +130,35 @@ struct ManifestFormatTests {
         #expect(recording.names.filter { $0 == "pread" }.count == 3, "\(recording.log)")
     }
 
+    @Test func statusOfOneNameOpensItWithoutListingTheRoot() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.write { writer in
+            for name in ["app", "other", "third"] {
+                try writer.publish(name: name, generation: "g1", manifest: Self.manifest(entries: 2))
+            }
+        }
+        let recording = RecordingSystemCalls()
+        let status = try fixture.store(recording).status(only: "app")
+        #expect(status.map(\.name) == ["app"])
+        #expect(status.first?.generations.map(\.entries) == [2])
+        // The refresh plan asks for one name on a root of 1,000: a listing of the root costs it a getdents of every
+        // name; only the name's own directory is listed.
+        let listed = recording.log.filter { $0.name == "getdents" }.map(\.arguments)
+        #expect(!listed.isEmpty && listed.allSatisfy { $0 == ["app"] }, "\(recording.log)")
+        // What is not an exported name is still refused as one: absent, a dot-name, a path, a link, a file.
+        try #require(symlink("app", fixture.path("link")) == 0)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: fixture.path("file")))
+        for name in ["absent", ".lock", ".staging", "app/g1", "link", "file", ""] {
+            #expect {
+                try fixture.store().status(only: name)
+            } throws: { error in
+                (error as? StoreError)?.kind == .missingInput
+                    && (error as? StoreError)?.reason.contains("no exported name") == true
+            }
+        }
+    }
+
     @Test func theSizeCapHoldsForUncheckedHeaderReadsAndSwitchStillChecks() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }

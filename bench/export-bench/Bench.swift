@@ -77,7 +77,7 @@ enum Bench {
 
     static func run(_ options: Options) throws(BenchError) -> Report {
         let started = cx_bench_now()
-        let counts = Counts(options.scale, long: options.long)
+        let counts = Counts(options.scale)
         var report = Report(machine: Machine.current(), scale: options.scale, build: build, counts: counts)
         let scratch = try Disk.temporaryDirectory(in: try Disk.realPath(options.workingDirectory), ".export-bench")
         defer { Disk.removeTree(scratch) }
@@ -191,7 +191,7 @@ struct Counts {
     var scaleStatusEntries: [Int]
     var scaleStatusRuns: Int
 
-    init(_ scale: Options.Scale, long: Bool = false) {
+    init(_ scale: Options.Scale) {
         switch scale {
         case .full:
             (switchFlips, fsyncFlips, sizes, scalingFlips) = (10_000, 10_000, [1, 100, 10_000, 100_000], 10_000)
@@ -199,7 +199,7 @@ struct Counts {
             (gcGenerations, namespaces, processesPerNamespace, gcRuns) = (1_000, 50, 20, 10)
             loopFilesystems = true
             (unionSnaps, unionInstalls) = (1_000, 5)
-            (scaleSizes, scaleRuns, scaleNamespaceHost) = (long ? [10, 100, 1_000, 3_000] : [10, 100, 1_000], 10, 1_000)
+            (scaleSizes, scaleRuns, scaleNamespaceHost) = ([10, 100, 1_000, 3_000], 10, 1_000)
             (scaleNamespaces, scaleMounts, scaleNamespaceRuns) = (200, 3_000, 5)
             (scaleStatusEntries, scaleStatusRuns) = ([10_000, 100_000], 5)
         case .quick:

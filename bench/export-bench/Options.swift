@@ -16,7 +16,6 @@ struct Options {
     /// Item 9's chart: time against instances per command.
     var scaleSVGPath: String?
     /// Adds item 9's host of 3,000 instances to the full run.
-    var long = false
     var markdownPath: String?
     /// Where the scratch directory for "the working directory's filesystem" is made.
     var workingDirectory = "."
@@ -26,12 +25,11 @@ struct Options {
     var scaleHost: (instances: Int, directory: String)?
 
     static let usage = """
-        usage: export-bench [--quick | --smoke | --long] [--json FILE] [--svg FILE] [--scale-svg FILE]
+        usage: export-bench [--quick | --smoke] [--json FILE] [--svg FILE] [--scale-svg FILE]
                             [--markdown FILE] [--dir DIR] [--only ITEM,...] [--allow-debug]
                export-bench --scale-host N DIR
           --quick          every item with small counts (seconds in all)
           --smoke          even smaller counts, for the smoke test
-          --long           the full run plus item scale's host of 3,000 instances (minutes more)
           --json FILE      write every figure and sample count as JSON
           --svg FILE       write the switch latency chart (per method and filesystem) as SVG
           --scale-svg FILE write item scale's chart (median time against instances, per command) as SVG
@@ -61,9 +59,6 @@ struct Options {
             switch argument {
             case "--quick": options.scale = .quick
             case "--smoke": options.scale = .smoke
-            case "--long":
-                options.scale = .full
-                options.long = true
             case "--allow-debug": options.allowDebug = true
             case "--json", "--svg", "--scale-svg", "--markdown", "--dir", "--only":
                 switch value(argument) {

@@ -80,32 +80,37 @@ public struct UnionExporter: Sendable {
     /// `current` is a snap revision count (what `link` publishes); a name published by hand under another
     /// generation name is no owner.
     func ownerCurrents() throws(StoreError) -> [String: String] {
-        try currentLinks().currents
+        var currents: [String: String] = [:]
+        for owner in try currentLinks().owners { currents[owner.instance] = owner.generation }
+        return currents
     }
 
-    /// `ownerCurrents`, the owners with no `current` at all (a retirement may have been interrupted), and the
-    /// unions' `current`: one listing of the root and one link read per name, through one descriptor.
+    /// The owners with their `current` (sorted by instance), the owners with no `current` at all (a retirement may
+    /// have been interrupted), and the unions' `current`: one listing of the root and one link read per name,
+    /// through one descriptor.
     func currentLinks() throws(StoreError)
-        -> (currents: [String: String], withoutCurrent: [String], unions: [UnionKind: String])
+        -> (owners: [(instance: String, generation: String)], withoutCurrent: [String], unions: [UnionKind: String])
     {
-        var currents: [String: String] = [:]
+        var owners: [(instance: String, generation: String)] = []
         var without: [String] = []
         var unions: [UnionKind: String] = [:]
+        // `links` is sorted by name, and so is what is kept of it. One name check per name: a valid revision
+        // passes with the instance name it is checked with.
         for (name, current) in try store.links(Layout.current) {
-            if let kind = UnionKind.allCases.first(where: { $0.exportName == name }) {
-                unions[kind] = current
+            if UnionKind.isUnionName(name) {
+                for kind in UnionKind.allCases where kind.exportName == name { unions[kind] = current }
                 continue
             }
-            guard Self.isOwner(name) else { continue }
+            guard name != SnapdSettings.exportName, ProviderSnap.named(name) == nil else { continue }
             guard let current else {
-                without.append(name)
+                if Self.isOwner(name) { without.append(name) }
                 continue
             }
             if (try? SnapNames.validate(instance: name, revision: current, context: "")) != nil {
-                currents[name] = current
+                owners.append((name, current))
             }
         }
-        return (currents, without, unions)
+        return (owners, without, unions)
     }
 
     /// An owner's generation as the unions see it: its sets when its manifest says it comes from that snap
@@ -387,26 +392,29 @@ public struct UnionExporter: Sendable {
 
     /// `check`, keeping the headers of the unions' current generations it read (for `UnionSurvey.summary`).
     func check(readingHeaders headers: inout [UnionKind: ManifestHeader]) throws(StoreError) -> String? {
-        let (currents, withoutCurrent, unionCurrents) = try currentLinks()
+        let (owners, withoutCurrent, unionCurrents) = try currentLinks()
         let system = store.system
         // One link read per snap, relative to one descriptor of the snap mount dir: a snap whose `current` reads is
-        // installed; only one that does not is asked whether it is gone.
-        let mountDir = currents.isEmpty ? nil : try? system.open(AT_FDCWD, settings.snapMountDir, .directory)
+        // installed; only one that does not is asked whether it is gone. In instance order, so the first difference
+        // found is the one reported.
+        let mountDir = owners.isEmpty ? nil : try? system.open(AT_FDCWD, settings.snapMountDir, .directory)
         defer { if let mountDir { system.close(mountDir) } }
-        for (instance, generation) in currents.sorted(by: { $0.key < $1.key }) {
-            let snapDir = settings.snapMountDir + "/" + instance
+        for (instance, generation) in owners {
             guard let mountDir, let target = try? system.readlinkat(mountDir, instance + "/" + Layout.current) else {
-                if snapGone(instance) { return "\(instance) is no longer installed (\(snapDir))" }
+                if snapGone(instance) {
+                    return "\(instance) is no longer installed (\(settings.snapMountDir + "/" + instance))"
+                }
                 continue
             }
-            if let revision = target.split(separator: "/").last, String(revision) != generation {
+            let revision = Self.lastComponent(target)
+            if !revision.isEmpty, revision != generation {
                 return "\(instance)'s current revision is \(revision), \(instance)/current names \(generation)"
             }
         }
         for name in try retiredHalfway(among: withoutCurrent) {
             return "\(name) was being retired (previous left, no current)"
         }
-        if currents.isEmpty && unionCurrents.isEmpty { return nil }
+        if owners.isEmpty && unionCurrents.isEmpty { return nil }
         for kind in UnionKind.allCases {
             guard let generation = unionCurrents[kind] else { return "\(kind.exportName) has no current generation" }
             let header = try store.header(name: kind.exportName, generation: generation)
@@ -414,14 +422,23 @@ public struct UnionExporter: Sendable {
             let inputs = header.inputs ?? [:]
             if header.notes == nil { return "\(kind.exportName) was written before its conflicts were recorded" }
             // The inputs list every owner (docs/exports.md); a union written before they did is brought up to date
-            // once, so that later checks are link reads.
-            if Set(inputs.keys) != Set(currents.keys),
-                let missing = currents.keys.sorted().first(where: { inputs[$0] == nil })
-            {
-                return "\(kind.exportName)'s inputs do not list the owner \(missing)"
+            // once, so that later checks are link reads. One lookup per owner; only an owner whose generation
+            // differs from its input, or an input of an owner that is gone, is looked at further.
+            var differing: [String] = []
+            for (instance, generation) in owners {
+                guard let input = inputs[instance] else {
+                    return "\(kind.exportName)'s inputs do not list the owner \(instance)"
+                }
+                if input != generation { differing.append(instance) }
             }
-            for instance in Set(currents.keys).union(inputs.keys).sorted()
-            where inputs[instance] != currents[instance] {
+            if inputs.count > owners.count {
+                let listed = Set(owners.map(\.instance))
+                differing += inputs.keys.filter { !listed.contains($0) }
+                differing.sort()
+            }
+            guard !differing.isEmpty else { continue }
+            let currents = Dictionary(owners, uniquingKeysWith: { first, _ in first })
+            for instance in differing {
                 if try contentDiffers(kind, instance, inputs[instance], currents[instance]) {
                     return "\(kind.exportName) was built from \(instance) \(inputs[instance] ?? "(none)"), "
                         + "\(instance)/current is \(currents[instance] ?? "(none)")"
@@ -433,6 +450,21 @@ public struct UnionExporter: Sendable {
             if link.needsUpdate() { return "\(link.path) does not name \(link.target)" }
         }
         return nil
+    }
+
+    /// The last component of a link's target, trailing `/` ignored (empty for `/`): the revision a snap's `current`
+    /// names.
+    static func lastComponent(_ target: String) -> String {
+        let bytes = target.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: "/") {
+            end = bytes.index(before: end)
+        }
+        var start = end
+        while start > bytes.startIndex, bytes[bytes.index(before: start)] != UInt8(ascii: "/") {
+            start = bytes.index(before: start)
+        }
+        return String(target[start..<end])
     }
 
     /// Whether an owner's change between two generations matters to a union: for man pages, a different set of

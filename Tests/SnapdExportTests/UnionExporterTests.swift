@@ -196,6 +196,31 @@ struct UnionExporterTests {
     /// fonts, most of them on a real host), so refresh's check with nothing to do is link reads: it opens no owner's
     /// manifest. A root whose font union lists no owner (written before) is brought up to date once, then checks
     /// the same way.
+    @Test func theCheckReadsTheRevisionOfAnAbsoluteOrSlashEndedCurrentAndOnlyTwoLinksPerOwner() throws {
+        let world = try UnionWorld()
+        defer { world.remove() }
+        for snap in ["aa", "bb"] {
+            try world.add(snap, "1", pages: ["\(snap).1"])
+            try world.link(snap, "1")
+        }
+        try world.add("bb", "2", pages: ["bb.1"], current: false)
+        // The same revision named by an absolute path with a trailing slash: nothing to do.
+        let link = world.world.snapMountDir + "/bb/current"
+        try FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(
+            atPath: link, withDestinationPath: world.world.snapMountDir + "/bb/1/")
+        let recording = RecordingSystemCalls()
+        #expect(try world.unions(recording).check() == nil)
+        let currentReads = recording.log.filter { $0.name == "readlinkat" }.compactMap(\.arguments.last)
+            .filter { $0.hasSuffix("current") && !$0.hasPrefix("@") && !$0.hasPrefix("/") }
+        #expect(currentReads.sorted() == ["aa/current", "aa/current", "bb/current", "bb/current"], "\(recording.log)")
+        // Another revision so named is a switch outside the hooks.
+        try FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(
+            atPath: link, withDestinationPath: world.world.snapMountDir + "/bb/2//")
+        #expect(try world.unions().check() == "bb's current revision is 2, bb/current names 1")
+    }
+
     @Test func theCheckOfOwnersWithoutFontsOpensNoOwnerManifest() throws {
         let world = try UnionWorld()
         defer { world.remove() }

@@ -426,6 +426,37 @@ int cx_bench_raw_manifest_walk(const char *root, uint64_t *nanoseconds, long lon
     return failed ? -1 : 0;
 }
 
+int cx_bench_raw_current_links(const char *snapMountDir, uint64_t *nanoseconds, long long *links) {
+    /* The listing is not timed: only the one readlinkat per snap that a refresh with nothing to do cannot skip. */
+    static char names[8192][256];
+    int count = 0;
+    *links = 0;
+    int dirfd = open(snapMountDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) return -1;
+    int listfd = dup(dirfd);
+    DIR *entries = listfd < 0 ? NULL : fdopendir(listfd);
+    if (!entries) {
+        if (listfd >= 0) close(listfd);
+        close(dirfd);
+        return -1;
+    }
+    struct dirent *entry;
+    while ((entry = readdir(entries)) && count < 8192) {
+        if (entry->d_name[0] == '.' || entry->d_type != DT_DIR || strlen(entry->d_name) > 240) continue;
+        snprintf(names[count], sizeof names[count], "%s/current", entry->d_name);
+        count++;
+    }
+    closedir(entries);
+    char target[4096];
+    uint64_t start = cx_bench_now();
+    for (int i = 0; i < count; i++) {
+        if (readlinkat(dirfd, names[i], target, sizeof target) > 0) *links += 1;
+    }
+    *nanoseconds = cx_bench_now() - start;
+    close(dirfd);
+    return 0;
+}
+
 int cx_bench_read_files(const char *const *paths, int count, uint64_t *nanoseconds, long long *bytes) {
     static char buffer[1 << 20];
     uint64_t start = cx_bench_now();

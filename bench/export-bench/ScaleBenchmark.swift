@@ -49,6 +49,11 @@ struct ScaleBenchmark {
         var commands: [CommandCost]
         /// The raw walk's wall time per run.
         var raw: Samples
+        /// The time of one `readlinkat` of every snap's `<smd>/<snap>/current` per run (`cx_bench_raw_current_links`):
+        /// what a refresh with nothing to do cannot skip (it must see a snap switched outside the hooks), and
+        /// `links` snaps read.
+        var currentLinks: Samples
+        var links: Int
 
         func command(_ label: String) -> CommandCost? { commands.first { $0.command == label } }
         func median(_ label: String) -> UInt64? {
@@ -100,7 +105,9 @@ struct ScaleBenchmark {
         let libexec = base + "/libexec"
         try Disk.makeDirectories(smd)
         try Disk.makeDirectories(libexec)
-        for tool in toolNames { try Disk.write(libexec + "/" + tool, tool == "info" ? "VERSION=2.60\n" : "#!/bin/sh\n") }
+        for tool in toolNames {
+            try Disk.write(libexec + "/" + tool, tool == "info" ? "VERSION=2.60\n" : "#!/bin/sh\n")
+        }
         try Disk.write(base + "/os-release", "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"24.04\"\n")
         for (snap, type, revisions, minor) in [("snapd", "snapd", 21...23, 61), ("core", "os", 16...17, 58)] {
             for revision in revisions {
@@ -232,21 +239,34 @@ struct ScaleBenchmark {
         let root = base + "/export"
         var files = 0
         var bytes = 0
-        var raw = try rawWalks(root, 2 + runs, &files, &bytes).dropFirst(2).map { $0 }
-        var commands: [CommandCost] = []
-        for (label, arguments) in [
-            (ScaleLabel.refresh, ["refresh"]), (ScaleLabel.refreshNoGC, ["refresh", "--no-gc"]),
-            (ScaleLabel.gcDryRun, ["gc", "--dry-run"]), (ScaleLabel.statusJSON, ["status", "--json"]),
-        ] {
-            Bench.progress("scale: \(label), \(instances) instances")
-            commands.append(try measureProcess(label, tool, count: runs, scratch: base) { _ in global + arguments })
+        _ = try rawWalks(root, 2, &files, &bytes)
+        // Interleaved rounds (the raw walk and link reads, then one run of each command), so that load from other
+        // tenants during the item shifts every figure alike.
+        var raw: [UInt64] = []
+        var currentLinks: [UInt64] = []
+        var links = 0
+        Bench.progress("scale: \(ScaleLabel.commands.joined(separator: ", ")), \(instances) instances")
+        let commands = try measureInterleaved(
+            [
+                (ScaleLabel.refresh, ["refresh"]), (ScaleLabel.refreshNoGC, ["refresh", "--no-gc"]),
+                (ScaleLabel.gcDryRun, ["gc", "--dry-run"]), (ScaleLabel.statusJSON, ["status", "--json"]),
+            ].map { label, arguments in MeasuredCommand(label: label, path: tool) { _ in global + arguments } },
+            count: runs, scratch: base
+        ) { () throws(BenchError) in
+            raw += try rawWalks(root, 1, &files, &bytes)
+            var nanoseconds: UInt64 = 0
+            var read: Int64 = 0
+            if cx_bench_raw_current_links(base + "/snap", &nanoseconds, &read) != 0 {
+                throw Disk.failure("raw link reads", base + "/snap")
+            }
+            currentLinks.append(nanoseconds)
+            links = Int(read)
         }
-        raw += try rawWalks(root, runs, &files, &bytes)
         let entries = (instances * 3) * (Self.manPages + Self.completions)
         result.sizes.append(
             Size(
                 instances: instances, generations: files, entries: entries, manifestBytes: bytes, setupSeconds: setup,
-                commands: commands, raw: Samples(raw)))
+                commands: commands, raw: Samples(raw), currentLinks: Samples(currentLinks), links: links))
         if instances == namespaceHostSize {
             if geteuid() != 0 {
                 result.namespaceNote = "not measured: needs root (mount namespaces and bind mounts)"

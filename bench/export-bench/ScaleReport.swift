@@ -29,6 +29,19 @@ extension ScaleBenchmark.Result {
     func growth(_ label: String) -> Double? { Self.over(top, middle, label) }
     func growthFromSmallest(_ label: String) -> Double? { Self.over(top, bottom, label) }
 
+    /// The least a refresh with nothing to do at `top` can cost over itself at `bottom`: the refresh at `bottom`
+    /// plus the raw link reads at `top` that no refresh can skip (one `readlinkat` of each snap's `current`), over
+    /// the refresh at `bottom`.
+    var refreshFloorFromSmallest: Double? {
+        guard let refresh = bottom?.median(ScaleLabel.refresh), refresh > 0, let top, top.currentLinks.count > 0,
+            let bottom, bottom.currentLinks.count > 0
+        else { return nil }
+        let extra =
+            top.currentLinks.median > bottom.currentLinks.median
+            ? top.currentLinks.median - bottom.currentLinks.median : 0
+        return ratio(refresh + extra, refresh)
+    }
+
     /// Median peak RSS of `label` at `top` over the same at `bottom`.
     func rssGrowth(_ label: String) -> Double? {
         guard let a = top?.command(label), let b = bottom?.command(label), a.unavailable == nil, b.unavailable == nil,
@@ -78,6 +91,12 @@ extension Report {
                 "\(size.generations) generations, \(size.entries) snap entries, "
                     + "\(fixed(Double(size.manifestBytes) / 1e6, 1)) MB; host built in \(fixed(size.setupSeconds, 1)) s",
             ])
+            if size.currentLinks.count > 0 {
+                rows.append([
+                    String(size.instances), "raw C readlinkat of every <smd>/<snap>/current",
+                    Self.ms(size.currentLinks.median), Self.ms(size.currentLinks.p99), "", "\(size.links) links",
+                ])
+            }
         }
         out.append(render(["instances", "command", "median", "p99", "peak RSS", "× raw read"], rows, markdown))
         let top = result.top?.instances ?? 0
@@ -86,7 +105,8 @@ extension Report {
         let growths = ScaleBenchmark.Result.slugs.map { "\($0.label) \(optional(result.growth($0.label)))" }
         out.append(
             (markdown ? "\n" : "") + "growth \(top)/\(middle): " + growths.joined(separator: ", ") + "; refresh "
-                + "\(top)/\(bottom): \(optional(result.growthFromSmallest(ScaleLabel.refresh))) (goal ≤ 1.5); "
+                + "\(top)/\(bottom): \(optional(result.growthFromSmallest(ScaleLabel.refresh))) (goal ≤ 1.5; floor "
+                + "\(optional(result.refreshFloorFromSmallest)): the refresh at \(bottom) plus the link reads at \(top)); "
                 + "refresh peak RSS \(top)/\(bottom): \(optional(result.rssGrowth(ScaleLabel.refresh))) (goal flat); "
                 + "at \(top): gc --dry-run / raw \(optional(result.top?.rawRatio(ScaleLabel.gcDryRun))), "
                 + "status --json / raw \(optional(result.top?.rawRatio(ScaleLabel.statusJSON))) (goals ≤ 2)")
@@ -119,7 +139,9 @@ extension Report {
         if !result.status.isEmpty {
             let statusRows = result.status.map { status -> [String] in
                 let cost = status.cost
-                if let reason = cost.unavailable { return ["\(status.generations) × \(status.entries)", reason, "", ""] }
+                if let reason = cost.unavailable {
+                    return ["\(status.generations) × \(status.entries)", reason, "", ""]
+                }
                 return [
                     "\(status.generations) × \(status.entries)", Self.ms(cost.wall.median),
                     Self.mib(cost.peakRSSKiB.median), fixed(status.setupSeconds, 1) + " s",
@@ -155,6 +177,8 @@ extension Report {
         members += [
             ("scale_refresh_noop_growth_vs_smallest", Self.number(result?.growthFromSmallest(ScaleLabel.refresh))),
             ("scale_refresh_noop_rss_growth", Self.number(result?.rssGrowth(ScaleLabel.refresh))),
+            ("scale_refresh_noop_floor_vs_smallest", Self.number(result?.refreshFloorFromSmallest)),
+            ("scale_raw_current_links_ms", Self.number(result?.top.map { Double($0.currentLinks.median) / 1e6 })),
             ("scale_raw_manifest_read_ms", Self.number(result?.top.map { Double($0.raw.median) / 1e6 })),
             ("scale_gc_dry_run_raw_ratio", Self.number(result?.top?.rawRatio(ScaleLabel.gcDryRun))),
             ("scale_status_json_raw_ratio", Self.number(result?.top?.rawRatio(ScaleLabel.statusJSON))),
@@ -182,6 +206,7 @@ extension Report {
                             ("snap_entries", .count(size.entries)), ("manifest_bytes", .count(size.manifestBytes)),
                             ("setup_s", .number(size.setupSeconds)),
                             ("raw_manifest_read", distribution(size.raw)),
+                            ("raw_current_links", distribution(size.currentLinks)), ("links", .count(size.links)),
                             ("commands", .array(size.commands.map(command))),
                         ])
                     })

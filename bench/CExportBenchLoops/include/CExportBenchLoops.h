@@ -65,6 +65,8 @@ void cx_bench_namespace_kill(int leader);
    with '.', directories by d_type) with openat, reads each whole with 1 MiB reads, closes it: the raw cost of
    reading every generation's manifest. Files and bytes read. 0, or -1 and errno. */
 int cx_bench_raw_manifest_walk(const char *root, uint64_t *nanoseconds, long long *files, long long *bytes);
+/* Time to readlinkat `<snapMountDir>/<snap>/current` of every snap directory (the listing before it not timed). */
+int cx_bench_raw_current_links(const char *snapMountDir, uint64_t *nanoseconds, long long *links);
 /* open + read whole (1 MiB reads) + close of each of `paths`, in order. 0, or -1 and errno. */
 int cx_bench_read_files(const char *const *paths, int count, uint64_t *nanoseconds, long long *bytes);
 /* Forks an organizer (a process group leader) that enters a private mount namespace, mounts a tmpfs on `farm`

@@ -119,27 +119,40 @@ public struct ExportStore: Sendable {
     }
 
     /// The generation directories of `name` (sorted by name) with their manifests' headers, nil where a manifest
-    /// cannot be read (`verify` says why), from one listing of the name directory (`d_type`, so no `stat` per
-    /// generation where the filesystem reports it) and one `openat` + `fstat` + `pread` of 4 KiB per format 2
-    /// manifest. The listing's other names (links, markers) come back too, for the caller that needs them.
-    func generations(of name: String, _ nameFd: Int32, _ context: String) throws(StoreError)
-        -> (generations: [(generation: String, header: ManifestHeader?)], listing: [DirectoryEntry])
-    {
+    /// cannot be read (`verify` says why), from one listing of the name directory and one read of its header cache
+    /// (`HeaderCache`). A generation with a record in the cache costs one `fstatat` of its directory (which gives its
+    /// kind too): when the directory's identity is the record's, the record's header is used and no manifest is
+    /// opened. Any other generation has its manifest's header read: `openat` + `pread` of 4 KiB + `close` for format
+    /// 2 (and a `stat` only where the listing gives no `d_type`). The listing's other names (links, markers) come
+    /// back too, for the caller that needs them; `cacheIsStale` says that the cache is missing a record of a
+    /// generation whose header was read, or holds lines that serve no generation (what `gc` rewrites).
+    func generations(of name: String, _ nameFd: Int32, _ context: String) throws(StoreError) -> GenerationListing {
         let listing = try system.entries(nameFd, at: path(name), context)
+        let cache = HeaderCache.read(system, nameFd)
         var result: [(generation: String, header: ManifestHeader?)] = []
+        var served = 0
+        var missing = false
         for entry in listing where Layout.isGenerationName(entry.name) {
-            guard try system.kind(of: entry, in: nameFd, at: path(name, entry.name), context) == .directory else {
+            if cache.records[entry.name] != nil {
+                guard let status = try system.status(nameFd, entry.name, at: path(name, entry.name), context),
+                    status.kind == .directory
+                else { continue }
+                if let header = cache.header(of: entry.name, identity: DirectoryIdentity(status)) {
+                    result.append((entry.name, header))
+                    served += 1
+                    continue
+                }
+            } else if try system.kind(of: entry, in: nameFd, at: path(name, entry.name), context) != .directory {
                 continue
             }
-            result.append(
-                (
-                    entry.name,
-                    try? system.readManifestHeader(
-                        nameFd, below: entry.name, at: path(name, entry.name), checked: false, context)
-                ))
+            let header = try? system.readManifestHeader(
+                nameFd, below: entry.name, at: path(name, entry.name), checked: false, context)
+            if header != nil { missing = true }
+            result.append((entry.name, header))
         }
         result.sort { $0.generation < $1.generation }
-        return (result, listing)
+        let stale = missing || cache.invalidLines > 0 || cache.recordCount > served
+        return GenerationListing(generations: result, listing: listing, cacheIsStale: stale)
     }
 
     /// Current, previous and every generation of each exported name (all names, or only `only`).
@@ -241,6 +254,17 @@ public struct ExportStore: Sendable {
         let writer = try StoreWriter(store: self, wait: wait, creatingRoot: creatingRoot)
         return try body(writer)
     }
+}
+
+/// The generations of one name as `ExportStore.generations(of:)` read them.
+struct GenerationListing {
+    /// Sorted by name, each with its manifest's header (nil where it cannot be read).
+    var generations: [(generation: String, header: ManifestHeader?)]
+    /// The whole listing of the name directory.
+    var listing: [DirectoryEntry]
+    /// True when the header cache lacks a record of a generation whose header was read, or holds lines that serve
+    /// no present generation (garbage, torn, stale or duplicate records).
+    var cacheIsStale: Bool
 }
 
 /// One exported name as `status` reports it.

@@ -9,6 +9,11 @@ public struct GCOptions: Sendable, Equatable {
     public var dryRun: Bool
     /// The time decisions are made at (nanoseconds since the epoch); nil means now.
     public var now: Int64?
+    /// Also rewrite the header cache (`<name>/.headers`) of a name where it lacks a record of a generation or holds
+    /// records that serve none, though no generation of it was removed: what the gc command does, and a root from
+    /// before the cache gets one at its first gc. Off for the gc pass of `refresh`, so a no-op refresh writes
+    /// nothing. A pass that removes generations of a name rewrites its cache either way (not in a dry run).
+    public var healHeaderCaches: Bool = false
 
     /// The defaults `refresh` uses: keep 2, grace 10 minutes.
     public static let defaultKeep = 2

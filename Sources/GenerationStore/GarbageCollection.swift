@@ -65,11 +65,13 @@ extension StoreWriter {
 
         var histories: [NameHistory] = []
         var markers: [RetirementMarkers.Reading] = []
+        var caches: [(stale: Bool, present: Bool)] = []
         for name in try store.exportedNames(rootFd, context) where only?.contains(name) ?? true {
             let history: NameHistory
             let reading: RetirementMarkers.Reading
+            let cache: (stale: Bool, present: Bool)
             do {
-                (history, reading) = try self.history(of: name, dryRun: options.dryRun, context)
+                (history, reading, cache) = try self.history(of: name, dryRun: options.dryRun, context)
             } catch where error.kind == .badData {
                 // `current` or `previous` is not a link: what the name protects is unknown, so none of its
                 // generations is removed; the rest of the root is collected as usual.
@@ -79,6 +81,7 @@ extension StoreWriter {
             }
             histories.append(history)
             markers.append(reading)
+            caches.append(cache)
         }
         let now = options.now ?? SystemClock.wallNanoseconds()
         // The namespace scan reads every process's mountinfo: do it only when some generation would otherwise go.
@@ -94,7 +97,8 @@ extension StoreWriter {
                 GCPolicy.decide(history, scan: report.scan, options: options, now: now, gone: gone)
             }
         }
-        for ((history, reading), decided) in zip(zip(histories, markers), unscanned) {
+        for (index, decided) in unscanned.enumerated() {
+            let (history, reading, cache) = (histories[index], markers[index], caches[index])
             var decisions = decided
             var remaining = Set(history.generations.map(\.generation))
             for index in decisions.indices where decisions[index].remove {
@@ -115,6 +119,18 @@ extension StoreWriter {
                 report.removed.append(history.name + "/" + decision.generation)
             }
             report.decisions += decisions
+            // The header cache: rewritten without the removed generations' records (so it never grows beyond the
+            // generations there are), or, by the gc command, where it misses or holds stale records; removed with
+            // the last generation. Never by a dry run, and never by a pass that changes nothing else (a no-op
+            // refresh's writes nothing).
+            let removedHere = remaining.count < history.generations.count
+            if !options.dryRun
+                && ((cache.present && (removedHere || remaining.isEmpty)) || (options.healHeaderCaches && cache.stale))
+            {
+                rewriteHeaderCache(
+                    history.name, try nameDirectory(history.name, create: false, context),
+                    history.generations.filter { remaining.contains($0.generation) })
+            }
             report.prunedMarkers += try pruneMarkers(
                 of: history.name, reading, keepingFor: remaining, dryRun: options.dryRun)
             if history.current == nil && history.previous == nil && remaining.isEmpty,
@@ -132,7 +148,7 @@ extension StoreWriter {
         let context = "cannot remove the retired name \(name)"
         let nameFd = try nameDirectory(name, create: false, context)
         let left = try system.entries(nameFd, at: store.path(name), context).map(\.name)
-        if dryRun { return left.allSatisfy { $0.hasPrefix(Layout.retiredPrefix) } }
+        if dryRun { return left.allSatisfy { $0.hasPrefix(Layout.retiredPrefix) || $0 == Layout.headers } }
         guard left.isEmpty else { return false }
         forgetName(name)
         do {
@@ -149,11 +165,12 @@ extension StoreWriter {
     /// Links, generations with their manifests' headers, and retirement times of one name, from one listing of its
     /// directory.
     private func history(of name: String, dryRun: Bool, _ context: String) throws(StoreError)
-        -> (NameHistory, RetirementMarkers.Reading)
+        -> (NameHistory, RetirementMarkers.Reading, (stale: Bool, present: Bool))
     {
         let nameFd = try nameDirectory(name, create: false, context)
         let current = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context)
-        let (generations, listing) = try store.generations(of: name, nameFd, context)
+        let read = try store.generations(of: name, nameFd, context)
+        let (generations, listing) = (read.generations, read.listing)
         // A switch interrupted after its exchange is completed first, so the displaced `current` is protected as
         // `previous` (a dry run counts it as `previous` and writes nothing). The listing, made under the lock,
         // tells whether such a link is there at all.
@@ -168,7 +185,7 @@ extension StoreWriter {
         let previous = completed ?? reading.previous
         let history = NameHistory(
             name: name, current: current, previous: previous, generations: generations, retired: reading.latest)
-        return (history, reading)
+        return (history, reading, (read.cacheIsStale, listing.contains { $0.name == Layout.headers }))
     }
 
     /// Removes the retirement markers of `name` (as `reading` found them) that are not the latest of a generation

@@ -15,6 +15,10 @@ public enum Layout {
     public static let current = "current"
     /// The generation `current` replaced: `<name>/previous -> <generation>`.
     public static let previous = "previous"
+    /// A name's header cache: `<name>/.headers`, one line per published generation with the identity of its
+    /// directory and its manifest's header (`HeaderCache`; docs/format.md, "The header cache"). A cache, never an
+    /// authority: what does not match the generation as it is now is ignored.
+    public static let headers = ".headers"
     /// Prefix of the temporary links a switch makes (a leftover only after a crash).
     public static let nextPrefix = ".next-"
     /// Prefix of the retirement markers: `<name>/.retired-<nanoseconds>-<random> -> <generation>`

@@ -33,6 +33,9 @@ struct ManifestReader: ~Copyable {
     var limit: Int64 = .max
     /// Reused for every string.
     private var scratch: [UInt8] = []
+    /// Set while a header cache record is read (`readHeaderRecord`): its `generation`, `inode` and `ctime` keys,
+    /// which a manifest does not have, are taken into it instead of skipped.
+    private var record: HeaderCache.RecordKeys?
 
     /// The size of the first read: a format 2 header fits in it.
     static let headerReadSize = 4096
@@ -378,6 +381,15 @@ struct ManifestReader: ~Copyable {
                     inputs = try null() ? nil : try stringObject(key)
                 case "notes":
                     notes = try null() ? nil : try stringObject(key)
+                case "generation" where record != nil:
+                    let value = try string(key)
+                    record?.generation = value
+                case "inode" where record != nil:
+                    let value = try integer(key)
+                    record?.inode = value
+                case "ctime" where record != nil:
+                    let value = try integer(key)
+                    record?.ctime = value
                 case "sets":
                     if headerOnly, let source, let declared {
                         return ManifestHeader(
@@ -401,6 +413,23 @@ struct ManifestReader: ~Copyable {
         return ManifestHeader(
             format: format ?? 1, source: source, version: version, method: method, published: published,
             entries: counted, inputs: inputs, notes: notes)
+    }
+
+    /// One record of a name's header cache (`HeaderCache`), read whole: an object with `generation`, `inode` and
+    /// `ctime`, then a manifest header with `entries`, and last `"sets": {}`; nothing may follow it. What the keys of
+    /// a manifest header may hold is checked as in a manifest.
+    mutating func readHeaderRecord() throws(Failure) -> (keys: HeaderCache.RecordKeys, header: ManifestHeader) {
+        record = HeaderCache.RecordKeys()
+        // With `entries` before `sets`, the header read stops at `sets`; without, it reads to the end and the
+        // `{` below is missing.
+        let header = try read(headerOnly: true)
+        guard let keys = record else { throw .malformed("not a header record") }
+        try expect(UInt8(ascii: "{"), "an empty 'sets'")
+        try expect(UInt8(ascii: "}"), "an empty 'sets'")
+        try expect(UInt8(ascii: "}"), "the end of the record")
+        try skipWhitespace()
+        if try peek() != nil { throw .malformed("not valid JSON (text after the record)") }
+        return (keys, header)
     }
 
     /// An object of strings (`inputs`, `notes`).

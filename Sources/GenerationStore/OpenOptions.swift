@@ -15,6 +15,8 @@ public struct OpenOptions: OptionSet, Sendable, Hashable {
     public static var writeOnly: OpenOptions { OpenOptions(rawValue: O_WRONLY) }
     /// `O_RDWR`.
     public static var readWrite: OpenOptions { OpenOptions(rawValue: O_RDWR) }
+    /// `O_APPEND`: every write goes to the end of the file.
+    public static var append: OpenOptions { OpenOptions(rawValue: O_APPEND) }
     /// `O_CREAT`: create the file (with the mode given) if it does not exist.
     public static var create: OpenOptions { OpenOptions(rawValue: O_CREAT) }
     /// `O_EXCL`: with `create`, fail with `EEXIST` if anything is there.

@@ -82,6 +82,9 @@ extension StoreWriter {
             throw .system("renameat2", error, path: finalPath, context)
         }
         store.faults.hit(.publishRenamed)
+        // Before the directory's fsync, which then makes a new cache file's name durable too; the record itself is
+        // never synced (a cache).
+        appendHeaderRecord(nameFd, generation, manifest.header)
         try system.sync(nameFd, at: store.path(name), context)
         knownGenerations.insert(name + "/" + generation)
         readableGenerations.insert(name + "/" + generation)

@@ -30,6 +30,7 @@ enum GCCommand: Command {
         let json = arguments.flag("--json")
         var options = GCOptions(now: context.gcNow)
         options.dryRun = arguments.flag("--dry-run")
+        options.healHeaderCaches = true
         if let keep = try arguments.value("--keep") {
             guard let value = Int(keep), value >= 0 else {
                 throw UsageError("--keep needs a number >= 0, not '\(keep)'")

@@ -1,0 +1,215 @@
+import CExportShims
+import Glibc
+
+/// What identifies a generation directory as the one a header cache record was written for: its inode number and
+/// its status-change time (`st_ino`, `st_ctim`, from `fstatat` without following a link). The rename that
+/// publishes a generation sets its ctime; a generation removed and published again under the same name is a new
+/// directory, with a new ctime (and, unless the inode number is reused, a new inode number).
+struct DirectoryIdentity: Sendable, Equatable {
+    /// `st_ino`, as its bit pattern (an inode number above `Int64.max` is kept, not refused).
+    var inode: Int64
+    /// `st_ctim` in nanoseconds since the epoch.
+    var ctime: Int64
+
+    init(inode: Int64, ctime: Int64) {
+        self.inode = inode
+        self.ctime = ctime
+    }
+
+    init(_ status: FileStatus) {
+        inode = Int64(bitPattern: status.inode)
+        ctime = status.changedNanoseconds
+    }
+}
+
+/// A name's header cache, `<name>/.headers` (docs/format.md, "The header cache"): what gc and `status` need of
+/// each generation (its manifest's header), kept where one read per name gives it, so that they open no manifest.
+///
+/// A cache, never an authority. Each line is one record: a JSON object with the generation's name, the identity of
+/// its directory (`DirectoryIdentity`) and its manifest's header, ending in `"sets": {}` (read by `ManifestReader`,
+/// the one parser of manifests). A reader uses a generation's last record only when its identity is the directory's
+/// as it is now; a generation without one (no record, a stale one, garbage, a torn last line, a cache over its cap
+/// or that is not a regular file) has its manifest's header read as before. `publish` appends a record after its
+/// rename, without fsync (a lost record only costs that read); `gc` rewrites the file (a temporary file in
+/// `.staging`, then a rename) when it removed generations of the name, and the gc command also when records are
+/// missing or stale.
+struct HeaderCache {
+    /// What a record says besides the header, as `ManifestReader.readHeaderRecord` finds it.
+    struct RecordKeys {
+        var generation: String?
+        var inode: Int64?
+        var ctime: Int64?
+    }
+
+    struct Record: Equatable {
+        var identity: DirectoryIdentity
+        var header: ManifestHeader
+    }
+
+    /// Generation → its last valid record.
+    var records: [String: Record] = [:]
+    /// Valid records read, duplicates included.
+    var recordCount = 0
+    /// Non-empty lines that are not a valid record, a torn last line included.
+    var invalidLines = 0
+
+    /// The most a cache is read: a larger one (only a hostile or damaged one is) is ignored whole.
+    static let cap = 16 << 20
+    /// The first read; the cache of a name with a few generations (a few hundred bytes each) fits in it.
+    static let readSize = 4096
+
+    /// The record of `generation` whose identity is `identity`, if the cache holds it.
+    func header(of generation: String, identity: DirectoryIdentity) -> ManifestHeader? {
+        guard let record = records[generation], record.identity == identity else { return nil }
+        return record.header
+    }
+
+    /// The cache of the name directory `nameFd`: empty when there is none, and whenever it cannot be read
+    /// (`openat` without following a link or blocking on a FIFO, then `pread`s until one returns less than it was
+    /// given room for, at most `cap` bytes). Never fails: a cache that cannot be used is as good as none.
+    static func read(_ system: any SystemCalls, _ nameFd: Int32) -> HeaderCache {
+        guard
+            let fd = try? system.open(
+                nameFd, Layout.headers, [.readOnly, .noFollow, .nonBlocking, .noControllingTerminal])
+        else { return HeaderCache() }
+        defer { system.close(fd) }
+        var bytes: [UInt8] = []
+        var room = readSize
+        while true {
+            // Uninitialized: only what the read fills is touched (no zeroed buffer per name).
+            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: room, alignment: 1)
+            defer { chunk.deallocate() }
+            let count: Int
+            do throws(Errno) {
+                count = try system.pread(fd, chunk, Int64(bytes.count))
+            } catch {
+                return HeaderCache()  // a directory (EISDIR), a FIFO (ESPIPE), any other failure: no cache
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
+            if bytes.count > cap { return HeaderCache() }
+            if count < room { break }
+            room = min(room * 4, 1 << 20)
+        }
+        return parse(bytes)
+    }
+
+    /// The records of `bytes`: one per line that ends in a newline and parses whole; anything else is counted in
+    /// `invalidLines` and ignored.
+    static func parse(_ bytes: [UInt8]) -> HeaderCache {
+        var cache = HeaderCache()
+        var start = 0
+        while start < bytes.count {
+            guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
+                cache.invalidLines += 1  // a torn last line: its record was not written whole
+                break
+            }
+            defer { start = newline + 1 }
+            if newline == start { continue }
+            var reader = ManifestReader(bytes: Array(bytes[start..<newline]))
+            guard let (keys, header) = try? reader.readHeaderRecord(), let generation = keys.generation,
+                let inode = keys.inode, let ctime = keys.ctime
+            else {
+                cache.invalidLines += 1
+                continue
+            }
+            cache.records[generation] = Record(identity: DirectoryIdentity(inode: inode, ctime: ctime), header: header)
+            cache.recordCount += 1
+        }
+        return cache
+    }
+
+    /// The record of `generation` as one line, newline included: `{"generation": …, "inode": …, "ctime": …`, the
+    /// header's keys as a format 2 manifest writes them, then `"sets": {}}`.
+    static func line(generation: String, identity: DirectoryIdentity, header: ManifestHeader) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        func key(_ name: String) {
+            Manifest.appendJSONString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+        }
+        out.append(UInt8(ascii: "{"))
+        key("generation")
+        Manifest.appendJSONString(generation, to: &out)
+        out.append(contentsOf: ",\"inode\":\(identity.inode),\"ctime\":\(identity.ctime),\"format\":\(header.format),".utf8)
+        key("source")
+        Manifest.appendJSONString(header.source, to: &out)
+        if let version = header.version {
+            out.append(UInt8(ascii: ","))
+            key("version")
+            Manifest.appendJSONString(version, to: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        key("method")
+        Manifest.appendJSONString(header.method.rawValue, to: &out)
+        if let published = header.published { out.append(contentsOf: ",\"published\":\(published)".utf8) }
+        for (name, object) in [("inputs", header.inputs), ("notes", header.notes)] {
+            guard let object else { continue }
+            out.append(UInt8(ascii: ","))
+            key(name)
+            out.append(UInt8(ascii: "{"))
+            for (index, name) in object.keys.sorted(by: Manifest.bytesPrecede).enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                key(name)
+                Manifest.appendJSONString(object[name, default: ""], to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(contentsOf: ",\"entries\":\(header.entries),\"sets\":{}}\n".utf8)
+        return out
+    }
+}
+
+extension StoreWriter {
+    /// Appends the record of the generation `name/generation`, just renamed into place with `header`: `fstatat` of
+    /// its directory for its identity, then `openat(O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0644)` of
+    /// `<name>/.headers`, one `write` and `close`; no fsync. Failures are ignored: nothing a consumer sees depends
+    /// on the cache, and a missing record only means a reader reads that manifest's header.
+    ///
+    /// The write starts with a newline: a record torn by an earlier failed write then stays a line of its own, which
+    /// cannot parse (it is a strict prefix of an object), and this record is a whole line whatever came before.
+    func appendHeaderRecord(_ nameFd: Int32, _ generation: String, _ header: ManifestHeader) {
+        guard let status = try? system.fstatat(nameFd, generation, CX_AT_SYMLINK_NOFOLLOW),
+            status.kind == .directory,
+            let fd = try? system.open(
+                nameFd, Layout.headers,
+                [.writeOnly, .append, .create, .noFollow, .nonBlocking, .noControllingTerminal], mode: 0o644)
+        else { return }
+        defer { system.close(fd) }
+        let line = HeaderCache.line(generation: generation, identity: DirectoryIdentity(status), header: header)
+        try? system.write(fd, [0x0A] + line)
+    }
+
+    /// Replaces the header cache of `name` by one record per generation of `headers` (those whose header is
+    /// known), each with its directory's identity as `fstatat` gives it now: written to a temporary file in
+    /// `.staging`, then renamed over `<name>/.headers` (no fsync: a cache). With no record to write, the cache is
+    /// removed. Failures are ignored and leave the old cache, whose stale records readers do not use.
+    func rewriteHeaderCache(_ name: String, _ nameFd: Int32, _ headers: [(generation: String, header: ManifestHeader?)])
+    {
+        var bytes: [UInt8] = []
+        for (generation, header) in headers {
+            guard let header, let status = try? system.fstatat(nameFd, generation, CX_AT_SYMLINK_NOFOLLOW),
+                status.kind == .directory
+            else { continue }
+            bytes += HeaderCache.line(generation: generation, identity: DirectoryIdentity(status), header: header)
+        }
+        if bytes.isEmpty {
+            try? system.unlinkat(nameFd, Layout.headers, 0)
+            return
+        }
+        let context = "cannot rewrite the header cache of \(name)"
+        guard (try? system.makeDirectory(rootFd, Layout.staging, at: store.path(Layout.staging), context)) != nil,
+            let stagingFd = try? system.open(rootFd, Layout.staging, [.directory, .noFollow])
+        else { return }
+        defer { system.close(stagingFd) }
+        let temporary = temporaryName()
+        guard
+            let fd = try? system.open(
+                stagingFd, temporary, [.writeOnly, .create, .exclusive, .noFollow], mode: 0o644)
+        else { return }
+        let written = (try? system.write(fd, bytes)) != nil
+        system.close(fd)
+        if !written || (try? system.renameat(stagingFd, temporary, nameFd, Layout.headers)) == nil {
+            try? system.unlinkat(stagingFd, temporary, 0)
+        }
+    }
+}

@@ -4,7 +4,7 @@ extension StoreWriter {
     public struct RepairReport: Sendable, Equatable {
         /// Switches interrupted after their exchange, completed: `previous` now names the displaced `current`.
         public var completed: [CompletedSwitch] = []
-        /// Absolute paths removed: `.staging/*`, `.trash/*`, `<name>/.next-*`.
+        /// Absolute paths removed: `.staging/*`, `.trash/*`, `<name>/.next-*`, a corrupt `<name>/.headers`.
         public var removed: [String] = []
         /// What could not be removed, with the reason.
         public var leftovers: [Leftover] = []
@@ -26,8 +26,29 @@ extension StoreWriter {
         }
     }
 
+    /// True when the header cache of `name` is a regular file whose every record that matches a generation's
+    /// directory agrees with that generation's manifest header (what `verify` checks; stale records do not count).
+    private func headerCacheIsSound(
+        _ name: String, _ nameFd: Int32, _ listing: [DirectoryEntry], _ context: String
+    ) throws(StoreError) -> Bool {
+        let path = store.path(name, Layout.headers)
+        guard try system.status(nameFd, Layout.headers, at: path, context)?.kind == .regular else { return false }
+        let cache = HeaderCache.read(system, nameFd)
+        for entry in listing where cache.records[entry.name] != nil {
+            guard let status = try system.status(nameFd, entry.name, at: store.path(name, entry.name), context),
+                let cached = cache.header(of: entry.name, identity: DirectoryIdentity(status))
+            else { continue }
+            let header = try? system.readManifestHeader(
+                nameFd, below: entry.name, at: store.path(name, entry.name), context)
+            if header != cached { return false }
+        }
+        return true
+    }
+
     /// Completes switches interrupted after their exchange (docs/format.md, "switch"), then removes
-    /// `.staging/*`, `.trash/*` and the other `<name>/.next-*` links. Never touches a published generation or a
+    /// `.staging/*`, `.trash/*`, the other `<name>/.next-*` links, and a `<name>/.headers` that is not a regular
+    /// file or holds a record that disagrees with its generation's manifest (`verify` reports both; the next `gc`
+    /// writes a new cache). Never touches a published generation or a
     /// retirement marker, nor `current`; `previous` only to complete a switch.
     public func repair() throws(StoreError) -> RepairReport {
         var report = RepairReport()
@@ -41,7 +62,14 @@ extension StoreWriter {
             let nameFd = try nameDirectory(name, create: false, context)
             var stray: [String] = []
             var shown: [String: String] = [:]
-            for entry in try system.entries(nameFd, at: store.path(name), context) {
+            let listing = try system.entries(nameFd, at: store.path(name), context)
+            if listing.contains(where: { $0.name == Layout.headers }),
+                try !headerCacheIsSound(name, nameFd, listing, context)
+            {
+                report.leftovers += try removeTree(nameFd, Layout.headers, at: store.path(name, Layout.headers))
+                report.removed.append(store.path(name, Layout.headers))
+            }
+            for entry in listing {
                 guard let bytes = entry.undecodable else {
                     if entry.name.hasPrefix(Layout.nextPrefix) { stray.append(entry.name) }
                     continue

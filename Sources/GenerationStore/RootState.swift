@@ -85,7 +85,8 @@ extension ExportStore {
 
     /// Why `entry` of the name directory `name` is not what a format-1 writer leaves there (nil when it is): the
     /// links `current`/`previous` (or a generation directory under that name, which an older release let publish
-    /// make), `.next-*` and `.retired-*` links, and generation directories.
+    /// make), `.next-*` and `.retired-*` links, generation directories, and the header cache `.headers` (a regular
+    /// file; a name directory's only dot-file of format 2, accepted like the rest of the store's layout).
     private func unexpected(_ entry: DirectoryEntry, in nameFd: Int32, of name: String, _ context: String)
         throws(StoreError) -> String?
     {
@@ -95,6 +96,9 @@ extension ExportStore {
         }
         if entry.name.hasPrefix(Layout.nextPrefix) || entry.name.hasPrefix(Layout.retiredPrefix) {
             return kind == .symlink ? nil : "'\(name)/\(entry.name)' is not a link"
+        }
+        if entry.name == Layout.headers {
+            return kind == .regular ? nil : "'\(name)/\(entry.name)' is not a regular file"
         }
         if entry.name.hasPrefix(".") { return "'\(name)/\(entry.name)' is not part of an export root's layout" }
         return kind == .directory ? nil : "'\(name)/\(entry.name)' is not a generation directory"

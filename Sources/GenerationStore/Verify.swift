@@ -83,6 +83,8 @@ extension ExportStore {
         let entries = listing.compactMap { $0.undecodable == nil ? $0.name : nil }.sorted()
         let current = entries.contains(where: { $0.hasPrefix(Layout.nextPrefix) })
             ? try? system.readlinkat(nameFd, Layout.current) : nil
+        let cache = entries.contains(Layout.headers) ? HeaderCache.read(system, nameFd) : HeaderCache()
+        var disagreeing: [String] = []
         for entry in entries {
             let entryPath = path(name, entry)
             guard let status = try system.status(nameFd, entry, at: entryPath, context) else { continue }
@@ -111,6 +113,13 @@ extension ExportStore {
                     problems.append(
                         Problem(path: entryPath, message: "leftover link of an interrupted switch (run repair)"))
                 }
+            } else if entry == Layout.headers {
+                if status.kind != .regular {
+                    problems.append(
+                        Problem(
+                            path: entryPath,
+                            message: "is \(status.kind.article), not the header cache (run repair: it removes it)"))
+                }
             } else if entry.hasPrefix(Layout.retiredPrefix) {
                 if status.kind != .symlink {
                     problems.append(Problem(path: entryPath, message: "retirement marker is not a symlink"))
@@ -120,8 +129,21 @@ extension ExportStore {
             } else if status.kind != .directory {
                 problems.append(Problem(path: entryPath, message: "generation is not a directory"))
             } else {
-                problems += try verifyGeneration(name, entry, nameFd, context)
+                let (found, header) = try verifyGeneration(name, entry, nameFd, context)
+                problems += found
+                if let header, let cached = cache.header(of: entry, identity: DirectoryIdentity(status)),
+                    cached != header
+                {
+                    disagreeing.append(entry)
+                }
             }
+        }
+        if !disagreeing.isEmpty {
+            problems.append(
+                Problem(
+                    path: path(name, Layout.headers),
+                    message: "header cache records of \(disagreeing.joined(separator: ", ")) disagree with their "
+                        + "manifests (run repair: it rewrites the cache)"))
         }
         return problems
     }
@@ -133,8 +155,10 @@ extension ExportStore {
     /// target. Pass 2 lists the directories: the generation's top and the directories above the sets by name
     /// (they hold only set path parts), each set directory by count; only a set directory holding more names
     /// than its entries found is listed by name against its entries (read again, for that set alone).
+    ///
+    /// Returns the problems and the manifest's header (nil when the manifest cannot be read).
     private func verifyGeneration(_ name: String, _ generation: String, _ nameFd: Int32, _ context: String)
-        throws(StoreError) -> [Problem]
+        throws(StoreError) -> (problems: [Problem], header: ManifestHeader?)
     {
         let genPath = path(name, generation)
         let genFd = try system.openDirectory(nameFd, generation, at: genPath, context)
@@ -142,8 +166,9 @@ extension ExportStore {
         var problems: [Problem] = []
         var sets = SetDirectories(system: system, generationFd: genFd.raw, generationPath: genPath)
         defer { sets.closeAll() }
+        let header: ManifestHeader
         do throws(StoreError) {
-            _ = try system.streamManifest(
+            header = try system.streamManifest(
                 genFd.raw, at: genPath, headerOnly: false, "",
                 set: { (set) throws(StoreError) in _ = try sets.open(set, &problems, context) },
                 entry: { (set, entry, target) throws(StoreError) in
@@ -171,7 +196,7 @@ extension ExportStore {
             try Manifest.validateNesting(Set(sets.order), context: "")
         } catch  where error.path == nil || error.path == manifestPath {
             let reason = error.kind == .missingInput ? "generation has no manifest" : error.reason
-            return [Problem(path: manifestPath, message: reason)]
+            return ([Problem(path: manifestPath, message: reason)], nil)
         }
         // Pass 2: what is there that the manifest does not list.
         var directories: [String: Set<String>] = ["": [Manifest.fileName]]
@@ -208,7 +233,7 @@ extension ExportStore {
                 problems.append(Problem(path: setPath + "/" + entry, message: "extra entry not in the manifest"))
             }
         }
-        return problems
+        return (problems, header)
     }
 }
 

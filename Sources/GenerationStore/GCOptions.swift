@@ -13,7 +13,7 @@ public struct GCOptions: Sendable, Equatable {
     /// records that serve none, though no generation of it was removed: what the gc command does, and a root from
     /// before the cache gets one at its first gc. Off for the gc pass of `refresh`, so a no-op refresh writes
     /// nothing. A pass that removes generations of a name rewrites its cache either way (not in a dry run).
-    public var healHeaderCaches: Bool = false
+    public var healHeaderCaches: Bool
 
     /// The defaults `refresh` uses: keep 2, grace 10 minutes.
     public static let defaultKeep = 2
@@ -21,11 +21,12 @@ public struct GCOptions: Sendable, Equatable {
 
     public init(
         keep: Int = GCOptions.defaultKeep, graceNanoseconds: Int64 = GCOptions.defaultGraceNanoseconds,
-        dryRun: Bool = false, now: Int64? = nil
+        dryRun: Bool = false, now: Int64? = nil, healHeaderCaches: Bool = false
     ) {
         self.keep = keep
         self.graceNanoseconds = graceNanoseconds
         self.dryRun = dryRun
         self.now = now
+        self.healHeaderCaches = healHeaderCaches
     }
 }

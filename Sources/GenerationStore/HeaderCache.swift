@@ -179,6 +179,18 @@ extension StoreWriter {
         try? system.write(fd, [0x0A] + line)
     }
 
+    /// Before publishing `generation` (absent now): removes the cache of the name directory if it holds a record of
+    /// that name, which can only be stale (the generation was removed by something that did not rewrite the cache,
+    /// such as a gc killed before its rewrite). Otherwise a publish killed between its rename and its append could
+    /// leave that record to a new directory that happens to get the old one's identity (a reused inode number and a
+    /// ctime within one tick of the kernel's coarse clock). One read of the cache per publish; the next `gc` writes
+    /// a new one.
+    func forgetStaleHeaderRecords(_ nameFd: Int32, _ generation: String) {
+        if HeaderCache.read(system, nameFd).records[generation] != nil {
+            try? system.unlinkat(nameFd, Layout.headers, 0)
+        }
+    }
+
     /// Replaces the header cache of `name` by one record per generation of `headers` (those whose header is
     /// known), each with its directory's identity as `fstatat` gives it now: written to a temporary file in
     /// `.staging`, then renamed over `<name>/.headers` (no fsync: a cache). With no record to write, the cache is

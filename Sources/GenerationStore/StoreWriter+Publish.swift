@@ -75,6 +75,7 @@ extension StoreWriter {
             throw error
         }
         store.faults.hit(.publishSynced)
+        forgetStaleHeaderRecords(nameFd, generation)
         do {
             try renameNoReplace(stagingFd.raw, stagingName, nameFd, generation)
         } catch {

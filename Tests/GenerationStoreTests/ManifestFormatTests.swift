@@ -98,6 +98,8 @@ struct ManifestFormatTests {
         try fixture.write { try $0.publish(name: "big", generation: "g1", manifest: Self.manifest(entries: 20_000)) }
         let size = try FileManager.default.attributesOfItem(atPath: fixture.path("big/g1/.manifest.json"))[.size]
         #expect((size as? Int ?? 0) > 500_000)
+        // Without the header cache (which would serve the header without opening the manifest).
+        try #require(unlink(fixture.path("big/" + Layout.headers)) == 0)
         let recording = RecordingSystemCalls()
         let status = try fixture.store(recording).status(only: "big")
         #expect(status.first?.generations.first?.entries == 20_000)
@@ -117,6 +119,8 @@ struct ManifestFormatTests {
                 try writer.publish(name: "app", generation: generation, manifest: Self.manifest(entries: 3))
             }
         }
+        // Without the header cache (HeaderCacheTests: with it, no manifest is opened).
+        try #require(unlink(fixture.path("app/" + Layout.headers)) == 0)
         let recording = RecordingSystemCalls()
         let status = try fixture.store(recording).status(only: "app")
         #expect(status.first?.generations.map(\.entries) == [3, 3, 3])

@@ -1,24 +1,38 @@
 import CExportShims
 import Glibc
 
-/// What identifies a generation directory as the one a header cache record was written for: its inode number and
-/// its status-change time (`st_ino`, `st_ctim`, from `fstatat` without following a link). The rename that
-/// publishes a generation sets its ctime; a generation removed and published again under the same name is a new
-/// directory, with a new ctime (and, unless the inode number is reused, a new inode number).
-struct DirectoryIdentity: Sendable, Equatable {
+/// What identifies a generation's manifest as the one a header cache record was written for: the inode number,
+/// status-change time and size of `<generation>/.manifest.json` (`st_ino`, `st_ctim`, `st_size`, from `fstatat`
+/// without following a link). A generation removed and published again under the same name has a new manifest (a
+/// new file: its inode number is new unless reused, its ctime is its creation time); a manifest written in place
+/// gets a new ctime (and most likely size), one replaced by a rename a new inode.
+struct ManifestIdentity: Sendable, Equatable {
     /// `st_ino`, as its bit pattern (an inode number above `Int64.max` is kept, not refused).
     var inode: Int64
     /// `st_ctim` in nanoseconds since the epoch.
     var ctime: Int64
+    /// `st_size` in bytes.
+    var size: Int64
 
-    init(inode: Int64, ctime: Int64) {
+    init(inode: Int64, ctime: Int64, size: Int64) {
         self.inode = inode
         self.ctime = ctime
+        self.size = size
     }
 
     init(_ status: FileStatus) {
         inode = Int64(bitPattern: status.inode)
         ctime = status.changedNanoseconds
+        size = status.size
+    }
+
+    /// The identity of the manifest of `generation` below `nameFd`: one `fstatat(AT_SYMLINK_NOFOLLOW)`; nil when
+    /// it fails or the manifest is not a regular file.
+    static func of(_ generation: String, in nameFd: Int32, _ system: any SystemCalls) -> ManifestIdentity? {
+        guard let status = try? system.fstatat(nameFd, generation + "/" + Manifest.fileName, CX_AT_SYMLINK_NOFOLLOW),
+            status.kind == .regular
+        else { return nil }
+        return ManifestIdentity(status)
     }
 }
 
@@ -26,9 +40,9 @@ struct DirectoryIdentity: Sendable, Equatable {
 /// each generation (its manifest's header), kept where one read per name gives it, so that they open no manifest.
 ///
 /// A cache, never an authority. Each line is one record: a JSON object with the generation's name, the identity of
-/// its directory (`DirectoryIdentity`) and its manifest's header, ending in `"sets": {}` (read by `ManifestReader`,
-/// the one parser of manifests). A reader uses a generation's last record only when its identity is the directory's
-/// as it is now; a generation without one (no record, a stale one, garbage, a torn last line, a cache over its cap
+/// its manifest file (`ManifestIdentity`) and the manifest's header, ending in `"sets": {}` (read by
+/// `ManifestReader`, the one parser of manifests). A reader uses a generation's last record only when its identity
+/// is the manifest's as it is now; a generation without one (no record, a stale one, garbage, a torn last line, a cache over its cap
 /// or that is not a regular file) has its manifest's header read as before. `publish` appends a record after its
 /// rename, without fsync (a lost record only costs that read); `gc` rewrites the file (a temporary file in
 /// `.staging`, then a rename) when it removed generations of the name, and the gc command also when records are
@@ -39,10 +53,11 @@ struct HeaderCache {
         var generation: String?
         var inode: Int64?
         var ctime: Int64?
+        var size: Int64?
     }
 
     struct Record: Equatable {
-        var identity: DirectoryIdentity
+        var identity: ManifestIdentity
         var header: ManifestHeader
     }
 
@@ -59,7 +74,7 @@ struct HeaderCache {
     static let readSize = 4096
 
     /// The record of `generation` whose identity is `identity`, if the cache holds it.
-    func header(of generation: String, identity: DirectoryIdentity) -> ManifestHeader? {
+    func header(of generation: String, identity: ManifestIdentity) -> ManifestHeader? {
         guard let record = records[generation], record.identity == identity else { return nil }
         return record.header
     }
@@ -107,12 +122,13 @@ struct HeaderCache {
             if newline == start { continue }
             var reader = ManifestReader(bytes: Array(bytes[start..<newline]))
             guard let (keys, header) = try? reader.readHeaderRecord(), let generation = keys.generation,
-                let inode = keys.inode, let ctime = keys.ctime
+                let inode = keys.inode, let ctime = keys.ctime, let size = keys.size
             else {
                 cache.invalidLines += 1
                 continue
             }
-            cache.records[generation] = Record(identity: DirectoryIdentity(inode: inode, ctime: ctime), header: header)
+            cache.records[generation] = Record(
+                identity: ManifestIdentity(inode: inode, ctime: ctime, size: size), header: header)
             cache.recordCount += 1
         }
         return cache
@@ -120,7 +136,7 @@ struct HeaderCache {
 
     /// The record of `generation` as one line, newline included: `{"generation": …, "inode": …, "ctime": …`, the
     /// header's keys as a format 2 manifest writes them, then `"sets": {}}`.
-    static func line(generation: String, identity: DirectoryIdentity, header: ManifestHeader) -> [UInt8] {
+    static func line(generation: String, identity: ManifestIdentity, header: ManifestHeader) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         func key(_ name: String) {
@@ -130,7 +146,8 @@ struct HeaderCache {
         out.append(UInt8(ascii: "{"))
         key("generation")
         Manifest.appendJSONString(generation, to: &out)
-        out.append(contentsOf: ",\"inode\":\(identity.inode),\"ctime\":\(identity.ctime),\"format\":\(header.format),".utf8)
+        out.append(contentsOf: ",\"inode\":\(identity.inode),\"ctime\":\(identity.ctime),\"size\":\(identity.size),".utf8)
+        out.append(contentsOf: "\"format\":\(header.format),".utf8)
         key("source")
         Manifest.appendJSONString(header.source, to: &out)
         if let version = header.version {
@@ -161,29 +178,28 @@ struct HeaderCache {
 
 extension StoreWriter {
     /// Appends the record of the generation `name/generation`, just renamed into place with `header`: `fstatat` of
-    /// its directory for its identity, then `openat(O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0644)` of
+    /// its manifest for its identity, then `openat(O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0644)` of
     /// `<name>/.headers`, one `write` and `close`; no fsync. Failures are ignored: nothing a consumer sees depends
     /// on the cache, and a missing record only means a reader reads that manifest's header.
     ///
     /// The write starts with a newline: a record torn by an earlier failed write then stays a line of its own, which
     /// cannot parse (it is a strict prefix of an object), and this record is a whole line whatever came before.
     func appendHeaderRecord(_ nameFd: Int32, _ generation: String, _ header: ManifestHeader) {
-        guard let status = try? system.fstatat(nameFd, generation, CX_AT_SYMLINK_NOFOLLOW),
-            status.kind == .directory,
+        guard let identity = ManifestIdentity.of(generation, in: nameFd, system),
             let fd = try? system.open(
                 nameFd, Layout.headers,
                 [.writeOnly, .append, .create, .noFollow, .nonBlocking, .noControllingTerminal], mode: 0o644)
         else { return }
         defer { system.close(fd) }
-        let line = HeaderCache.line(generation: generation, identity: DirectoryIdentity(status), header: header)
+        let line = HeaderCache.line(generation: generation, identity: identity, header: header)
         try? system.write(fd, [0x0A] + line)
     }
 
     /// Before publishing `generation` (absent now): removes the cache of the name directory if it holds a record of
     /// that name, which can only be stale (the generation was removed by something that did not rewrite the cache,
     /// such as a gc killed before its rewrite). Otherwise a publish killed between its rename and its append could
-    /// leave that record to a new directory that happens to get the old one's identity (a reused inode number and a
-    /// ctime within one tick of the kernel's coarse clock). One read of the cache per publish; the next `gc` writes
+    /// leave that record to a new manifest that happens to get the old one's identity (a reused inode number, a
+    /// ctime within one tick of the kernel's clock and the same size). One read of the cache per publish; the next `gc` writes
     /// a new one.
     func forgetStaleHeaderRecords(_ nameFd: Int32, _ generation: String) {
         if HeaderCache.read(system, nameFd).records[generation] != nil {
@@ -192,17 +208,15 @@ extension StoreWriter {
     }
 
     /// Replaces the header cache of `name` by one record per generation of `headers` (those whose header is
-    /// known), each with its directory's identity as `fstatat` gives it now: written to a temporary file in
+    /// known), each with its manifest's identity as `fstatat` gives it now: written to a temporary file in
     /// `.staging`, then renamed over `<name>/.headers` (no fsync: a cache). With no record to write, the cache is
     /// removed. Failures are ignored and leave the old cache, whose stale records readers do not use.
     func rewriteHeaderCache(_ name: String, _ nameFd: Int32, _ headers: [(generation: String, header: ManifestHeader?)])
     {
         var bytes: [UInt8] = []
         for (generation, header) in headers {
-            guard let header, let status = try? system.fstatat(nameFd, generation, CX_AT_SYMLINK_NOFOLLOW),
-                status.kind == .directory
-            else { continue }
-            bytes += HeaderCache.line(generation: generation, identity: DirectoryIdentity(status), header: header)
+            guard let header, let identity = ManifestIdentity.of(generation, in: nameFd, system) else { continue }
+            bytes += HeaderCache.line(generation: generation, identity: identity, header: header)
         }
         if bytes.isEmpty {
             try? system.unlinkat(nameFd, Layout.headers, 0)

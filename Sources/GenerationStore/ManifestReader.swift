@@ -33,7 +33,7 @@ struct ManifestReader: ~Copyable {
     var limit: Int64 = .max
     /// Reused for every string.
     private var scratch: [UInt8] = []
-    /// Set while a header cache record is read (`readHeaderRecord`): its `generation`, `inode` and `ctime` keys,
+    /// Set while a header cache record is read (`readHeaderRecord`): its `generation`, `inode`, `ctime` and `size` keys,
     /// which a manifest does not have, are taken into it instead of skipped.
     private var record: HeaderCache.RecordKeys?
 
@@ -390,6 +390,9 @@ struct ManifestReader: ~Copyable {
                 case "ctime" where record != nil:
                     let value = try integer(key)
                     record?.ctime = value
+                case "size" where record != nil:
+                    let value = try integer(key)
+                    record?.size = value
                 case "sets":
                     if headerOnly, let source, let declared {
                         return ManifestHeader(
@@ -415,8 +418,8 @@ struct ManifestReader: ~Copyable {
             entries: counted, inputs: inputs, notes: notes)
     }
 
-    /// One record of a name's header cache (`HeaderCache`), read whole: an object with `generation`, `inode` and
-    /// `ctime`, then a manifest header with `entries`, and last `"sets": {}`; nothing may follow it. What the keys of
+    /// One record of a name's header cache (`HeaderCache`), read whole: an object with `generation`, `inode`, `ctime`
+    /// and `size`, then a manifest header with `entries`, and last `"sets": {}`; nothing may follow it. What the keys of
     /// a manifest header may hold is checked as in a manifest.
     mutating func readHeaderRecord() throws(Failure) -> (keys: HeaderCache.RecordKeys, header: ManifestHeader) {
         record = HeaderCache.RecordKeys()

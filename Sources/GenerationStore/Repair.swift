@@ -27,7 +27,7 @@ extension StoreWriter {
     }
 
     /// True when the header cache of `name` is a regular file whose every record that matches a generation's
-    /// directory agrees with that generation's manifest header (what `verify` checks; stale records do not count).
+    /// manifest agrees with that generation's manifest header (what `verify` checks; stale records do not count).
     private func headerCacheIsSound(
         _ name: String, _ nameFd: Int32, _ listing: [DirectoryEntry], _ context: String
     ) throws(StoreError) -> Bool {
@@ -35,8 +35,8 @@ extension StoreWriter {
         guard try system.status(nameFd, Layout.headers, at: path, context)?.kind == .regular else { return false }
         let cache = HeaderCache.read(system, nameFd)
         for entry in listing where cache.records[entry.name] != nil {
-            guard let status = try system.status(nameFd, entry.name, at: store.path(name, entry.name), context),
-                let cached = cache.header(of: entry.name, identity: DirectoryIdentity(status))
+            guard let identity = ManifestIdentity.of(entry.name, in: nameFd, system),
+                let cached = cache.header(of: entry.name, identity: identity)
             else { continue }
             let header = try? system.readManifestHeader(
                 nameFd, below: entry.name, at: store.path(name, entry.name), context)

@@ -131,7 +131,8 @@ extension ExportStore {
             } else {
                 let (found, header) = try verifyGeneration(name, entry, nameFd, context)
                 problems += found
-                if let header, let cached = cache.header(of: entry, identity: DirectoryIdentity(status)),
+                if let header, cache.records[entry] != nil, let identity = ManifestIdentity.of(entry, in: nameFd, system),
+                    let cached = cache.header(of: entry, identity: identity),
                     cached != header
                 {
                     disagreeing.append(entry)

@@ -120,7 +120,7 @@ struct HeaderCache {
             }
             defer { start = newline + 1 }
             if newline == start { continue }
-            var reader = ManifestReader(bytes: Array(bytes[start..<newline]))
+            var reader = ManifestReader(bytes: bytes, range: start..<newline)
             guard let (keys, header) = try? reader.readHeaderRecord(), let generation = keys.generation,
                 let inode = keys.inode, let ctime = keys.ctime, let size = keys.size
             else {

@@ -50,10 +50,16 @@ struct ManifestReader: ~Copyable {
 
     /// Reads `bytes`.
     init(bytes: [UInt8]) {
+        self.init(bytes: bytes, range: 0..<bytes.count)
+    }
+
+    /// Reads the part `range` of `bytes`, without copying it (a header cache's lines, each read on its own).
+    init(bytes: [UInt8], range: Range<Int>) {
         system = nil
         fd = -1
         buffer = bytes
-        end = bytes.count
+        position = range.lowerBound
+        end = range.upperBound
         atEnd = true
     }
 
@@ -342,58 +348,68 @@ struct ManifestReader: ~Copyable {
         var notes: [String: String]?
         var counted = 0
         var sawSets = false
+        var seenKnown: UInt32 = 0
         var seen: [String] = []
         try expect(UInt8(ascii: "{"), "an object")
         if try !emptyObject() {
             repeat {
                 try scanString()
-                let key = try scratchString("")
+                // A known key is matched by its bytes (no `String` made per key: gc and `status` parse a header per
+                // generation); any other is made a `String`, for the duplicate check and the messages.
+                let known = Key.matching(scratch)
+                let key: String
+                if let known { key = known.name } else { key = try scratchString("") }
                 try expect(UInt8(ascii: ":"), "':'")
-                if seen.contains(key) { throw .malformed("key '\(key)' appears twice") }
-                seen.append(key)
+                if let known {
+                    if seenKnown & known.bit != 0 { throw .malformed("key '\(key)' appears twice") }
+                    seenKnown |= known.bit
+                } else {
+                    if seen.contains(key) { throw .malformed("key '\(key)' appears twice") }
+                    seen.append(key)
+                }
                 if sawSets && declared != nil {
                     throw .malformed("invalid value at '\(key)' (with 'entries', 'sets' comes last)")
                 }
-                switch key {
-                case "format":
+                switch known {
+                case .format:
                     let value = try integer(key)
                     guard Manifest.formats.contains(Int(value)) else {
                         throw .malformed("manifest format \(value) is not supported (expected 1 or 2)")
                     }
                     format = Int(value)
-                case "source":
+                case .source:
                     source = try string(key)
-                case "version":
+                case .version:
                     version = try null() ? nil : try string(key)
-                case "method":
+                case .method:
                     let text = try string(key)
                     guard let value = Manifest.Method(rawValue: text) else {
                         throw .malformed("invalid value at 'method'")
                     }
                     method = value
-                case "published":
+                case .published:
                     published = try null() ? nil : try integer(key)
-                case "entries":
+                case .entries:
                     let value = try integer(key)
                     guard value >= 0 else { throw .malformed("invalid value at 'entries'") }
                     declared = Int(value)
-                case "inputs":
+                case .inputs:
                     inputs = try null() ? nil : try stringObject(key)
-                case "notes":
+                case .notes:
                     notes = try null() ? nil : try stringObject(key)
-                case "generation" where record != nil:
+                case .generation where record != nil:
                     let value = try string(key)
                     record?.generation = value
-                case "inode" where record != nil:
+                case .inode where record != nil:
                     let value = try integer(key)
                     record?.inode = value
-                case "ctime" where record != nil:
+                case .ctime where record != nil:
                     let value = try integer(key)
                     record?.ctime = value
-                case "size" where record != nil:
+                case .size where record != nil:
                     let value = try integer(key)
                     record?.size = value
-                case "sets":
+                case .sets:
                     if headerOnly, let source, let declared {
                         return ManifestHeader(
                             format: format ?? 1, source: source, version: version, method: method,
@@ -416,6 +432,47 @@ struct ManifestReader: ~Copyable {
         return ManifestHeader(
             format: format ?? 1, source: source, version: version, method: method, published: published,
             entries: counted, inputs: inputs, notes: notes)
+    }
+
+    /// The top-level keys `read` knows: a manifest's, and those of a header cache record.
+    private enum Key: Int, CaseIterable {
+        case format, source, version, method, published, entries, inputs, notes, sets
+        case generation, inode, ctime, size
+
+        var name: String {
+            switch self {
+            case .format: "format"
+            case .source: "source"
+            case .version: "version"
+            case .method: "method"
+            case .published: "published"
+            case .entries: "entries"
+            case .inputs: "inputs"
+            case .notes: "notes"
+            case .sets: "sets"
+            case .generation: "generation"
+            case .inode: "inode"
+            case .ctime: "ctime"
+            case .size: "size"
+            }
+        }
+
+        var bit: UInt32 { 1 << UInt32(rawValue) }
+
+        /// The key whose name is `bytes`, if any.
+        static func matching(_ bytes: [UInt8]) -> Key? {
+            // By length first, then the bytes: at most three comparisons of a few bytes.
+            func check(_ key: Key) -> Key? { key.name.utf8.elementsEqual(bytes) ? key : nil }
+            switch bytes.count {
+            case 4: return check(.sets) ?? check(.size)
+            case 5: return check(.notes) ?? check(.inode) ?? check(.ctime)
+            case 6: return check(.format) ?? check(.source) ?? check(.method) ?? check(.inputs)
+            case 7: return check(.version) ?? check(.entries)
+            case 9: return check(.published)
+            case 10: return check(.generation)
+            default: return nil
+            }
+        }
     }
 
     /// One record of a name's header cache (`HeaderCache`), read whole: an object with `generation`, `inode`, `ctime`

@@ -10,6 +10,9 @@ public struct DirectoryEntry: Sendable, Equatable {
     /// The bytes of a name that is not valid UTF-8 (nil for every other name). The store never makes one; the
     /// writers rename such an entry to a name of their own (`renameat(_:bytes:_:_:)`) before removing it.
     public var undecodable: [UInt8]? = nil
+    /// `d_ino`: the entry's inode number as the listing gives it (what `lstat` says on the filesystems the store
+    /// supports; 0 where unknown). The header cache matches generations by it (`HeaderCache`).
+    public var inode: UInt64 = 0
 }
 
 extension SystemCalls {
@@ -17,13 +20,14 @@ extension SystemCalls {
     /// `getdents64` into one 32 KiB buffer until it returns 0. No `stat` per entry: the kind is `d_type`.
     public func directoryEntries(_ fd: Int32) throws(Errno) -> [DirectoryEntry] {
         var result: [DirectoryEntry] = []
-        try walkDirectory(fd) { name, kind in
+        try walkDirectory(fd) { name, kind, inode in
             if let valid = String(validating: name, as: UTF8.self) {
-                result.append(DirectoryEntry(name: valid, kind: kind))
+                result.append(DirectoryEntry(name: valid, kind: kind, inode: inode))
             } else {
                 let bytes = Array(name)
                 result.append(
-                    DirectoryEntry(name: NameRules.printable(bytes: bytes), kind: kind, undecodable: bytes))
+                    DirectoryEntry(
+                        name: NameRules.printable(bytes: bytes), kind: kind, undecodable: bytes, inode: inode))
             }
         }
         return result
@@ -32,15 +36,15 @@ extension SystemCalls {
     /// The number of entries of the directory `fd` but `.` and `..`, holding none of their names.
     public func directoryEntryCount(_ fd: Int32) throws(Errno) -> Int {
         var count = 0
-        try walkDirectory(fd) { _, _ in count += 1 }
+        try walkDirectory(fd) { _, _, _ in count += 1 }
         return count
     }
 
-    /// Calls `body` with each entry's name bytes (valid only during the call) and its `d_type` kind.
+    /// Calls `body` with each entry's name bytes (valid only during the call), its `d_type` kind and its `d_ino`.
     /// The walk starts with `lseek` to 0: a descriptor walked before may have seen entries created since, and
     /// where a filesystem lets a read at the end return them (overlayfs, XFS leaf directories, NFS), a walk that
     /// trusted its position would list a part.
-    func walkDirectory(_ fd: Int32, _ body: (UnsafeRawBufferPointer, FileKind?) -> Void) throws(Errno) {
+    func walkDirectory(_ fd: Int32, _ body: (UnsafeRawBufferPointer, FileKind?, UInt64) -> Void) throws(Errno) {
         try seek(fd, 0)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 32768, alignment: 8)
         defer { buffer.deallocate() }
@@ -53,6 +57,7 @@ extension SystemCalls {
                 let length = Int(buffer.loadUnaligned(fromByteOffset: offset + 16, as: UInt16.self))
                 guard length > 19, offset + length <= filled else { throw .invalidArgument }
                 let type = buffer[offset + 18]
+                let inode = buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
                 var end = offset + 19
                 while end < offset + length && buffer[end] != 0 { end += 1 }
                 let name = UnsafeRawBufferPointer(rebasing: buffer[(offset + 19)..<end])
@@ -67,7 +72,7 @@ extension SystemCalls {
                     case CX_DT_UNKNOWN: nil
                     default: .other
                     }
-                body(name, kind)
+                body(name, kind, inode)
             }
         }
     }

@@ -120,10 +120,10 @@ public struct ExportStore: Sendable {
 
     /// The generation directories of `name` (sorted by name) with their manifests' headers, nil where a manifest
     /// cannot be read (`verify` says why), from one listing of the name directory and one read of its header cache
-    /// (`HeaderCache`). A generation with a record in the cache costs one `fstatat` of its manifest: when the
-    /// manifest's identity (inode, ctime, size) is the record's, the record's header is used and the manifest is not
-    /// opened. Any other generation has its manifest's header read: `openat` + `pread` of 4 KiB + `close` for format
-    /// 2. The kind of each entry comes from the listing's `d_type` (a `stat` only where the filesystem gives none). The listing's other names (links, markers) come
+    /// (`HeaderCache`). A generation whose record has the inode number the listing gives its directory (`d_ino`) costs
+    /// no system call: the record's header is used and the manifest is not opened. Any other generation has its
+    /// manifest's header read: `openat` + `pread` of 4 KiB + `close` for format 2. Kinds and inode numbers come from
+    /// the listing (`d_type`, `d_ino`; a `stat` only where the filesystem gives none). The listing's other names (links, markers) come
     /// back too, for the caller that needs them; `cacheIsStale` says that the cache is missing a record of a
     /// generation whose header was read, or holds lines that serve no generation (what `gc` rewrites).
     func generations(of name: String, _ nameFd: Int32, _ context: String) throws(StoreError) -> GenerationListing {
@@ -136,7 +136,7 @@ public struct ExportStore: Sendable {
             guard try system.kind(of: entry, in: nameFd, at: path(name, entry.name), context) == .directory else {
                 continue
             }
-            if cache.records[entry.name] != nil, let identity = ManifestIdentity.of(entry.name, in: nameFd, system),
+            if cache.records[entry.name] != nil, let identity = DirectoryIdentity.of(entry, in: nameFd, system),
                 let header = cache.header(of: entry.name, identity: identity)
             {
                 result.append((entry.name, header))

@@ -65,11 +65,11 @@ extension StoreWriter {
 
         var histories: [NameHistory] = []
         var markers: [RetirementMarkers.Reading] = []
-        var caches: [(stale: Bool, present: Bool)] = []
+        var caches: [(stale: Bool, present: Bool, listing: [DirectoryEntry])] = []
         for name in try store.exportedNames(rootFd, context) where only?.contains(name) ?? true {
             let history: NameHistory
             let reading: RetirementMarkers.Reading
-            let cache: (stale: Bool, present: Bool)
+            let cache: (stale: Bool, present: Bool, listing: [DirectoryEntry])
             do {
                 (history, reading, cache) = try self.history(of: name, dryRun: options.dryRun, context)
             } catch where error.kind == .badData {
@@ -129,7 +129,7 @@ extension StoreWriter {
             {
                 rewriteHeaderCache(
                     history.name, try nameDirectory(history.name, create: false, context),
-                    history.generations.filter { remaining.contains($0.generation) })
+                    history.generations.filter { remaining.contains($0.generation) }, listing: cache.listing)
             }
             report.prunedMarkers += try pruneMarkers(
                 of: history.name, reading, keepingFor: remaining, dryRun: options.dryRun)
@@ -165,7 +165,7 @@ extension StoreWriter {
     /// Links, generations with their manifests' headers, and retirement times of one name, from one listing of its
     /// directory.
     private func history(of name: String, dryRun: Bool, _ context: String) throws(StoreError)
-        -> (NameHistory, RetirementMarkers.Reading, (stale: Bool, present: Bool))
+        -> (NameHistory, RetirementMarkers.Reading, (stale: Bool, present: Bool, listing: [DirectoryEntry]))
     {
         let nameFd = try nameDirectory(name, create: false, context)
         let current = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context)
@@ -185,7 +185,7 @@ extension StoreWriter {
         let previous = completed ?? reading.previous
         let history = NameHistory(
             name: name, current: current, previous: previous, generations: generations, retired: reading.latest)
-        return (history, reading, (read.cacheIsStale, listing.contains { $0.name == Layout.headers }))
+        return (history, reading, (read.cacheIsStale, listing.contains { $0.name == Layout.headers }, listing))
     }
 
     /// Removes the retirement markers of `name` (as `reading` found them) that are not the latest of a generation

@@ -1,48 +1,45 @@
 import CExportShims
 import Glibc
 
-/// What identifies a generation's manifest as the one a header cache record was written for: the inode number,
-/// status-change time and size of `<generation>/.manifest.json` (`st_ino`, `st_ctim`, `st_size`, from `fstatat`
-/// without following a link). A generation removed and published again under the same name has a new manifest (a
-/// new file: its inode number is new unless reused, its ctime is its creation time); a manifest written in place
-/// gets a new ctime (and most likely size), one replaced by a rename a new inode.
-struct ManifestIdentity: Sendable, Equatable {
-    /// `st_ino`, as its bit pattern (an inode number above `Int64.max` is kept, not refused).
+/// The inode number of a generation directory, what a header cache record is matched by: `d_ino` from the name
+/// directory's listing when readers check a record (no system call per generation), `st_ino` of `fstatat` when a
+/// writer makes one (the same number on the filesystems the store supports; where they differ, records never match
+/// and every header is read from its manifest). Kept as its bit pattern, so a number above `Int64.max` is kept.
+///
+/// A record never outlives its generation's directory on purpose: gc rewrites the cache when it removes
+/// generations, and `publish` removes a cache that holds a record of the generation it is about to publish. Only a
+/// generation removed by something else (a gc killed before its rewrite) leaves a stale record, and that one is
+/// dropped before the name can be published again, whatever inode number the new directory gets.
+struct DirectoryIdentity: Sendable, Equatable {
     var inode: Int64
-    /// `st_ctim` in nanoseconds since the epoch.
-    var ctime: Int64
-    /// `st_size` in bytes.
-    var size: Int64
 
-    init(inode: Int64, ctime: Int64, size: Int64) {
-        self.inode = inode
-        self.ctime = ctime
-        self.size = size
+    init(inode: Int64) { self.inode = inode }
+
+    init(inode: UInt64) { self.inode = Int64(bitPattern: inode) }
+
+    /// The identity of `entry` of a name directory's listing: its `d_ino`, or, where the listing gives none (0),
+    /// one `fstatat` without following a link; nil when that fails or it is not a directory.
+    static func of(_ entry: DirectoryEntry, in nameFd: Int32, _ system: any SystemCalls) -> DirectoryIdentity? {
+        if entry.inode != 0 { return DirectoryIdentity(inode: entry.inode) }
+        return of(entry.name, in: nameFd, system)
     }
 
-    init(_ status: FileStatus) {
-        inode = Int64(bitPattern: status.inode)
-        ctime = status.changedNanoseconds
-        size = status.size
-    }
-
-    /// The identity of the manifest of `generation` below `nameFd`: one `fstatat(AT_SYMLINK_NOFOLLOW)`; nil when
-    /// it fails or the manifest is not a regular file.
-    static func of(_ generation: String, in nameFd: Int32, _ system: any SystemCalls) -> ManifestIdentity? {
-        guard let status = try? system.fstatat(nameFd, generation + "/" + Manifest.fileName, CX_AT_SYMLINK_NOFOLLOW),
-            status.kind == .regular
+    /// The identity of the directory `generation` below `nameFd` from `fstatat(AT_SYMLINK_NOFOLLOW)`; nil when it
+    /// fails or it is not a directory.
+    static func of(_ generation: String, in nameFd: Int32, _ system: any SystemCalls) -> DirectoryIdentity? {
+        guard let status = try? system.fstatat(nameFd, generation, CX_AT_SYMLINK_NOFOLLOW), status.kind == .directory
         else { return nil }
-        return ManifestIdentity(status)
+        return DirectoryIdentity(inode: status.inode)
     }
 }
 
 /// A name's header cache, `<name>/.headers` (docs/format.md, "The header cache"): what gc and `status` need of
 /// each generation (its manifest's header), kept where one read per name gives it, so that they open no manifest.
 ///
-/// A cache, never an authority. Each line is one record: a JSON object with the generation's name, the identity of
-/// its manifest file (`ManifestIdentity`) and the manifest's header, ending in `"sets": {}` (read by
-/// `ManifestReader`, the one parser of manifests). A reader uses a generation's last record only when its identity
-/// is the manifest's as it is now; a generation without one (no record, a stale one, garbage, a torn last line, a cache over its cap
+/// A cache, never an authority. Each line is one record: a JSON object with the generation's name, the inode number
+/// of its directory (`DirectoryIdentity`) and its manifest's header, ending in `"sets": {}` (read by
+/// `ManifestReader`, the one parser of manifests). A reader uses a generation's last record only when its inode
+/// number is the directory's as the listing gives it; a generation without one (no record, a stale one, garbage, a torn last line, a cache over its cap
 /// or that is not a regular file) has its manifest's header read as before. `publish` appends a record after its
 /// rename, without fsync (a lost record only costs that read); `gc` rewrites the file (a temporary file in
 /// `.staging`, then a rename) when it removed generations of the name, and the gc command also when records are
@@ -52,12 +49,10 @@ struct HeaderCache {
     struct RecordKeys {
         var generation: String?
         var inode: Int64?
-        var ctime: Int64?
-        var size: Int64?
     }
 
     struct Record: Equatable {
-        var identity: ManifestIdentity
+        var identity: DirectoryIdentity
         var header: ManifestHeader
     }
 
@@ -74,7 +69,7 @@ struct HeaderCache {
     static let readSize = 4096
 
     /// The record of `generation` whose identity is `identity`, if the cache holds it.
-    func header(of generation: String, identity: ManifestIdentity) -> ManifestHeader? {
+    func header(of generation: String, identity: DirectoryIdentity) -> ManifestHeader? {
         guard let record = records[generation], record.identity == identity else { return nil }
         return record.header
     }
@@ -122,21 +117,20 @@ struct HeaderCache {
             if newline == start { continue }
             var reader = ManifestReader(bytes: bytes, range: start..<newline)
             guard let (keys, header) = try? reader.readHeaderRecord(), let generation = keys.generation,
-                let inode = keys.inode, let ctime = keys.ctime, let size = keys.size
+                let inode = keys.inode
             else {
                 cache.invalidLines += 1
                 continue
             }
-            cache.records[generation] = Record(
-                identity: ManifestIdentity(inode: inode, ctime: ctime, size: size), header: header)
+            cache.records[generation] = Record(identity: DirectoryIdentity(inode: inode), header: header)
             cache.recordCount += 1
         }
         return cache
     }
 
-    /// The record of `generation` as one line, newline included: `{"generation": …, "inode": …, "ctime": …`, the
+    /// The record of `generation` as one line, newline included: `{"generation": …, "inode": …`, the
     /// header's keys as a format 2 manifest writes them, then `"sets": {}}`.
-    static func line(generation: String, identity: ManifestIdentity, header: ManifestHeader) -> [UInt8] {
+    static func line(generation: String, identity: DirectoryIdentity, header: ManifestHeader) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         func key(_ name: String) {
@@ -146,7 +140,7 @@ struct HeaderCache {
         out.append(UInt8(ascii: "{"))
         key("generation")
         Manifest.appendJSONString(generation, to: &out)
-        out.append(contentsOf: ",\"inode\":\(identity.inode),\"ctime\":\(identity.ctime),\"size\":\(identity.size),".utf8)
+        out.append(contentsOf: ",\"inode\":\(identity.inode),".utf8)
         out.append(contentsOf: "\"format\":\(header.format),".utf8)
         key("source")
         Manifest.appendJSONString(header.source, to: &out)
@@ -178,14 +172,14 @@ struct HeaderCache {
 
 extension StoreWriter {
     /// Appends the record of the generation `name/generation`, just renamed into place with `header`: `fstatat` of
-    /// its manifest for its identity, then `openat(O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0644)` of
+    /// its directory for its inode number, then `openat(O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|O_NONBLOCK, 0644)` of
     /// `<name>/.headers`, one `write` and `close`; no fsync. Failures are ignored: nothing a consumer sees depends
     /// on the cache, and a missing record only means a reader reads that manifest's header.
     ///
     /// The write starts with a newline: a record torn by an earlier failed write then stays a line of its own, which
     /// cannot parse (it is a strict prefix of an object), and this record is a whole line whatever came before.
     func appendHeaderRecord(_ nameFd: Int32, _ generation: String, _ header: ManifestHeader) {
-        guard let identity = ManifestIdentity.of(generation, in: nameFd, system),
+        guard let identity = DirectoryIdentity.of(generation, in: nameFd, system),
             let fd = try? system.open(
                 nameFd, Layout.headers,
                 [.writeOnly, .append, .create, .noFollow, .nonBlocking, .noControllingTerminal], mode: 0o644)
@@ -198,8 +192,7 @@ extension StoreWriter {
     /// Before publishing `generation` (absent now): removes the cache of the name directory if it holds a record of
     /// that name, which can only be stale (the generation was removed by something that did not rewrite the cache,
     /// such as a gc killed before its rewrite). Otherwise a publish killed between its rename and its append could
-    /// leave that record to a new manifest that happens to get the old one's identity (a reused inode number, a
-    /// ctime within one tick of the kernel's clock and the same size). One read of the cache per publish; the next `gc` writes
+    /// leave that record to a new directory that gets the old one's inode number (file systems reuse them). One read of the cache per publish; the next `gc` writes
     /// a new one.
     func forgetStaleHeaderRecords(_ nameFd: Int32, _ generation: String) {
         if HeaderCache.read(system, nameFd).records[generation] != nil {
@@ -208,14 +201,20 @@ extension StoreWriter {
     }
 
     /// Replaces the header cache of `name` by one record per generation of `headers` (those whose header is
-    /// known), each with its manifest's identity as `fstatat` gives it now: written to a temporary file in
+    /// known), each with the inode number of its directory (`DirectoryIdentity.of`: the listing's, else `fstatat`): written to a temporary file in
     /// `.staging`, then renamed over `<name>/.headers` (no fsync: a cache). With no record to write, the cache is
     /// removed. Failures are ignored and leave the old cache, whose stale records readers do not use.
-    func rewriteHeaderCache(_ name: String, _ nameFd: Int32, _ headers: [(generation: String, header: ManifestHeader?)])
-    {
+    func rewriteHeaderCache(
+        _ name: String, _ nameFd: Int32, _ headers: [(generation: String, header: ManifestHeader?)],
+        listing: [DirectoryEntry]
+    ) {
+        var entries: [String: DirectoryEntry] = [:]
+        for entry in listing { entries[entry.name] = entry }
         var bytes: [UInt8] = []
         for (generation, header) in headers {
-            guard let header, let identity = ManifestIdentity.of(generation, in: nameFd, system) else { continue }
+            guard let header, let entry = entries[generation],
+                let identity = DirectoryIdentity.of(entry, in: nameFd, system)
+            else { continue }
             bytes += HeaderCache.line(generation: generation, identity: identity, header: header)
         }
         if bytes.isEmpty {

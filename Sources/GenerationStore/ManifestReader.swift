@@ -33,7 +33,7 @@ struct ManifestReader: ~Copyable {
     var limit: Int64 = .max
     /// Reused for every string.
     private var scratch: [UInt8] = []
-    /// Set while a header cache record is read (`readHeaderRecord`): its `generation`, `inode`, `ctime` and `size` keys,
+    /// Set while a header cache record is read (`readHeaderRecord`): its `generation` and `inode` keys,
     /// which a manifest does not have, are taken into it instead of skipped.
     private var record: HeaderCache.RecordKeys?
 
@@ -403,12 +403,6 @@ struct ManifestReader: ~Copyable {
                 case .inode where record != nil:
                     let value = try integer(key)
                     record?.inode = value
-                case .ctime where record != nil:
-                    let value = try integer(key)
-                    record?.ctime = value
-                case .size where record != nil:
-                    let value = try integer(key)
-                    record?.size = value
                 case .sets:
                     if headerOnly, let source, let declared {
                         return ManifestHeader(
@@ -437,7 +431,7 @@ struct ManifestReader: ~Copyable {
     /// The top-level keys `read` knows: a manifest's, and those of a header cache record.
     private enum Key: Int, CaseIterable {
         case format, source, version, method, published, entries, inputs, notes, sets
-        case generation, inode, ctime, size
+        case generation, inode
 
         var name: String {
             switch self {
@@ -452,8 +446,6 @@ struct ManifestReader: ~Copyable {
             case .sets: "sets"
             case .generation: "generation"
             case .inode: "inode"
-            case .ctime: "ctime"
-            case .size: "size"
             }
         }
 
@@ -464,8 +456,8 @@ struct ManifestReader: ~Copyable {
             // By length first, then the bytes: at most three comparisons of a few bytes.
             func check(_ key: Key) -> Key? { key.name.utf8.elementsEqual(bytes) ? key : nil }
             switch bytes.count {
-            case 4: return check(.sets) ?? check(.size)
-            case 5: return check(.notes) ?? check(.inode) ?? check(.ctime)
+            case 4: return check(.sets)
+            case 5: return check(.notes) ?? check(.inode)
             case 6: return check(.format) ?? check(.source) ?? check(.method) ?? check(.inputs)
             case 7: return check(.version) ?? check(.entries)
             case 9: return check(.published)
@@ -475,8 +467,8 @@ struct ManifestReader: ~Copyable {
         }
     }
 
-    /// One record of a name's header cache (`HeaderCache`), read whole: an object with `generation`, `inode`, `ctime`
-    /// and `size`, then a manifest header with `entries`, and last `"sets": {}`; nothing may follow it. What the keys of
+    /// One record of a name's header cache (`HeaderCache`), read whole: an object with `generation` and `inode`,
+    /// then a manifest header with `entries`, and last `"sets": {}`; nothing may follow it. What the keys of
     /// a manifest header may hold is checked as in a manifest.
     mutating func readHeaderRecord() throws(Failure) -> (keys: HeaderCache.RecordKeys, header: ManifestHeader) {
         record = HeaderCache.RecordKeys()

@@ -35,7 +35,7 @@ extension StoreWriter {
         guard try system.status(nameFd, Layout.headers, at: path, context)?.kind == .regular else { return false }
         let cache = HeaderCache.read(system, nameFd)
         for entry in listing where cache.records[entry.name] != nil {
-            guard let identity = ManifestIdentity.of(entry.name, in: nameFd, system),
+            guard let identity = DirectoryIdentity.of(entry, in: nameFd, system),
                 let cached = cache.header(of: entry.name, identity: identity)
             else { continue }
             let header = try? system.readManifestHeader(

@@ -131,8 +131,8 @@ extension ExportStore {
             } else {
                 let (found, header) = try verifyGeneration(name, entry, nameFd, context)
                 problems += found
-                if let header, cache.records[entry] != nil, let identity = ManifestIdentity.of(entry, in: nameFd, system),
-                    let cached = cache.header(of: entry, identity: identity),
+                if let header, cache.records[entry] != nil,
+                    let cached = cache.header(of: entry, identity: DirectoryIdentity(inode: status.inode)),
                     cached != header
                 {
                     disagreeing.append(entry)

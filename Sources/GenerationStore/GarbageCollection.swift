@@ -72,7 +72,7 @@ extension StoreWriter {
             let cache: (stale: Bool, present: Bool, listing: [DirectoryEntry])
             do {
                 (history, reading, cache) = try self.history(of: name, dryRun: options.dryRun, context)
-            } catch where error.kind == .badData {
+            } catch  where error.kind == .badData {
                 // `current` or `previous` is not a link: what the name protects is unknown, so none of its
                 // generations is removed; the rest of the root is collected as usual.
                 report.leftovers.append(
@@ -86,9 +86,16 @@ extension StoreWriter {
         let now = options.now ?? SystemClock.wallNanoseconds()
         // The namespace scan reads every process's mountinfo: do it only when some generation would otherwise go.
         // The decisions without a scan are final when they remove nothing; otherwise they are made again with it.
-        let gone = histories.map { GCPolicy.gone($0, sourceGone) }
+        var gone = histories.map { GCPolicy.gone($0, sourceGone) }
         var unscanned = zip(histories, gone).map { history, gone in
             GCPolicy.decide(history, scan: report.scan, options: options, now: now, gone: gone)
+        }
+        // What gc removes is decided from the manifests themselves, never from the header cache alone: the header
+        // of every generation about to go is read again from its manifest, and a name whose cache said otherwise
+        // (a record the cache got wrong) is decided again from what the manifests say.
+        for index in histories.indices {
+            try confirmHeaders(
+                &histories[index], &gone[index], &unscanned[index], report.scan, options, now, sourceGone, context)
         }
         if unscanned.contains(where: { $0.contains(where: \.remove) }) {
             let location = try ExportLocation.locate(root: store.root, system: system, procRoot: procRoot)
@@ -106,7 +113,7 @@ extension StoreWriter {
                 if !options.dryRun {
                     do {
                         report.leftovers += try removeGeneration(name: history.name, generation: decision.generation)
-                    } catch where error.syscall == "renameat" && error.errno == .crossDevice {
+                    } catch  where error.syscall == "renameat" && error.errno == .crossDevice {
                         // overlayfs without redirect_dir refuses to rename a directory of a lower layer: the
                         // generation stays whole and visible, kept with the reason (docs/gc.md, "On overlayfs").
                         decisions[index].protectedBy.append(.cannotMove(error.reason))
@@ -160,6 +167,39 @@ extension StoreWriter {
         }
         try system.sync(rootFd, at: store.root, context)
         return true
+    }
+
+    /// Reads again, from its manifest, the header of every generation that `decisions` removes, until every such
+    /// header is the manifest's: where one differs from what `history` holds (a header cache record that is wrong),
+    /// `history` takes the manifest's (nil when unreadable, which protects the generation) and the name is decided
+    /// again. One header read per generation removed; none when nothing is.
+    private func confirmHeaders(
+        _ history: inout NameHistory, _ gone: inout Set<String>, _ decisions: inout [GCDecision],
+        _ scan: MountNamespaceScan, _ options: GCOptions, _ now: Int64, _ sourceGone: SourceGonePredicate,
+        _ context: String
+    ) throws(StoreError) {
+        var confirmed: Set<String> = []
+        while true {
+            let pending = decisions.filter { $0.remove && !confirmed.contains($0.generation) }.map(\.generation)
+            if pending.isEmpty { return }
+            let nameFd = try nameDirectory(history.name, create: false, context)
+            var changed = false
+            for generation in pending {
+                confirmed.insert(generation)
+                let actual = try? system.readManifestHeader(
+                    nameFd, below: generation, at: store.path(history.name, generation), checked: false, context)
+                if let position = history.generations.firstIndex(where: { $0.generation == generation }),
+                    history.generations[position].header != actual
+                {
+                    history.generations[position].header = actual
+                    changed = true
+                }
+            }
+            if changed {
+                gone = GCPolicy.gone(history, sourceGone)
+                decisions = GCPolicy.decide(history, scan: scan, options: options, now: now, gone: gone)
+            }
+        }
     }
 
     /// Links, generations with their manifests' headers, and retirement times of one name, from one listing of its

@@ -53,11 +53,17 @@ struct HeaderCacheTests {
         #expect(Self.cacheLines(fixture, "app").count == 3)
         let recording = RecordingSystemCalls()
         let status = try fixture.store(recording).status()
-        let report = try Self.dryRun(fixture.store(recording))
         #expect(Self.manifestCalls(recording).isEmpty, "\(recording.log)")
+        // gc opens the manifests of the generations it removes, and only those: what it removes is decided from
+        // them (`gcRemovesNothingOnTheWordOfAWrongRecord`).
+        recording.reset()
+        let report = try Self.dryRun(fixture.store(recording))
+        #expect(
+            Self.manifestCalls(recording).filter { $0.name == "openat" }.compactMap(\.arguments.last)
+                == ["g1/" + Manifest.fileName, "t1/" + Manifest.fileName], "\(recording.log)")
         // One read of each name's cache, and no call per generation: the listing's d_ino identifies it.
         let cacheOpens = recording.log.filter { $0.name == "openat" && $0.arguments.last == Layout.headers }
-        #expect(cacheOpens.count == 4, "\(recording.log)")  // status and gc, two names each
+        #expect(cacheOpens.count == 2, "\(recording.log)")  // gc's, one per name (status's before the reset)
         let generations: Set<String> = ["g1", "g2", "g3", "t1"]
         #expect(!recording.log.contains { $0.name == "fstatat" && generations.contains($0.arguments.first ?? "") })
 
@@ -68,7 +74,7 @@ struct HeaderCacheTests {
         let uncached = try Self.dryRun(fixture.store(plain))
         #expect(uncached.decisions == report.decisions)
         #expect(uncached.removed == report.removed && report.removed == ["app/g1", "tool/t1"])
-        #expect(Self.manifestCalls(plain).filter { $0.name == "openat" }.count == 8, "\(plain.log)")
+        #expect(Self.manifestCalls(plain).filter { $0.name == "openat" }.count == 10, "\(plain.log)")  // 4 + 4 + 2
         #expect(status.first?.generations.map(\.entries) == [2, 2, 2])
         #expect(status.first?.generations.allSatisfy { $0.published != nil } == true)
     }
@@ -107,7 +113,9 @@ struct HeaderCacheTests {
         // g1 gone without a rewrite of the cache (a gc killed before it): its record is stale.
         try #require(rename(fixture.path("app/g1"), fixture.directory.appending("old-g1")) == 0)
         let recording = RecordingSystemCalls()
-        try fixture.write(recording) { try $0.publish(name: "app", generation: "g1", manifest: manifest("new", entries: 2)) }
+        try fixture.write(recording) {
+            try $0.publish(name: "app", generation: "g1", manifest: manifest("new", entries: 2))
+        }
         // The stale record went with the cache before the rename; what is left is the new record alone.
         let lines = Self.cacheLines(fixture, "app")
         #expect(lines.count == 1 && lines.first?.contains("\"g1\"") == true, "\(lines)")
@@ -147,30 +155,50 @@ struct HeaderCacheTests {
     /// Caches that must not be used, each with what it does to a wrong record: the generations are still read
     /// right (from their manifests), and nothing blocks or crashes.
     static let unusable: [(label: String, make: @Sendable (StoreFixture, [UInt8]) throws -> Void)] = [
-        ("garbage", { fixture, _ in try HeaderCacheTests.write(Array("\u{1}{{{\"x\n\n]]\n".utf8), to: fixture.path("app/.headers")) }),
-        ("a torn last line", { fixture, wrong in try HeaderCacheTests.write(wrong.dropLast(), to: fixture.path("app/.headers")) }),
-        ("a torn record and a whole one on one line", { fixture, wrong in
-            // Without the newline an append starts with, a record written after a torn one shares its line: that
-            // line must not parse, wherever the first record was torn.
-            var bytes: [UInt8] = []
-            for cut in 1..<(wrong.count - 1) { bytes += wrong.prefix(cut) + wrong }
-            try HeaderCacheTests.write(bytes, to: fixture.path("app/.headers"))
-        }),
-        ("over the 16 MiB cap", { fixture, wrong in
-            let path = fixture.path("app/.headers")
-            try HeaderCacheTests.write(wrong, to: path)
-            try #require(truncate(path, off_t(17 << 20)) == 0)
-        }),
-        ("deeply nested", { fixture, _ in
-            let deep = Array("{\"x\":".utf8) + [UInt8](repeating: UInt8(ascii: "["), count: 200_000) + [0x0A]
-            try HeaderCacheTests.write(deep, to: fixture.path("app/.headers"))
-        }),
+        (
+            "garbage",
+            { fixture, _ in
+                try HeaderCacheTests.write(Array("\u{1}{{{\"x\n\n]]\n".utf8), to: fixture.path("app/.headers"))
+            }
+        ),
+        (
+            "a torn last line",
+            { fixture, wrong in try HeaderCacheTests.write(wrong.dropLast(), to: fixture.path("app/.headers")) }
+        ),
+        (
+            "a torn record and a whole one on one line",
+            { fixture, wrong in
+                // Without the newline an append starts with, a record written after a torn one shares its line: that
+                // line must not parse, wherever the first record was torn.
+                var bytes: [UInt8] = []
+                for cut in 1..<(wrong.count - 1) { bytes += wrong.prefix(cut) + wrong }
+                try HeaderCacheTests.write(bytes, to: fixture.path("app/.headers"))
+            }
+        ),
+        (
+            "over the 16 MiB cap",
+            { fixture, wrong in
+                let path = fixture.path("app/.headers")
+                try HeaderCacheTests.write(wrong, to: path)
+                try #require(truncate(path, off_t(17 << 20)) == 0)
+            }
+        ),
+        (
+            "deeply nested",
+            { fixture, _ in
+                let deep = Array("{\"x\":".utf8) + [UInt8](repeating: UInt8(ascii: "["), count: 200_000) + [0x0A]
+                try HeaderCacheTests.write(deep, to: fixture.path("app/.headers"))
+            }
+        ),
         ("a FIFO", { fixture, _ in try #require(mkfifo(fixture.path("app/.headers"), 0o644) == 0) }),
         ("a directory", { fixture, _ in try #require(mkdir(fixture.path("app/.headers"), 0o755) == 0) }),
-        ("a symlink to a good cache", { fixture, wrong in
-            try HeaderCacheTests.write(wrong, to: fixture.path("elsewhere"))
-            try #require(symlink("../elsewhere", fixture.path("app/.headers")) == 0)
-        }),
+        (
+            "a symlink to a good cache",
+            { fixture, wrong in
+                try HeaderCacheTests.write(wrong, to: fixture.path("elsewhere"))
+                try #require(symlink("../elsewhere", fixture.path("app/.headers")) == 0)
+            }
+        ),
     ]
 
     @Test(arguments: unusable.indices)
@@ -199,11 +227,41 @@ struct HeaderCacheTests {
         #expect(try fixture.store().status(only: "app").first?.generations.map(\.entries) == [99, 2, 2])
     }
 
+    @Test func gcRemovesNothingOnTheWordOfAWrongRecord() throws {
+        // g1 was published a moment ago (its grace period holds it); its record, forged, says an hour ago. gc decides
+        // what it removes from the manifests, so g1 stays, in a dry run and in a real one.
+        let fixture = try Self.populated()
+        defer { fixture.remove() }
+        let hourAgo = SystemClock.wallNanoseconds() - 3600 * 1_000_000_000
+        let lines = Self.cacheLines(fixture, "app").map { line -> String in
+            guard line.contains("\"generation\":\"g1\""),
+                let range = line.range(of: #""published":[0-9]+"#, options: .regularExpression)
+            else { return line }
+            return line.replacingCharacters(in: range, with: "\"published\":\(hourAgo)")
+        }
+        try #require(lines.contains { $0.contains("\(hourAgo)") })
+        try Self.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: fixture.path("app/.headers"))
+        // The forged record is what status serves (it is a cache).
+        let served = try fixture.store().status(only: "app").first?.generations.first { $0.name == "g1" }
+        #expect(served?.published == hourAgo)
+        for dryRun in [true, false] {
+            let report = try fixture.write { writer in
+                try writer.collectGarbage(options: GCOptions(keep: 0, dryRun: dryRun)) { _, _ in false }
+            }
+            #expect(!report.removed.contains("app/g1"), "\(report.removed)")
+            let g1 = report.decisions.first { $0.name == "app" && $0.generation == "g1" }
+            #expect(g1?.remove == false)
+            #expect(g1?.protectedBy.contains { $0.code == "grace" } == true, "\(String(describing: g1))")
+        }
+        #expect(fixture.exists("app/g1"))
+    }
+
     @Test func verifyReportsARecordThatDisagreesAndRepairRemovesTheCache() throws {
         let fixture = try Self.populated()
         defer { fixture.remove() }
         let lines = Self.cacheLines(fixture, "app").map {
-            $0.contains("\"g2\"") ? $0.replacingOccurrences(of: "\"source\":\"test:g2\"", with: "\"source\":\"forged\"") : $0
+            $0.contains("\"g2\"")
+                ? $0.replacingOccurrences(of: "\"source\":\"test:g2\"", with: "\"source\":\"forged\"") : $0
         }
         try #require(lines.contains { $0.contains("forged") })
         try Self.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: fixture.path("app/.headers"))
@@ -270,7 +328,8 @@ struct HeaderCacheTests {
             try writer.collectGarbage(options: GCOptions(keep: 5)) { _, _ in false }
         }
         #expect(!fixture.exists("app/.headers"))
-        #expect(!recording.names.contains { ["write", "renameat", "unlinkat", "mkdirat"].contains($0) }, "\(recording.log)")
+        #expect(
+            !recording.names.contains { ["write", "renameat", "unlinkat", "mkdirat"].contains($0) }, "\(recording.log)")
         // The gc command's pass writes each name's cache; status then reads no manifest.
         _ = try fixture.write { writer in
             try writer.collectGarbage(options: GCOptions(keep: 5, healHeaderCaches: true)) { _, _ in false }

@@ -29,7 +29,9 @@ enum StatusCommand: Command {
         }
         var output = Output(status)
         if given.isEmpty, status.contains(where: { UnionKind.isUnionName($0.name) }),
-            let summary = try UnionSurvey.summary(context.unionExporter(caches: ConsumerCaches.none))
+            // The names' `current` links as status read them: the check does not read them again.
+            let summary = try UnionSurvey.summary(
+                context.unionExporter(caches: ConsumerCaches.none), links: status.map { ($0.name, $0.current) })
         {
             output.unions = Output.Unions(
                 conflicts: summary.conflicts.map(UnionsOutput.Conflict.init),

@@ -88,7 +88,10 @@ public struct UnionExporter: Sendable {
     /// The owners with their `current` (sorted by instance), the owners with no `current` at all (a retirement may
     /// have been interrupted), and the unions' `current`: one listing of the root and one link read per name,
     /// through one descriptor.
-    func currentLinks() throws(StoreError)
+    ///
+    /// `links`: every exported name's `current` (sorted by name, nil where absent) when the caller read them already
+    /// (`status` does), so they are not read twice.
+    func currentLinks(_ links: [(name: String, target: String?)]? = nil) throws(StoreError)
         -> (owners: [(instance: String, generation: String)], withoutCurrent: [String], unions: [UnionKind: String])
     {
         var owners: [(instance: String, generation: String)] = []
@@ -96,7 +99,9 @@ public struct UnionExporter: Sendable {
         var unions: [UnionKind: String] = [:]
         // `links` is sorted by name, and so is what is kept of it. One name check per name: a valid revision
         // passes with the instance name it is checked with.
-        for (name, current) in try store.links(Layout.current) {
+        let read: [(name: String, target: String?)]
+        if let links { read = links } else { read = try store.links(Layout.current) }
+        for (name, current) in read {
             if UnionKind.isUnionName(name) {
                 for kind in UnionKind.allCases where kind.exportName == name { unions[kind] = current }
                 continue
@@ -390,9 +395,12 @@ public struct UnionExporter: Sendable {
         return try check(readingHeaders: &headers)
     }
 
-    /// `check`, keeping the headers of the unions' current generations it read (for `UnionSurvey.summary`).
-    func check(readingHeaders headers: inout [UnionKind: ManifestHeader]) throws(StoreError) -> String? {
-        let (owners, withoutCurrent, unionCurrents) = try currentLinks()
+    /// `check`, keeping the headers of the unions' current generations it read (for `UnionSurvey.summary`), from
+    /// the `current` links of `links` when given (see `currentLinks`).
+    func check(
+        readingHeaders headers: inout [UnionKind: ManifestHeader], links: [(name: String, target: String?)]? = nil
+    ) throws(StoreError) -> String? {
+        let (owners, withoutCurrent, unionCurrents) = try currentLinks(links)
         let system = store.system
         // One link read per snap, relative to one descriptor of the snap mount dir: a snap whose `current` reads is
         // installed; only one that does not is asked whether it is gone. In instance order, so the first difference
@@ -588,11 +596,11 @@ public struct UnionSurvey: Sendable {
     /// When `check` finds them up to date, from the unions' own headers (`notes`, two small reads, whatever the
     /// number of owners); otherwise (or for a union written before its notes were recorded) from `read`, every
     /// owner's manifest. Nil when there is no owner and no union at all.
-    public static func summary(_ exporter: UnionExporter) throws(StoreError)
-        -> (conflicts: [UnionConflict], refused: [UnionRefusal], upToDate: Bool)?
+    public static func summary(_ exporter: UnionExporter, links: [(name: String, target: String?)]? = nil)
+        throws(StoreError) -> (conflicts: [UnionConflict], refused: [UnionRefusal], upToDate: Bool)?
     {
         var headers: [UnionKind: ManifestHeader] = [:]
-        if try exporter.check(readingHeaders: &headers) == nil {
+        if try exporter.check(readingHeaders: &headers, links: links) == nil {
             var conflicts: [UnionConflict] = []
             var refused: [UnionRefusal] = []
             var complete = true

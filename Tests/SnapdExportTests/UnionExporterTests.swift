@@ -285,6 +285,19 @@ struct UnionExporterTests {
         let owners = recording.log.filter { $0.name == "openat" }.compactMap(\.arguments.last)
             .filter { $0 == "a-fonts" || $0 == "b-fonts" || $0.hasPrefix("a-fonts/") || $0.hasPrefix("b-fonts/") }
         #expect(owners == [], "\(owners)")
+        // Given the `current` links status read, the summary reads none of them again and says the same.
+        let links = try world.world.store().links("current")
+        let given = RecordingSystemCalls()
+        let same = try #require(try UnionSurvey.summary(world.unions(given), links: links))
+        #expect(same.conflicts == summary.conflicts && same.refused == summary.refused && same.upToDate)
+        let rootReads = given.log.filter { $0.name == "readlinkat" }.compactMap(\.arguments.last)
+            .filter { $0.hasSuffix("/current") && !$0.hasPrefix("/") && !$0.hasPrefix("@") }
+        #expect(rootReads.sorted() == ["a-fonts/current", "b-fonts/current"], "\(given.log)")  // the snaps' own
+        let readAlone = recording.log.filter { $0.name == "readlinkat" }.compactMap(\.arguments.last)
+            .filter { $0.hasSuffix("/current") && !$0.hasPrefix("/") && !$0.hasPrefix("@") }
+        #expect(
+            readAlone.count == 4 && recording.log.contains { $0.name == "getdents" && $0.arguments == [world.root] })
+        #expect(!given.log.contains { $0.name == "getdents" && $0.arguments == [world.root] }, "\(given.log)")
 
         // A font union as written before its notes were recorded: the summary falls back to the full survey
         // (the same answer), refresh records them once, and the check agrees again.

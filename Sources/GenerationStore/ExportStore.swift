@@ -164,7 +164,8 @@ public struct ExportStore: Sendable {
             // One `openat` of the name, not a listing of the root: an exported name is a directory that is not a
             // dot-name, and `O_NOFOLLOW` refuses a link where it belongs.
             let missing = StoreError(.missingInput, context, "no exported name '\(only)'", path: path(only))
-            guard !only.isEmpty, !only.hasPrefix("."), !only.utf8.contains(UInt8(ascii: "/")) else { throw missing }
+            guard !only.isEmpty, !only.hasPrefix("."), !only.utf8.contains(UInt8(ascii: "/")), !only.utf8.contains(0)
+            else { throw missing }
             let nameFd: Descriptor
             do {
                 nameFd = try system.openDescriptor(rootFd.raw, only, [.directory, .noFollow])

@@ -169,36 +169,32 @@ extension StoreWriter {
         return true
     }
 
-    /// Reads again, from its manifest, the header of every generation that `decisions` removes, until every such
-    /// header is the manifest's: where one differs from what `history` holds (a header cache record that is wrong),
-    /// `history` takes the manifest's (nil when unreadable, which protects the generation) and the name is decided
-    /// again. One header read per generation removed; none when nothing is.
+    /// When `decisions` remove any generation of the name: reads again, from its manifest, the header of every
+    /// generation of the name (a removal depends on the others' headers too: keep-N ranks by publication time, a
+    /// host generation is gone once a later one is), and where any differs from what `history` holds (a header
+    /// cache record that is wrong), `history` takes the manifests' (nil where unreadable, which protects) and the
+    /// name is decided again. So what gc removes is decided from manifests only. One header read per generation of
+    /// a name that loses some; none for a name that loses none.
     private func confirmHeaders(
         _ history: inout NameHistory, _ gone: inout Set<String>, _ decisions: inout [GCDecision],
         _ scan: MountNamespaceScan, _ options: GCOptions, _ now: Int64, _ sourceGone: SourceGonePredicate,
         _ context: String
     ) throws(StoreError) {
-        var confirmed: Set<String> = []
-        while true {
-            let pending = decisions.filter { $0.remove && !confirmed.contains($0.generation) }.map(\.generation)
-            if pending.isEmpty { return }
-            let nameFd = try nameDirectory(history.name, create: false, context)
-            var changed = false
-            for generation in pending {
-                confirmed.insert(generation)
-                let actual = try? system.readManifestHeader(
-                    nameFd, below: generation, at: store.path(history.name, generation), checked: false, context)
-                if let position = history.generations.firstIndex(where: { $0.generation == generation }),
-                    history.generations[position].header != actual
-                {
-                    history.generations[position].header = actual
-                    changed = true
-                }
+        guard decisions.contains(where: \.remove) else { return }
+        let nameFd = try nameDirectory(history.name, create: false, context)
+        var changed = false
+        for position in history.generations.indices {
+            let generation = history.generations[position].generation
+            let actual = try? system.readManifestHeader(
+                nameFd, below: generation, at: store.path(history.name, generation), checked: false, context)
+            if history.generations[position].header != actual {
+                history.generations[position].header = actual
+                changed = true
             }
-            if changed {
-                gone = GCPolicy.gone(history, sourceGone)
-                decisions = GCPolicy.decide(history, scan: scan, options: options, now: now, gone: gone)
-            }
+        }
+        if changed {
+            gone = GCPolicy.gone(history, sourceGone)
+            decisions = GCPolicy.decide(history, scan: scan, options: options, now: now, gone: gone)
         }
     }
 

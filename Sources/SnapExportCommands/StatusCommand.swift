@@ -28,10 +28,12 @@ enum StatusCommand: Command {
             return .success
         }
         var output = Output(status)
+        // The names' `current` links as status read them, so the union check does not read them again; where one is
+        // not a link (a problem status reports), the check reads them itself and fails on it as before.
+        let links: [(name: String, target: String?)]? =
+            status.contains { $0.problem != nil } ? nil : status.map { ($0.name, $0.current) }
         if given.isEmpty, status.contains(where: { UnionKind.isUnionName($0.name) }),
-            // The names' `current` links as status read them: the check does not read them again.
-            let summary = try UnionSurvey.summary(
-                context.unionExporter(caches: ConsumerCaches.none), links: status.map { ($0.name, $0.current) })
+            let summary = try UnionSurvey.summary(context.unionExporter(caches: ConsumerCaches.none), links: links)
         {
             output.unions = Output.Unions(
                 conflicts: summary.conflicts.map(UnionsOutput.Conflict.init),

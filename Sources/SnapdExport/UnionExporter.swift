@@ -89,7 +89,7 @@ public struct UnionExporter: Sendable {
     /// have been interrupted), and the unions' `current`: one listing of the root and one link read per name,
     /// through one descriptor.
     ///
-    /// `links`: every exported name's `current` (sorted by name, nil where absent) when the caller read them already
+    /// `links`: every exported name's `current` (nil where absent; sorted here by name) when the caller read them already
     /// (`status` does), so they are not read twice.
     func currentLinks(_ links: [(name: String, target: String?)]? = nil) throws(StoreError)
         -> (owners: [(instance: String, generation: String)], withoutCurrent: [String], unions: [UnionKind: String])
@@ -100,7 +100,7 @@ public struct UnionExporter: Sendable {
         // `links` is sorted by name, and so is what is kept of it. One name check per name: a valid revision
         // passes with the instance name it is checked with.
         let read: [(name: String, target: String?)]
-        if let links { read = links } else { read = try store.links(Layout.current) }
+        if let links { read = links.sorted { $0.name < $1.name } } else { read = try store.links(Layout.current) }
         for (name, current) in read {
             if UnionKind.isUnionName(name) {
                 for kind in UnionKind.allCases where kind.exportName == name { unions[kind] = current }

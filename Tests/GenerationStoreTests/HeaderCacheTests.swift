@@ -54,13 +54,13 @@ struct HeaderCacheTests {
         let recording = RecordingSystemCalls()
         let status = try fixture.store(recording).status()
         #expect(Self.manifestCalls(recording).isEmpty, "\(recording.log)")
-        // gc opens the manifests of the generations it removes, and only those: what it removes is decided from
-        // them (`gcRemovesNothingOnTheWordOfAWrongRecord`).
+        // gc opens the manifests of the names it removes generations of (every generation of both names here): what
+        // it removes is decided from them (`gcRemovesNothingOnTheWordOfAWrongRecord`, `gcRanksByTheManifests…`).
         recording.reset()
         let report = try Self.dryRun(fixture.store(recording))
         #expect(
             Self.manifestCalls(recording).filter { $0.name == "openat" }.compactMap(\.arguments.last)
-                == ["g1/" + Manifest.fileName, "t1/" + Manifest.fileName], "\(recording.log)")
+                == ["g1", "g2", "g3", "t1"].map { $0 + "/" + Manifest.fileName }, "\(recording.log)")
         // One read of each name's cache, and no call per generation: the listing's d_ino identifies it.
         let cacheOpens = recording.log.filter { $0.name == "openat" && $0.arguments.last == Layout.headers }
         #expect(cacheOpens.count == 2, "\(recording.log)")  // gc's, one per name (status's before the reset)
@@ -74,7 +74,7 @@ struct HeaderCacheTests {
         let uncached = try Self.dryRun(fixture.store(plain))
         #expect(uncached.decisions == report.decisions)
         #expect(uncached.removed == report.removed && report.removed == ["app/g1", "tool/t1"])
-        #expect(Self.manifestCalls(plain).filter { $0.name == "openat" }.count == 10, "\(plain.log)")  // 4 + 4 + 2
+        #expect(Self.manifestCalls(plain).filter { $0.name == "openat" }.count == 12, "\(plain.log)")  // 4 + 4 + 4
         #expect(status.first?.generations.map(\.entries) == [2, 2, 2])
         #expect(status.first?.generations.allSatisfy { $0.published != nil } == true)
     }
@@ -254,6 +254,38 @@ struct HeaderCacheTests {
             #expect(g1?.protectedBy.contains { $0.code == "grace" } == true, "\(String(describing: g1))")
         }
         #expect(fixture.exists("app/g1"))
+    }
+
+    @Test func gcRanksByTheManifestsNotByAWrongRecordOfAGenerationItKeeps() throws {
+        // g1…g5 published in order, g5 current, g4 previous: keep-N 2 keeps g3 and g2 and removes g1. g1's record,
+        // forged, makes it the newest: on the cache's word g2 would rank third and go instead.
+        let fixture = try StoreFixture("header-cache-rank")
+        defer { fixture.remove() }
+        try fixture.write { writer in
+            for generation in ["g1", "g2", "g3", "g4", "g5"] {
+                try writer.publish(name: "app", generation: generation, manifest: manifest(generation, entries: 1))
+            }
+            try writer.switchCurrent(name: "app", to: "g4")
+            try writer.switchCurrent(name: "app", to: "g5")
+        }
+        let forged = Self.far - 10
+        let lines = Self.cacheLines(fixture, "app").map { line -> String in
+            guard line.contains("\"generation\":\"g1\""),
+                let range = line.range(of: #""published":[0-9]+"#, options: .regularExpression)
+            else { return line }
+            return line.replacingCharacters(in: range, with: "\"published\":\(forged)")
+        }
+        try #require(lines.contains { $0.contains("\(forged)") })
+        try Self.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: fixture.path("app/.headers"))
+        for dryRun in [true, false] {
+            let report = try fixture.write { writer in
+                try writer.collectGarbage(
+                    options: GCOptions(keep: 2, graceNanoseconds: 0, dryRun: dryRun, now: Self.far)
+                ) { _, _ in false }
+            }
+            #expect(report.removed == ["app/g1"], "\(report.removed)")
+        }
+        #expect(fixture.exists("app/g2") && !fixture.exists("app/g1"))
     }
 
     @Test func verifyReportsARecordThatDisagreesAndRepairRemovesTheCache() throws {

@@ -154,6 +154,28 @@ struct SnapdCommandTests {
         #expect(world.run(["link", "snapd", "nope"]).code == 65)
     }
 
+    @Test func statusJSONWithAnOwnersCurrentThatIsNotALinkSaysSoAndDoesNotGuessARetirement() throws {
+        let world = try SnapdCommandWorld()
+        defer { world.directory.remove() }
+        try world.addSnap("snapd", "1", type: "snapd", version: "2.63")
+        _ = try world.json(["refresh"])
+        for revision in ["3", "4"] {
+            try world.addSnap("fonts", revision, type: "app", version: "1.0")
+            try world.write("snap/fonts/\(revision)/meta/exports.json", #"{"sets": {"fonts": {"x": "share/x.ttf"}}}"#)
+            _ = try world.json(["link", "fonts", revision])
+        }
+        // `previous` is a link, `current` a directory; the snap is gone from the snap mount dir.
+        let current = world.base + "/export/fonts/current"
+        try FileManager.default.removeItem(atPath: current)
+        try FileManager.default.createDirectory(atPath: current, withIntermediateDirectories: false)
+        try FileManager.default.removeItem(atPath: world.base + "/snap/fonts")
+        let result = world.run(["status", "--json"])
+        // The union check reads the links itself and names the link that is not one (as before status handed it the
+        // links it read); it never reports the owner as being retired.
+        #expect(!result.out.contains("being retired") && !result.err.contains("being retired"), "\(result.out)")
+        #expect(result.err.contains(current), "\(result.err)")
+    }
+
     @Test func aGenericSnapsBadExportEntryFailsNamingTheFile() throws {
         let world = try SnapdCommandWorld()
         defer { world.directory.remove() }

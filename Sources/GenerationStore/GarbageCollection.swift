@@ -90,9 +90,9 @@ extension StoreWriter {
         var unscanned = zip(histories, gone).map { history, gone in
             GCPolicy.decide(history, scan: report.scan, options: options, now: now, gone: gone)
         }
-        // What gc removes is decided from the manifests themselves, never from the header cache alone: the header
-        // of every generation about to go is read again from its manifest, and a name whose cache said otherwise
-        // (a record the cache got wrong) is decided again from what the manifests say.
+        // What gc removes is decided from the manifests themselves, never from the header cache alone: every
+        // generation of a name about to lose one has its header read again from its manifest, and a name whose cache
+        // said otherwise (a record the cache got wrong) is decided again from what the manifests say.
         for index in histories.indices {
             try confirmHeaders(
                 &histories[index], &gone[index], &unscanned[index], report.scan, options, now, sourceGone, context)

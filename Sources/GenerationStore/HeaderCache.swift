@@ -133,39 +133,11 @@ struct HeaderCache {
     static func line(generation: String, identity: DirectoryIdentity, header: ManifestHeader) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        func key(_ name: String) {
-            Manifest.appendJSONString(name, to: &out)
-            out.append(UInt8(ascii: ":"))
-        }
-        out.append(UInt8(ascii: "{"))
-        key("generation")
+        out.append(contentsOf: "{\"generation\":".utf8)
         Manifest.appendJSONString(generation, to: &out)
         out.append(contentsOf: ",\"inode\":\(identity.inode),".utf8)
-        out.append(contentsOf: "\"format\":\(header.format),".utf8)
-        key("source")
-        Manifest.appendJSONString(header.source, to: &out)
-        if let version = header.version {
-            out.append(UInt8(ascii: ","))
-            key("version")
-            Manifest.appendJSONString(version, to: &out)
-        }
-        out.append(UInt8(ascii: ","))
-        key("method")
-        Manifest.appendJSONString(header.method.rawValue, to: &out)
-        if let published = header.published { out.append(contentsOf: ",\"published\":\(published)".utf8) }
-        for (name, object) in [("inputs", header.inputs), ("notes", header.notes)] {
-            guard let object else { continue }
-            out.append(UInt8(ascii: ","))
-            key(name)
-            out.append(UInt8(ascii: "{"))
-            for (index, name) in object.keys.sorted(by: Manifest.bytesPrecede).enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                key(name)
-                Manifest.appendJSONString(object[name, default: ""], to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(contentsOf: ",\"entries\":\(header.entries),\"sets\":{}}\n".utf8)
+        header.appendFields(to: &out, pretty: false)
+        out.append(contentsOf: "\"sets\":{}}\n".utf8)
         return out
     }
 }

@@ -195,42 +195,16 @@ public struct Manifest: Sendable, Equatable {
             for (name, target) in entries { capacity += name.utf8.count + target.utf8.count + 14 }
         }
         out.reserveCapacity(capacity)
+        out.append(contentsOf: "{\n".utf8)
+        ManifestHeader(
+            format: Self.writtenFormat, source: source, version: version, method: method, published: published,
+            entries: entryCount, inputs: inputs, notes: notes
+        ).appendFields(to: &out, pretty: true)
         func key(_ name: String, indent: Int) {
             out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent))
             Self.appendJSONString(name, to: &out)
             out.append(contentsOf: ": ".utf8)
         }
-        out.append(contentsOf: "{\n".utf8)
-        key("format", indent: 2)
-        out.append(contentsOf: "\(Self.writtenFormat),\n".utf8)
-        key("source", indent: 2)
-        Self.appendJSONString(source, to: &out)
-        out.append(contentsOf: ",\n".utf8)
-        if let version {
-            key("version", indent: 2)
-            Self.appendJSONString(version, to: &out)
-            out.append(contentsOf: ",\n".utf8)
-        }
-        key("method", indent: 2)
-        Self.appendJSONString(method.rawValue, to: &out)
-        out.append(contentsOf: ",\n".utf8)
-        if let published {
-            key("published", indent: 2)
-            out.append(contentsOf: "\(published),\n".utf8)
-        }
-        for (name, object) in [("inputs", inputs), ("notes", notes)] {
-            guard let object else { continue }
-            key(name, indent: 2)
-            out.append(UInt8(ascii: "{"))
-            for (index, name) in object.keys.sorted(by: Self.bytesPrecede).enumerated() {
-                out.append(contentsOf: (index == 0 ? "\n" : ",\n").utf8)
-                key(name, indent: 4)
-                Self.appendJSONString(object[name, default: ""], to: &out)
-            }
-            out.append(contentsOf: (object.isEmpty ? "},\n" : "\n  },\n").utf8)
-        }
-        key("entries", indent: 2)
-        out.append(contentsOf: "\(entryCount),\n".utf8)
         key("sets", indent: 2)
         out.append(UInt8(ascii: "{"))
         let entrySeparator: [UInt8] = Array(",\n      ".utf8)

@@ -45,3 +45,57 @@ extension Manifest {
             entries: entryCount, inputs: inputs, notes: notes)
     }
 }
+
+extension ManifestHeader {
+    /// The header's keys and values as a format 2 manifest lays them out, in its order (`format`, `source`,
+    /// `version`, `method`, `published`, `inputs`, `notes`, `entries`), each followed by a comma: `pretty`, two-space
+    /// indented, one key per line, as `Manifest.encoded` writes a manifest; otherwise on one line without spaces, as
+    /// a header cache record holds it (`HeaderCache.line`). The one writer of a header.
+    func appendFields(to out: inout [UInt8], pretty: Bool) {
+        let separator: [UInt8] = pretty ? Array(": ".utf8) : [UInt8(ascii: ":")]
+        let end: [UInt8] = pretty ? Array(",\n".utf8) : [UInt8(ascii: ",")]
+        func key(_ name: String, indent: Int = 2) {
+            if pretty { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent)) }
+            Manifest.appendJSONString(name, to: &out)
+            out.append(contentsOf: separator)
+        }
+        key("format")
+        out.append(contentsOf: "\(format)".utf8)
+        out.append(contentsOf: end)
+        key("source")
+        Manifest.appendJSONString(source, to: &out)
+        out.append(contentsOf: end)
+        if let version {
+            key("version")
+            Manifest.appendJSONString(version, to: &out)
+            out.append(contentsOf: end)
+        }
+        key("method")
+        Manifest.appendJSONString(method.rawValue, to: &out)
+        out.append(contentsOf: end)
+        if let published {
+            key("published")
+            out.append(contentsOf: "\(published)".utf8)
+            out.append(contentsOf: end)
+        }
+        for (name, object) in [("inputs", inputs), ("notes", notes)] {
+            guard let object else { continue }
+            key(name)
+            out.append(UInt8(ascii: "{"))
+            for (index, name) in object.keys.sorted(by: Manifest.bytesPrecede).enumerated() {
+                if pretty {
+                    out.append(contentsOf: (index == 0 ? "\n" : ",\n").utf8)
+                } else if index > 0 {
+                    out.append(UInt8(ascii: ","))
+                }
+                key(name, indent: 4)
+                Manifest.appendJSONString(object[name, default: ""], to: &out)
+            }
+            out.append(contentsOf: (pretty && !object.isEmpty ? "\n  }" : "}").utf8)
+            out.append(contentsOf: end)
+        }
+        key("entries")
+        out.append(contentsOf: "\(entries)".utf8)
+        out.append(contentsOf: end)
+    }
+}

@@ -19,6 +19,14 @@ public enum Layout {
     /// directory and its manifest's header (`HeaderCache`; docs/format.md, "The header cache"). A cache, never an
     /// authority: what does not match the generation as it is now is ignored.
     public static let headers = ".headers"
+    /// A deriving layer's stamp at the root (format 2): opaque bytes, at most `stampCap`, that the layer writes
+    /// under the lock once it has found the root in agreement with what it derives the root from. Every writer
+    /// removes it as soon as it holds the lock, before it changes anything (`StoreWriter.init`), so a stamp that
+    /// reads as the layer wrote it says that no writer has held the lock since. A hint, never an authority: written
+    /// without `fsync`, and what it holds is the layer's to judge (docs/format.md, "The stamp").
+    public static let stamp = ".stamp"
+    /// The most a stamp may hold.
+    public static let stampCap = 4096
     /// Prefix of the temporary links a switch makes (a leftover only after a crash).
     public static let nextPrefix = ".next-"
     /// Prefix of the retirement markers: `<name>/.retired-<nanoseconds>-<random> -> <generation>`

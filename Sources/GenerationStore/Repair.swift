@@ -4,7 +4,8 @@ extension StoreWriter {
     public struct RepairReport: Sendable, Equatable {
         /// Switches interrupted after their exchange, completed: `previous` now names the displaced `current`.
         public var completed: [CompletedSwitch] = []
-        /// Absolute paths removed: `.staging/*`, `.trash/*`, `<name>/.next-*`, a corrupt `<name>/.headers`.
+        /// Absolute paths removed: `.staging/*`, `.trash/*`, `<name>/.next-*`, a corrupt `<name>/.headers`, a `.stamp`
+        /// that is not a regular file.
         public var removed: [String] = []
         /// What could not be removed, with the reason.
         public var leftovers: [Leftover] = []
@@ -58,6 +59,13 @@ extension StoreWriter {
             report.leftovers += leftovers
         }
         let context = "cannot repair"
+        // A stamp that is not a regular file is none the store wrote (a regular one went when the lock was taken).
+        if let kind = try system.status(rootFd, Layout.stamp, at: store.path(Layout.stamp), context)?.kind,
+            kind != .regular
+        {
+            report.leftovers += try removeTree(rootFd, Layout.stamp, at: store.path(Layout.stamp))
+            report.removed.append(store.path(Layout.stamp))
+        }
         for name in try store.exportedNames(rootFd, context) {
             let nameFd = try nameDirectory(name, create: false, context)
             var stray: [String] = []

@@ -120,6 +120,14 @@ public final class StoreWriter {
                 throw error
             }
         }
+        // Before anything is changed: the stamp of the last check goes (`Layout.stamp`).
+        do throws(StoreError) {
+            try StoreWriter.dropStamp(system, root, store)
+        } catch {
+            system.close(lock)
+            system.close(root)
+            throw error
+        }
         rootFd = root
         lockFd = lock
     }

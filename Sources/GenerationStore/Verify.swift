@@ -36,6 +36,13 @@ extension ExportStore {
                 }
             case Layout.marker:
                 continue
+            case Layout.stamp:
+                let kind = try system.status(rootFd.raw, entry, at: entryPath, context)?.kind
+                if let kind, kind != .regular {
+                    problems.append(
+                        Problem(
+                            path: entryPath, message: "is \(kind.article), not the stamp (run repair: it removes it)"))
+                }
             case Layout.staging, Layout.trash:
                 let kind = try system.status(rootFd.raw, entry, at: entryPath, context)?.kind
                 guard kind == .directory,
@@ -81,7 +88,8 @@ extension ExportStore {
                         : "a name that is not UTF-8, which snap-export never makes"))
         }
         let entries = listing.compactMap { $0.undecodable == nil ? $0.name : nil }.sorted()
-        let current = entries.contains(where: { $0.hasPrefix(Layout.nextPrefix) })
+        let current =
+            entries.contains(where: { $0.hasPrefix(Layout.nextPrefix) })
             ? try? system.readlinkat(nameFd, Layout.current) : nil
         let cache = entries.contains(Layout.headers) ? HeaderCache.read(system, nameFd) : HeaderCache()
         var disagreeing: [String] = []

@@ -12,6 +12,9 @@ public struct GlobalOptions: Sendable {
     public var libexecDir: String?
     /// `--os-release FILE` / `SNAP_EXPORT_OS_RELEASE`; nil means snapd's search under the host root.
     public var osRelease: String?
+    /// `--snapd-state FILE` / `SNAP_EXPORT_SNAPD_STATE`: snapd's state file; nil means
+    /// `<host root>/var/lib/snapd/state.json` when the snap mount dir is not given, and none when it is.
+    public var snapdState: String?
     /// `--host-root DIR` / `SNAP_EXPORT_HOST_ROOT`: the host's root (snapd's `dirs.GlobalRootDir`), under
     /// which every default path is looked up; default `/`.
     public var hostRoot: String
@@ -24,7 +27,7 @@ public struct GlobalOptions: Sendable {
     static let syntax: [CommandSyntax.Option] = [
         .value("--root", .directory), .flag("--no-wait"), .value("--host-root", .directory),
         .value("--snap-mount-dir", .directory), .value("--libexec-dir", .directory), .value("--os-release", .file),
-        .flag("--help"), .flag("--version"),
+        .value("--snapd-state", .file), .flag("--help"), .flag("--version"),
     ]
 
     static let usage = """
@@ -39,6 +42,9 @@ public struct GlobalOptions: Sendable {
                                 /usr/libexec/snapd on Fedora-like hosts and recent openSUSE Tumbleweed)
           --os-release FILE     (env SNAP_EXPORT_OS_RELEASE; default /etc/os-release, else
                                 /etc/initrd-release, else /usr/lib/os-release, else ID=linux)
+          --snapd-state FILE    snapd's state file, whose rewrites tell refresh that snapd changed something
+                                (env SNAP_EXPORT_SNAPD_STATE; default <host root>/var/lib/snapd/state.json,
+                                none when --snap-mount-dir is given)
           -h, --help            show help
           --version             print the version
         """
@@ -61,6 +67,7 @@ public struct GlobalOptions: Sendable {
             snapMountDir: try pick("--snap-mount-dir", "SNAP_EXPORT_SNAP_MOUNT_DIR"),
             libexecDir: try pick("--libexec-dir", "SNAP_EXPORT_LIBEXEC_DIR"),
             osRelease: try pick("--os-release", "SNAP_EXPORT_OS_RELEASE"),
+            snapdState: try pick("--snapd-state", "SNAP_EXPORT_SNAPD_STATE"),
             hostRoot: try pick("--host-root", "SNAP_EXPORT_HOST_ROOT") ?? "/",
             help: help)
     }

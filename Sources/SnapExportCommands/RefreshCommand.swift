@@ -11,7 +11,9 @@ enum RefreshCommand: Command {
         and usr/lib/snapd/info) and the host's libexec dir, publishes every missing generation (snapd/<rev>,
         snapd/core_<rev>, snapd/host), and switches snapd/current to the provider snapd's re-exec rule chooses
         (see 'explain'), in one renameat2. Only the generation current is to name is published (a revert is a
-        publish and a switch). With nothing changed it writes nothing and takes no lock, however old the store.
+        publish and a switch). With nothing changed it writes nothing and takes no lock, however old the store,
+        except once after snapd's state file changed: that refresh leaves the root's stamp, so that the next ones
+        read no snap's links (docs/exports.md).
         Unusable sources are skipped with a warning naming the file. Exits 66, snapd/current unchanged, when no
         provider exists. SNAP_REEXEC in the environment is honoured as snapd honours it. When it published or
         switched, it ends with a gc pass of the snapd name with the default options (see 'gc'), so a snap
@@ -19,7 +21,8 @@ enum RefreshCommand: Command {
         after the refresh changed what consumers see does not fail the refresh: exit 0, a warning saying what was
         switched and why gc failed (with --json, gc_error). Then the union views
         of man pages and fonts (docs/exports.md): snaps removed or switched outside the hooks leave or follow,
-        checked with link reads; the pass also covers the unions switched and the snaps retired.
+        checked with link reads unless the stamp says nothing changed since the last check (--snapd-state); the
+        pass also covers the unions switched and the snaps retired.
           --dry-run   only say what would be published, switched and collected
           --no-gc     skip the gc pass
           --json      print the result as JSON (its shape: docs/cli.md, "JSON output")
@@ -194,7 +197,8 @@ extension CommandContext {
     {
         SnapdSettings.resolve(
             rootDir: options.hostRoot, snapMountDir: options.snapMountDir, libexecDir: options.libexecDir,
-            osReleasePath: options.osRelease, reexec: environment["SNAP_REEXEC"], system: system)
+            osReleasePath: options.osRelease, reexec: environment["SNAP_REEXEC"], stateFile: options.snapdState,
+            system: system)
     }
 
     /// The tools exporter for this invocation.

@@ -24,6 +24,12 @@ public struct SnapdSettings: Sendable, Equatable {
     public var osRelease: OSRelease
     /// The value of `SNAP_REEXEC` as given.
     public var reexec: ReexecSetting
+    /// snapd's state file (`dirs.SnapStateFile`), which snapd rewrites whenever it changes a snap's `current`: the
+    /// witness of `UnionCheckStamp`. nil where it is not known to go with `snapMountDir` (a snap mount dir given
+    /// without it), so that no check is skipped on its word.
+    public var stateFile: String?
+    /// The kernel's boot id, which a reboot changes: a stamp of an earlier boot is never trusted.
+    public var bootIDFile = "/proc/sys/kernel/random/boot_id"
 
     /// The tools export's name in the store.
     public static let exportName = "snapd"
@@ -34,6 +40,8 @@ public struct SnapdSettings: Sendable, Equatable {
         "etelpmoc.sh", "info", "snap-confine", "snap-discard-ns", "snap-exec", "snap-gdb-shim",
         "snap-gdbserver-shim", "snap-update-ns", "snapctl",
     ]
+    /// `dirs.SnapStateFile` under the root.
+    public static let stateFile = "/var/lib/snapd/state.json"
     /// snapd's link in `<snap mount dir>/<instance>/` that names the snap's current revision.
     public static let currentRevisionLink = "current"
     /// Where consumers inside a snap's mount namespace see the host's root.
@@ -99,10 +107,12 @@ public struct SnapdSettings: Sendable, Equatable {
     ///   - osReleasePath: the os-release file, or nil for snapd's search (`/etc/os-release`,
     ///     `/etc/initrd-release`, `/usr/lib/os-release` under the root, else `ID=linux`).
     ///   - reexec: the value of the `SNAP_REEXEC` environment variable, nil when unset.
+    ///   - stateFile: snapd's state file, or nil for `<root>/var/lib/snapd/state.json` when the snap mount dir is
+    ///     probed (none when it is given: a given mount dir may belong to no snapd at all).
     /// - Returns: the settings and warnings (each naming its file) about what snapd could not read.
     public static func resolve(
         rootDir: String = "/", snapMountDir: String?, libexecDir: String?, osReleasePath: String?, reexec: String?,
-        system: any SystemCalls = LinuxSystemCalls()
+        stateFile: String? = nil, system: any SystemCalls = LinuxSystemCalls()
     ) -> (settings: SnapdSettings, warnings: [SnapdWarning]) {
         var warnings: [SnapdWarning] = []
         let root = normalized(rootDir)
@@ -169,6 +179,7 @@ public struct SnapdSettings: Sendable, Equatable {
             osReleasePath: readPath, osRelease: osRelease, reexec: ReexecSetting(reexec), rootDir: root,
             snapMountDirOrigin: origin, snapMountDirProblem: problem)
         settings.snapMountDirUnreadable = mountDirUnreadable
+        settings.stateFile = stateFile ?? (snapMountDir == nil ? SnapdDirectories.join(root, Self.stateFile) : nil)
         return (settings, warnings)
     }
 

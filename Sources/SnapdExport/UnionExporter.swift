@@ -501,8 +501,18 @@ public struct UnionExporter: Sendable {
     /// lock, switches each owner whose snap's current revision changed outside the hooks (or retires it when the
     /// snap is gone or its revision exports nothing), each in the ordering of `switchOwner`, then brings the unions
     /// in line.
+    ///
+    /// Where the store's stamp holds the words of `UnionCheckStamp` for the system as it is now, nothing has changed
+    /// since a refresh found everything in agreement: nothing more is read. A refresh that finds agreement
+    /// otherwise takes the lock, checks again and leaves those words (the only write of a refresh with nothing
+    /// to do, and only after snapd, a writer or a reboot changed what the words say).
     public func refresh(wait: Bool = true, dryRun: Bool = false) throws -> Report {
-        guard let reason = try check() else { return Report() }
+        let words = UnionCheckStamp.words(settings, store.system)
+        if let words, store.stamp() == words { return Report() }
+        guard let reason = try check() else {
+            if let words, !dryRun { try? stamp(words, wait: wait) }
+            return Report()
+        }
         var report = Report()
         if dryRun {
             report.warnings.append(SnapdWarning(path: store.root, message: "would update the union views: \(reason)"))
@@ -549,6 +559,16 @@ public struct UnionExporter: Sendable {
             finish(&step, unions: unions, root: root)
             report.merge(step)
             return report
+        }
+    }
+}
+
+extension UnionExporter {
+    /// Under the lock (taking it removed any stamp), checks again and, if everything still agrees, leaves `words`
+    /// as the stamp. A root that is not there stays so.
+    func stamp(_ words: [UInt8], wait: Bool) throws {
+        try store.withWriter(wait: wait, creatingRoot: false) { writer in
+            if try check() == nil { try writer.writeStamp(words) }
         }
     }
 }

@@ -360,8 +360,10 @@ struct HeaderCacheTests {
             try writer.collectGarbage(options: GCOptions(keep: 5)) { _, _ in false }
         }
         #expect(!fixture.exists("app/.headers"))
+        // (Every writer removes the root's stamp when it takes the lock: that `unlinkat` is not the cache's.)
         #expect(
-            !recording.names.contains { ["write", "renameat", "unlinkat", "mkdirat"].contains($0) }, "\(recording.log)")
+            !Self.writes(recording).contains { ["write", "renameat", "unlinkat", "mkdirat"].contains($0) },
+            "\(recording.log)")
         // The gc command's pass writes each name's cache; status then reads no manifest.
         _ = try fixture.write { writer in
             try writer.collectGarbage(options: GCOptions(keep: 5, healHeaderCaches: true)) { _, _ in false }
@@ -375,7 +377,12 @@ struct HeaderCacheTests {
         _ = try fixture.store(again).withWriter { writer in
             try writer.collectGarbage(options: GCOptions(keep: 5, healHeaderCaches: true)) { _, _ in false }
         }
-        #expect(!again.names.contains { ["write", "renameat", "unlinkat"].contains($0) }, "\(again.log)")
+        #expect(!Self.writes(again).contains { ["write", "renameat", "unlinkat"].contains($0) }, "\(again.log)")
+    }
+
+    /// The names of the calls of `recording` but the writer's removal of the root's stamp.
+    static func writes(_ recording: RecordingSystemCalls) -> [String] {
+        recording.log.filter { !($0.name == "unlinkat" && $0.arguments.contains(Layout.stamp)) }.map(\.name)
     }
 
     @Test func anUnmarkedRootWithACacheIsStillAdopted() throws {

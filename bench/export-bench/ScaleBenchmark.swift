@@ -99,7 +99,8 @@ struct ScaleBenchmark {
     }
 
     /// A snap mount dir, libexec dir and os-release under `base`: snapd revisions 21–23 (current 23, 2.61–2.63),
-    /// core 16–17 (2.58–2.59), the host's tools at 2.60 on Ubuntu; the global options that point snap-export there.
+    /// core 16–17 (2.58–2.59), the host's tools at 2.60 on Ubuntu, and snapd's state file (which a real host always
+    /// has: only its identity is read); the global options that point snap-export there.
     static func makeHostTools(_ base: String) throws(BenchError) -> [String] {
         let smd = base + "/snap"
         let libexec = base + "/libexec"
@@ -109,6 +110,8 @@ struct ScaleBenchmark {
             try Disk.write(libexec + "/" + tool, tool == "info" ? "VERSION=2.60\n" : "#!/bin/sh\n")
         }
         try Disk.write(base + "/os-release", "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"24.04\"\n")
+        try Disk.makeDirectories(base + "/var/lib/snapd")
+        try Disk.write(base + "/var/lib/snapd/state.json", "{\"data\":{},\"changes\":{},\"tasks\":{}}\n")
         for (snap, type, revisions, minor) in [("snapd", "snapd", 21...23, 61), ("core", "os", 16...17, 58)] {
             for revision in revisions {
                 let directory = "\(smd)/\(snap)/\(revision)"
@@ -127,7 +130,7 @@ struct ScaleBenchmark {
         }
         return [
             "--root", base + "/export", "--snap-mount-dir", smd, "--libexec-dir", libexec, "--os-release",
-            base + "/os-release",
+            base + "/os-release", "--snapd-state", base + "/var/lib/snapd/state.json",
         ]
     }
 

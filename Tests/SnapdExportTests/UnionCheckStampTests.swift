@@ -1,0 +1,158 @@
+import Foundation
+import GenerationStore
+import GenerationStoreTesting
+import Glibc
+import SnapdExport
+import Testing
+import TestSupport
+
+private let faultsArmed: Bool = {
+    #if DEBUG
+        return true
+    #else
+        return false
+    #endif
+}()
+
+/// A union world whose snapd has a state file and whose boot id is a file of the test's.
+private struct StampedWorld {
+    let unions: UnionWorld
+    var base: String { unions.world.base }
+    var stateFile: String { base + "/var/lib/snapd/state.json" }
+    var bootIDFile: String { base + "/boot_id" }
+
+    init() throws {
+        unions = try UnionWorld()
+        try unions.toolAndStay()
+        try rewriteState("{}")
+        try unions.world.write(bootIDFile, "0c1e2d3f-0000-4000-8000-000000000001\n")
+    }
+
+    func remove() { unions.remove() }
+
+    /// snapd's way: a new file renamed over the old one.
+    func rewriteState(_ text: String) throws {
+        try unions.world.write(stateFile + ".new", text)
+        #expect(rename(stateFile + ".new", stateFile) == 0)
+    }
+
+    func settings(_ system: any SystemCalls) -> SnapdSettings {
+        var settings = unions.world.settings(system: system)
+        settings.stateFile = stateFile
+        settings.bootIDFile = bootIDFile
+        return settings
+    }
+
+    func exporter(_ system: any SystemCalls = LinuxSystemCalls()) -> UnionExporter {
+        UnionExporter(store: unions.world.store(system), settings: settings(system))
+    }
+
+    var stamp: String? { unions.world.store().stamp().map { String(decoding: $0, as: UTF8.self) } }
+
+    /// `snap-export` with this world's snapd state file.
+    func cli(_ arguments: [String], fault: FaultPoint? = nil) throws -> ProcessResult {
+        try unions.cli(["--snapd-state", stateFile] + arguments, fault: fault)
+    }
+}
+
+@Suite("refresh's stamp: nothing read while snapd's state, the boot and the store are as they were")
+struct UnionCheckStampTests {
+    @Test func aRefreshWithNothingChangedSinceItsStampReadsNoLinkAndTakesNoLock() throws {
+        let world = try StampedWorld()
+        defer { world.remove() }
+        #expect(world.stamp == nil, "every writer removes it, and only a refresh with nothing to do writes one")
+        #expect(try world.exporter().refresh() == UnionExporter.Report())
+        let stamp = try #require(world.stamp)
+        #expect(stamp.hasPrefix("snap-export union check 1\nboot 0c1e2d3f-0000-4000-8000-000000000001\nstate "))
+        #expect(stamp.contains(world.stateFile) && stamp.contains(world.unions.world.snapMountDir))
+
+        let recording = RecordingSystemCalls()
+        #expect(try world.exporter(recording).refresh() == UnionExporter.Report())
+        let calls = Set(recording.log.map(\.name))
+        #expect(
+            !calls.contains("readlinkat") && !calls.contains("flock") && !calls.contains("getdents"), "\(recording.log)"
+        )
+        #expect(world.stamp == stamp)
+    }
+
+    @Test func snapdRewritingItsStateMakesTheNextRefreshFollowASnapSwitchedOutsideTheHooks() throws {
+        let world = try StampedWorld()
+        defer { world.remove() }
+        _ = try world.exporter().refresh()
+        #expect(world.stamp != nil)
+        // snapd flips `current`, then records the change in its state file: the stamp no longer stands.
+        try world.unions.world.setCurrent("tool", "2")
+        try world.rewriteState("{\"changes\":1}")
+        let report = try world.exporter().refresh()
+        #expect(report.converged == ["tool"], "\(report)")
+        #expect(world.unions.current("tool") == "2")
+        #expect(world.unions.entries("@man").keys.contains("man1/tool-new.1"))
+        #expect(try world.exporter().check() == nil)
+    }
+
+    @Test func aStampOfAnotherBootOrAnotherSnapMountDirIsNotTrusted() throws {
+        let world = try StampedWorld()
+        defer { world.remove() }
+        _ = try world.exporter().refresh()
+        try world.unions.world.setCurrent("tool", "2")
+        // A reboot: the state file may be the one of before (snapd had not written it when the power went).
+        try world.unions.world.write(world.bootIDFile, "0c1e2d3f-0000-4000-8000-000000000002\n")
+        #expect(try world.exporter().refresh().converged == ["tool"])
+        #expect(try world.exporter().refresh() == UnionExporter.Report())
+        let stamp = try #require(world.stamp)
+        #expect(stamp.contains("boot 0c1e2d3f-0000-4000-8000-000000000002\n"))
+        // A snap's directory removed (snapd records that too; by hand, the mount dir's ctime says it).
+        try world.unions.world.removeSnap("stay")
+        #expect(try world.exporter().refresh().retired == ["stay"])
+        // The same root checked against another snap mount dir.
+        var other = world.settings(LinuxSystemCalls())
+        other.snapMountDir = world.base + "/elsewhere"
+        #expect(UnionCheckStamp.words(other, LinuxSystemCalls()).map { String(decoding: $0, as: UTF8.self) } != stamp)
+    }
+
+    @Test func withoutAStateFileEveryRefreshChecksAndLeavesNoStamp() throws {
+        let world = try StampedWorld()
+        defer { world.remove() }
+        #expect(unlink(world.stateFile) == 0)
+        _ = try world.exporter().refresh()
+        #expect(world.stamp == nil)
+        try world.unions.world.setCurrent("tool", "2")
+        #expect(try world.exporter().refresh().converged == ["tool"])
+        // No state file known at all: a snap mount dir given without one.
+        var settings = world.unions.world.settings()
+        #expect(settings.stateFile == nil)
+        settings =
+            SnapdSettings.resolve(
+                rootDir: world.base, snapMountDir: nil, libexecDir: nil, osReleasePath: nil, reexec: nil
+            ).settings
+        #expect(settings.stateFile == world.stateFile)
+        settings =
+            SnapdSettings.resolve(
+                rootDir: world.base, snapMountDir: world.unions.world.snapMountDir, libexecDir: nil, osReleasePath: nil,
+                reexec: nil, stateFile: "/given/state.json"
+            ).settings
+        #expect(settings.stateFile == "/given/state.json")
+    }
+
+    /// A hook killed half-way changes no state file of snapd's; the stamp it removed when it took the lock makes
+    /// the next refresh check, and converge.
+    @Test(
+        .enabled(if: faultsArmed, "fault points exist only in debug builds"),
+        arguments: [FaultPoint.unionWithoutRemoved, .unionOwnerSwitched, .unionWithNew])
+    func aHookKilledHalfWayLeavesNoStampAndRefreshConverges(_ point: FaultPoint) throws {
+        let world = try StampedWorld()
+        defer { world.remove() }
+        let first = try world.cli(["refresh", "--no-gc"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(world.stamp != nil, "refresh left its stamp (the real boot id)")
+        try world.unions.world.setCurrent("tool", "2")
+        let killed = try world.cli(["link", "tool", "2"], fault: point)
+        #expect(killed.signaled && killed.status == SIGKILL, "exit \(killed.status): \(killed.stderr)")
+        #expect(world.stamp == nil)
+        let refreshed = try world.cli(["refresh", "--no-gc"])
+        #expect(refreshed.status == 0, "\(refreshed.stderr)")
+        #expect(world.unions.current("tool") == "2")
+        #expect(world.unions.entries("@man").keys.contains("man1/tool-new.1"))
+        #expect(try world.exporter().check() == nil)
+    }
+}

@@ -139,10 +139,16 @@ public struct ConsumerMounts: Sendable {
         } catch .permissionDenied, .notPermitted {
             let mine = procRoot + "/self/mountinfo"
             let initial = procRoot + "/1/mountinfo"
-            let ours = Set(MountInfo.parse(try system.readFile(
-                        AT_FDCWD, mine, at: mine, context, cap: MetadataCap.mountInfo, followSymlink: true)).map(\.id))
-            let theirs = Set(MountInfo.parse(try system.readFile(
-                        AT_FDCWD, initial, at: initial, context, cap: MetadataCap.mountInfo, followSymlink: true)).map(\.id))
+            let ours = Set(
+                MountInfo.parse(
+                    try system.readFile(
+                        AT_FDCWD, mine, at: mine, context, cap: MetadataCap.mountInfo, followSymlink: true)
+                ).map(\.id))
+            let theirs = Set(
+                MountInfo.parse(
+                    try system.readFile(
+                        AT_FDCWD, initial, at: initial, context, cap: MetadataCap.mountInfo, followSymlink: true)
+                ).map(\.id))
             return ours == theirs
         } catch {
             throw .system("stat", error, path: procRoot + "/1/ns/mnt", context + " (cannot compare mount namespaces)")

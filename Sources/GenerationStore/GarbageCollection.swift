@@ -47,6 +47,7 @@ extension StoreWriter {
         procRoot: String = "/proc"
     ) throws(StoreError) -> GCReport {
         let context = "cannot collect garbage"
+        if !options.dryRun { try dropStamp(context) }
         var report = GCReport(
             decisions: [], removed: [], leftovers: [], prunedMarkers: [], trashFinished: [],
             scan: MountNamespaceScan(namespaces: [], namespacesRead: 0, unreadable: []), dryRun: options.dryRun)

@@ -21,8 +21,8 @@ public enum Layout {
     public static let headers = ".headers"
     /// A deriving layer's stamp at the root (format 2): opaque bytes, at most `stampCap`, that the layer writes
     /// under the lock once it has found the root in agreement with what it derives the root from. Every writer
-    /// removes it as soon as it holds the lock, before it changes anything (`StoreWriter.init`), so a stamp that
-    /// reads as the layer wrote it says that no writer has held the lock since. A hint, never an authority: written
+    /// removes it before its first change (`StoreWriter.dropStamp`), so a stamp that reads as the layer wrote it
+    /// says that nothing in the root has changed since. A hint, never an authority: written
     /// without `fsync`, and what it holds is the layer's to judge (docs/format.md, "The stamp").
     public static let stamp = ".stamp"
     /// The most a stamp may hold.

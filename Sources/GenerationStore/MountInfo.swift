@@ -50,7 +50,8 @@ public struct MountInfo: Sendable, Equatable {
         }
         let file = procRoot + "/self/mountinfo"
         var best: MountInfo?
-        for mount in parse(try system.readFile(AT_FDCWD, file, at: file, context, cap: MetadataCap.mountInfo, followSymlink: true))
+        for mount in parse(
+            try system.readFile(AT_FDCWD, file, at: file, context, cap: MetadataCap.mountInfo, followSymlink: true))
         where ExportLocation.contains(mount.mountPoint, real) {
             if let current = best, current.mountPoint.count > mount.mountPoint.count { continue }
             best = mount

@@ -52,6 +52,7 @@ extension StoreWriter {
     /// writes a new cache). Never touches a published generation or a
     /// retirement marker, nor `current`; `previous` only to complete a switch.
     public func repair() throws(StoreError) -> RepairReport {
+        try dropStamp("cannot repair")
         var report = RepairReport()
         for directory in [Layout.staging, Layout.trash] {
             let (removed, leftovers) = try emptyDirectory(directory)

@@ -1,8 +1,8 @@
 import Glibc
 
 /// The stamp a deriving layer leaves at the root (`Layout.stamp`; docs/format.md, "The stamp"): what it checked
-/// the root against, in its own words. The store reads it, removes it when a writer takes the lock, and writes it
-/// for the layer under the lock; it never looks at what it holds.
+/// the root against, in its own words. The store reads it, removes it before a writer's first change, and writes
+/// it for the layer under the lock; it never looks at what it holds.
 extension ExportStore {
     /// What the stamp holds; nil when there is none, or it is not a regular file of at most `Layout.stampCap`
     /// bytes, or it cannot be read (all of which a layer must take as "not checked").
@@ -26,17 +26,23 @@ extension StoreWriter {
             try system.openDescriptor(rootFd, Layout.stamp, [.writeOnly, .create, .truncate, .noFollow], mode: 0o644)
         }
         try system.call("write", at: path, context) { () throws(Errno) in try system.write(file.raw, bytes) }
+        stampDropped = false
     }
 
-    /// Removes the stamp, as every writer does once it holds the lock: nothing is changed in a root whose stamp
-    /// is still there. One `unlinkat`; a directory there (not a stamp the store wrote, and never read as one) is
-    /// left for `repair`.
-    static func dropStamp(_ system: any SystemCalls, _ rootFd: Int32, _ store: ExportStore) throws(StoreError) {
+    /// Removes the stamp before this writer's first change: every operation that changes the root (publish,
+    /// switch, rollback, retire, a gc pass that is not a dry run, removing a generation, emptying `.trash`,
+    /// repair, completing an interrupted switch) calls it first, so nothing is ever changed in a root whose stamp
+    /// is still there, and a writer that changes nothing (`gc --dry-run`) leaves it. One `unlinkat` per writer
+    /// (until it writes a stamp); a directory there (no stamp the store wrote, never read as one) is left for
+    /// `repair`. A stamp that cannot be removed stops the operation before it changes anything.
+    func dropStamp(_ context: String) throws(StoreError) {
+        if stampDropped { return }
         do {
             try system.unlinkat(rootFd, Layout.stamp, 0)
         } catch .noSuchFileOrDirectory, .isDirectory {
         } catch {
-            throw .system("unlinkat", error, path: store.path(Layout.stamp), "cannot lock export root")
+            throw .system("unlinkat", error, path: store.path(Layout.stamp), context)
         }
+        stampDropped = true
     }
 }

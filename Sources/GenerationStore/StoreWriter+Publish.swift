@@ -39,6 +39,7 @@ extension StoreWriter {
         try NameRules.validateComponent(name, what: "exported name", context: context)
         try NameRules.validateGeneration(generation, context: context)
         try input.validate(context: context)
+        try dropStamp(context)
         let nameFd = try nameDirectory(name, create: true, context)
         let finalPath = store.path(name, generation)
         if let existing = try system.status(nameFd, generation, at: finalPath, context) {

@@ -19,6 +19,7 @@ extension StoreWriter {
     public func retire(name: String) throws(StoreError) -> RetireOutcome {
         let context = "cannot retire \(name)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
+        try dropStamp(context)
         let nameFd: Int32
         do {
             nameFd = try nameDirectory(name, create: false, context)

@@ -26,6 +26,7 @@ extension StoreWriter {
         let links = try self.links(of: name, nameFd, context)
         let old = links.current
         if old == generation { return .unchanged }
+        try dropStamp(context)
         linkCache[name] = nil
         // The pending link is named after the generation it is made for; the exchange moves targets, not names, so
         // after it the name says the link is the displaced `current` (Layout.pendingLink).
@@ -170,6 +171,7 @@ extension StoreWriter {
             try system.status(nameFd, displaced, at: store.path(name, displaced), context)?.kind == .directory
         else { return nil }  // names no generation: an ordinary leftover, which repair removes
         if dryRun { return displaced }
+        try dropStamp(context)
         linkCache[name] = nil
         do {
             try system.renameat(nameFd, pending, nameFd, Layout.previous)
@@ -186,6 +188,7 @@ extension StoreWriter {
     public func rollback(name: String) throws(StoreError) -> (from: String, to: String) {
         let context = "cannot roll back \(name)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
+        try dropStamp(context)
         let nameFd = try nameDirectory(name, create: false, context)
         let links = try self.links(of: name, nameFd, context)
         guard let previous = links.previous else {

@@ -26,6 +26,8 @@ public final class StoreWriter {
     /// (only a lock holder changes them) lets a long-lived writer flip with exactly the raw flip's system calls.
     /// Cleared before each change and set again once it is complete, so a failure makes the next call re-read.
     var linkCache: [String: Links] = [:]
+    /// True once this writer removed the root's stamp (`dropStamp`), until it writes one.
+    var stampDropped = false
 
     struct Links {
         var current: String?
@@ -119,14 +121,6 @@ public final class StoreWriter {
                 system.close(root)
                 throw error
             }
-        }
-        // Before anything is changed: the stamp of the last check goes (`Layout.stamp`).
-        do throws(StoreError) {
-            try StoreWriter.dropStamp(system, root, store)
-        } catch {
-            system.close(lock)
-            system.close(root)
-            throw error
         }
         rootFd = root
         lockFd = lock

@@ -179,6 +179,7 @@ extension StoreWriter {
     /// Removes every entry of a store directory (`.staging` or `.trash`).
     func emptyDirectory(_ directory: String) throws(StoreError) -> (removed: [String], leftovers: [Leftover]) {
         let context = "cannot clean \(store.path(directory))"
+        try dropStamp(context)
         guard let status = try system.status(rootFd, directory, at: store.path(directory), context) else {
             return ([], [])
         }
@@ -209,6 +210,7 @@ extension StoreWriter {
         let context = "cannot remove generation \(name)/\(generation)"
         try NameRules.validateComponent(name, what: "exported name", context: context)
         try NameRules.validateGeneration(generation, context: context)
+        try dropStamp(context)
         let nameFd = try nameDirectory(name, create: false, context)
         for link in [Layout.current, Layout.previous]
         where try system.link(nameFd, link, at: store.path(name, link), context) == generation {

@@ -7,34 +7,56 @@ import TestSupport
 
 @Suite("The root's stamp: removed by every writer before it changes anything")
 struct StampTests {
-    @Test func everyWriterRemovesTheStampWhenItTakesTheLockAndOnlyThen() throws {
+    @Test func aWriterRemovesTheStampBeforeItsFirstChangeAndOneThatChangesNothingLeavesIt() throws {
         let fixture = try StoreFixture()
         defer { fixture.remove() }
         try fixture.publishG1AndG2(thenSwitchTo: "g1")
         let words = Array("checked against something\n".utf8)
         try fixture.write { try $0.writeStamp(words) }
         #expect(fixture.store().stamp() == words)
-        // Readers leave it.
+        // Readers, and writers that change nothing: a dry-run gc, a switch to what is current.
         _ = try fixture.store().verify()
         _ = try fixture.store().status()
-        #expect(fixture.store().stamp() == words)
-        // A writer that goes on to change something: the stamp is gone before its first change.
-        let recording = RecordingSystemCalls()
-        try fixture.write(recording) { writer in
-            #expect(fixture.store().stamp() == nil, "gone as soon as the lock is held")
-            try writer.switchCurrent(name: "demo", to: "g2")
+        try fixture.write { writer in
+            _ = try writer.collectGarbage(options: GCOptions(dryRun: true)) { _, _ in true }
+            #expect(try writer.switchCurrent(name: "demo", to: "g1") == .unchanged)
         }
+        #expect(fixture.store().stamp() == words)
+        // A writer that changes something: the stamp goes before its first change.
+        let recording = RecordingSystemCalls()
+        try fixture.write(recording) { writer in try writer.switchCurrent(name: "demo", to: "g2") }
+        #expect(fixture.store().stamp() == nil)
         let calls = recording.log.map(\.name)
         let dropped = try #require(
             recording.log.firstIndex { $0.name == "unlinkat" && $0.arguments.contains(Layout.stamp) })
-        let locked = try #require(calls.firstIndex(of: "flock"))
         let firstChange = try #require(calls.firstIndex { ["symlinkat", "renameat2", "renameat"].contains($0) })
-        #expect(locked < dropped && dropped < firstChange, "\(recording.log)")
-        // One that changes nothing removes it too: the lock alone says a writer was there.
-        try fixture.write { try $0.writeStamp(words) }
-        try fixture.write { _ in }
-        #expect(fixture.store().stamp() == nil)
+        #expect(dropped < firstChange, "\(recording.log)")
         #expect(try fixture.store().verify() == [])
+    }
+
+    /// Every operation that changes the root, each on a root with a stamp.
+    @Test(arguments: ["publish", "switch", "rollback", "retire", "gc", "remove", "emptyTrash", "repair"])
+    func everyChangingOperationRemovesTheStamp(_ operation: String) throws {
+        let fixture = try StoreFixture()
+        defer { fixture.remove() }
+        try fixture.write { writer in
+            try writer.publishG1AndG2(thenSwitchTo: ["g1", "g2"])
+            try writer.publish(name: "demo", generation: "g3", manifest: manifest("c"))
+            try writer.writeStamp(Array("x\n".utf8))
+        }
+        try fixture.write { writer in
+            switch operation {
+            case "publish": try writer.publish(name: "demo", generation: "g4", manifest: manifest("d"))
+            case "switch": try writer.switchCurrent(name: "demo", to: "g3")
+            case "rollback": _ = try writer.rollback(name: "demo")
+            case "retire": _ = try writer.retire(name: "demo")
+            case "gc": _ = try writer.collectGarbage(options: GCOptions(keep: 0, graceNanoseconds: 0)) { _, _ in false }
+            case "remove": _ = try writer.removeGeneration(name: "demo", generation: "g3")
+            case "emptyTrash": _ = try writer.emptyTrash()
+            default: _ = try writer.repair()
+            }
+        }
+        #expect(fixture.store().stamp() == nil, "after \(operation)")
     }
 
     @Test func aStampThatCannotBeDroppedStopsTheWriterBeforeItChangesAnything() throws {

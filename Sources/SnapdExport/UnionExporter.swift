@@ -503,73 +503,79 @@ public struct UnionExporter: Sendable {
     /// in line.
     ///
     /// Where the store's stamp holds the words of `UnionCheckStamp` for the system as it is now, nothing has changed
-    /// since a refresh found everything in agreement: nothing more is read. A refresh that finds agreement
-    /// otherwise takes the lock, checks again and leaves those words (the only write of a refresh with nothing
-    /// to do, and only after snapd, a writer or a reboot changed what the words say).
+    /// since a refresh found everything in agreement: nothing more is read. Where there are such words but the stamp
+    /// does not hold them, the check is made under the lock and, when all agree, the words are left as the stamp
+    /// (the only write of a refresh with nothing to do, once after snapd, a writer or a reboot changed what they
+    /// say). Without words, the check is made without the lock, as before.
     public func refresh(wait: Bool = true, dryRun: Bool = false) throws -> Report {
         let words = UnionCheckStamp.words(settings, store.system)
         if let words, store.stamp() == words { return Report() }
-        guard let reason = try check() else {
-            if let words, !dryRun { try? stamp(words, wait: wait) }
-            return Report()
+        // With words to leave, the check is made once, under the lock, where its verdict can be stamped: only in a
+        // root that is one already (a refresh with nothing to do never creates or adopts a root), and not when
+        // another writer holds the lock and `--no-wait` says not to wait (then the check is made without it).
+        if let words, !dryRun, try store.rootState() == .marked {
+            do {
+                return try store.withWriter(wait: wait) { writer in
+                    guard try check() != nil else {
+                        try writer.writeStamp(words)
+                        return Report()
+                    }
+                    return try converge(writer)
+                }
+            } catch let error as StoreError where error.kind == .busy {}
         }
-        var report = Report()
+        guard let reason = try check() else { return Report() }
         if dryRun {
+            var report = Report()
             report.warnings.append(SnapdWarning(path: store.root, message: "would update the union views: \(reason)"))
             return report
         }
-        return try store.withWriter(wait: wait, creatingRoot: true) { writer in
-            let linker = SnapExportsLinker(store: store, settings: settings, caches: .none)
-            for (instance, generation) in try ownerCurrents().sorted(by: { $0.key < $1.key })
-            where isSnapGeneration(instance, generation) {
-                let snapDir = settings.snapMountDir + "/" + instance
-                let files = SystemFiles(system: store.system)
-                if snapGone(instance) {
-                    let step = try switchOwner(writer, instance: instance, to: nil)
-                    report.merge(step)
-                    continue
-                }
-                guard
-                    let revision = (try? files.readlink(snapDir + "/" + Layout.current))??
-                        .split(separator: "/").last.map(String.init), revision != generation
-                else { continue }
-                do {
-                    let step = try linker.link(writer, instance: instance, revision: revision)
-                    if let unions = step.unions { report.merge(unions) }
-                    report.converged.append(instance)
-                } catch {
-                    report.warnings.append(
-                        SnapdWarning(
-                            path: snapDir + "/" + revision,
-                            message: "\(instance)'s current revision cannot be exported (\(error)); its exports "
-                                + "stay at \(generation)"))
-                }
-            }
-            for name in try retiredHalfway() {
-                try writer.retire(name: name)
-                report.retired.append(name)
-            }
-            let root = try absoluteRoot()
-            var unions: [UnionKind: Current] = [:]
-            for kind in UnionKind.allCases { unions[kind] = try unionCurrent(kind) }
-            var step = Report()
-            try apply(writer, &unions, root: root, currents: try ownerCurrents(), changed: [:], involved: nil, &step)
-            let link = ManPageLink(settings: settings, root: root, system: store.system)
-            if link.needsUpdate() { step.warnings += link.ensure() }
-            finish(&step, unions: unions, root: root)
-            report.merge(step)
-            return report
-        }
+        return try store.withWriter(wait: wait, creatingRoot: true) { writer in try converge(writer) }
     }
-}
 
-extension UnionExporter {
-    /// Under the lock (taking it removed any stamp), checks again and, if everything still agrees, leaves `words`
-    /// as the stamp. A root that is not there stays so.
-    func stamp(_ words: [UInt8], wait: Bool) throws {
-        try store.withWriter(wait: wait, creatingRoot: false) { writer in
-            if try check() == nil { try writer.writeStamp(words) }
+    /// `refresh`'s work under the lock, once its check found something to do.
+    func converge(_ writer: StoreWriter) throws -> Report {
+        var report = Report()
+        let linker = SnapExportsLinker(store: store, settings: settings, caches: .none)
+        for (instance, generation) in try ownerCurrents().sorted(by: { $0.key < $1.key })
+        where isSnapGeneration(instance, generation) {
+            let snapDir = settings.snapMountDir + "/" + instance
+            let files = SystemFiles(system: store.system)
+            if snapGone(instance) {
+                let step = try switchOwner(writer, instance: instance, to: nil)
+                report.merge(step)
+                continue
+            }
+            guard
+                let revision = (try? files.readlink(snapDir + "/" + Layout.current))??
+                    .split(separator: "/").last.map(String.init), revision != generation
+            else { continue }
+            do {
+                let step = try linker.link(writer, instance: instance, revision: revision)
+                if let unions = step.unions { report.merge(unions) }
+                report.converged.append(instance)
+            } catch {
+                report.warnings.append(
+                    SnapdWarning(
+                        path: snapDir + "/" + revision,
+                        message: "\(instance)'s current revision cannot be exported (\(error)); its exports "
+                            + "stay at \(generation)"))
+            }
         }
+        for name in try retiredHalfway() {
+            try writer.retire(name: name)
+            report.retired.append(name)
+        }
+        let root = try absoluteRoot()
+        var unions: [UnionKind: Current] = [:]
+        for kind in UnionKind.allCases { unions[kind] = try unionCurrent(kind) }
+        var step = Report()
+        try apply(writer, &unions, root: root, currents: try ownerCurrents(), changed: [:], involved: nil, &step)
+        let link = ManPageLink(settings: settings, root: root, system: store.system)
+        if link.needsUpdate() { step.warnings += link.ensure() }
+        finish(&step, unions: unions, root: root)
+        report.merge(step)
+        return report
     }
 }
 

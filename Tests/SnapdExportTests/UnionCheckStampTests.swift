@@ -134,6 +134,35 @@ struct UnionCheckStampTests {
         #expect(settings.stateFile == "/given/state.json")
     }
 
+    /// After snapd's state changed, the check is made once, under the lock (one link read of each owner in the root
+    /// and one in the snap mount dir), and stamped; with the lock held by another writer and `wait: false`, it is made
+    /// without the lock, and nothing is written.
+    @Test func aStaleStampMeansOneCheckUnderTheLockAndABusyLockOneWithout() throws {
+        let world = try StampedWorld()
+        defer { world.remove() }
+        _ = try world.exporter().refresh()
+        let before = try #require(world.stamp)
+        try world.rewriteState("{\"changes\":2}")
+        let recording = RecordingSystemCalls()
+        #expect(try world.exporter(recording).refresh() == UnionExporter.Report())
+        let ownerReads = recording.log.filter { $0.name == "readlinkat" }.compactMap(\.arguments.last)
+            .filter { ["tool/current", "stay/current"].contains($0) }
+        #expect(
+            ownerReads.sorted() == ["stay/current", "stay/current", "tool/current", "tool/current"], "\(recording.log)")
+        #expect(recording.log.contains { $0.name == "flock" })
+        let fresh = try #require(world.stamp)
+        #expect(fresh != before)
+
+        try world.rewriteState("{\"changes\":3}")
+        let lock = open(world.unions.root + "/" + Layout.lock, O_RDWR)
+        #expect(lock >= 0 && flock(lock, LOCK_EX) == 0)
+        defer { close(lock) }
+        #expect(try world.exporter().refresh(wait: false) == UnionExporter.Report())
+        #expect(world.stamp == fresh, "not rewritten without the lock")
+        try world.unions.world.setCurrent("tool", "2")
+        #expect(try world.exporter().refresh(wait: false, dryRun: true).warnings.count == 1)
+    }
+
     /// A hook killed half-way changes no state file of snapd's; the stamp it removed when it took the lock makes
     /// the next refresh check, and converge.
     @Test(

@@ -128,8 +128,11 @@ struct UnionsOutput: Encodable, Sendable {
     var conflicts: [Conflict]
     var refused: [Refusal]
     var warnings: [JSONOutput.Warning]
+    /// `refresh`'s check: `stamp` (its stamp stood, nothing more was read) or `links`; null for `link`/`unlink`.
+    @Nullable var check: String?
 
     init(_ report: UnionExporter.Report) {
+        check = report.check?.rawValue
         switched = report.switched.map { Switched(union: $0.union, generation: $0.generation) }
         retired = report.retired
         converged = report.converged

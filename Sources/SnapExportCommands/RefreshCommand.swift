@@ -12,8 +12,8 @@ enum RefreshCommand: Command {
         snapd/core_<rev>, snapd/host), and switches snapd/current to the provider snapd's re-exec rule chooses
         (see 'explain'), in one renameat2. Only the generation current is to name is published (a revert is a
         publish and a switch). With nothing changed it writes nothing and takes no lock, however old the store,
-        except once after snapd's state file changed: that refresh leaves the root's stamp, so that the next ones
-        read no snap's links (docs/exports.md).
+        but the root's stamp, once after each change of snapd's state file, so that the next ones read no snap's
+        links (docs/exports.md).
         Unusable sources are skipped with a warning naming the file. Exits 66, snapd/current unchanged, when no
         provider exists. SNAP_REEXEC in the environment is honoured as snapd honours it. When it published or
         switched, it ends with a gc pass of the snapd name with the default options (see 'gc'), so a snap

@@ -47,6 +47,16 @@ public struct UnionExporter: Sendable {
         /// The unions switched to a generation with other entries (not only other inputs): their consumers'
         /// caches are refreshed.
         public var contentChanged: Set<String> = []
+        /// How `refresh` found out whether anything changed: nil for the other operations.
+        public var check: Check?
+
+        /// What `refresh`'s check read.
+        public enum Check: String, Sendable {
+            /// The stamp stood (`UnionCheckStamp`): nothing more was read.
+            case stamp
+            /// The links of every owner (and the unions' headers) were read.
+            case links
+        }
 
         public init() {}
 
@@ -508,16 +518,28 @@ public struct UnionExporter: Sendable {
     /// (the only write of a refresh with nothing to do, once after snapd, a writer or a reboot changed what they
     /// say). Without words, the check is made without the lock, as before.
     public func refresh(wait: Bool = true, dryRun: Bool = false) throws -> Report {
-        let words = UnionCheckStamp.words(settings, store.system)
-        if let words, store.stamp() == words { return Report() }
-        // With words to leave, the check is made once, under the lock, where its verdict can be stamped: only in a
-        // root that is one already (a refresh with nothing to do never creates or adopts a root), and not when
-        // another writer holds the lock and `--no-wait` says not to wait (then the check is made without it).
-        if let words, !dryRun, try store.rootState() == .marked {
+        let words = (try? absoluteRoot()).flatMap { UnionCheckStamp.words(settings, root: $0, store.system) }
+        if let words, store.stamp() == words.bytes {
+            var report = Report()
+            report.check = .stamp
+            return report
+        }
+        var report = try refreshByLinks(words: words, wait: wait, dryRun: dryRun)
+        report.check = .links
+        return report
+    }
+
+    /// `refresh` without a stamp that stands: the check, stamped when `words` may be, then what it found to do.
+    func refreshByLinks(words: (bytes: [UInt8], settled: Bool)?, wait: Bool, dryRun: Bool) throws -> Report {
+        // With words that may be left, the check is made once, under the lock, where its verdict can be stamped:
+        // only in a root that is one already (a refresh with nothing to do never creates or adopts a root), and
+        // never waiting for the lock (the stamp is a saving, not a duty): held by another writer, the check is made
+        // without it.
+        if let words, words.settled, !dryRun, try store.rootState() == .marked {
             do {
-                return try store.withWriter(wait: wait) { writer in
+                return try store.withWriter(wait: false) { writer in
                     guard try check() != nil else {
-                        try writer.writeStamp(words)
+                        try writer.writeStamp(words.bytes)
                         return Report()
                     }
                     return try converge(writer)

@@ -30,10 +30,21 @@ private struct StampedWorld {
 
     func remove() { unions.remove() }
 
-    /// snapd's way: a new file renamed over the old one.
-    func rewriteState(_ text: String) throws {
+    /// snapd's way: a new file renamed over the old one; `settled`: its mtime and the snap mount dir's a minute
+    /// ago, so that a refresh may stamp them (`UnionCheckStamp.settleNanoseconds`).
+    func rewriteState(_ text: String, settled: Bool = true) throws {
         try unions.world.write(stateFile + ".new", text)
         #expect(rename(stateFile + ".new", stateFile) == 0)
+        if settled { settle() }
+    }
+
+    /// The state file's and the snap mount dir's mtimes a minute ago (their ctimes stay: nothing sets those back).
+    func settle() {
+        let past = timespec(tv_sec: time(nil) - 60, tv_nsec: 0)
+        for path in [stateFile, unions.world.snapMountDir] {
+            var times = [past, past]
+            #expect(utimensat(AT_FDCWD, path, &times, 0) == 0, "\(path)")
+        }
     }
 
     func settings(_ system: any SystemCalls) -> SnapdSettings {
@@ -63,11 +74,13 @@ struct UnionCheckStampTests {
         #expect(world.stamp == nil, "every writer removes it, and only a refresh with nothing to do writes one")
         #expect(try world.exporter().refresh() == UnionExporter.Report())
         let stamp = try #require(world.stamp)
-        #expect(stamp.hasPrefix("snap-export union check 1\nboot 0c1e2d3f-0000-4000-8000-000000000001\nstate "))
+        #expect(stamp.hasPrefix("snap-export union check 2\nboot 0c1e2d3f-0000-4000-8000-000000000001\nroot "))
         #expect(stamp.contains(world.stateFile) && stamp.contains(world.unions.world.snapMountDir))
+        #expect(stamp.contains(" " + world.unions.root + "\n"))
 
         let recording = RecordingSystemCalls()
-        #expect(try world.exporter(recording).refresh() == UnionExporter.Report())
+        let stamped = try world.exporter(recording).refresh()
+        #expect(stamped == UnionExporter.Report() && stamped.check == .stamp)
         let calls = Set(recording.log.map(\.name))
         #expect(
             !calls.contains("readlinkat") && !calls.contains("flock") && !calls.contains("getdents"), "\(recording.log)"
@@ -84,7 +97,7 @@ struct UnionCheckStampTests {
         try world.unions.world.setCurrent("tool", "2")
         try world.rewriteState("{\"changes\":1}")
         let report = try world.exporter().refresh()
-        #expect(report.converged == ["tool"], "\(report)")
+        #expect(report.converged == ["tool"] && report.check == .links, "\(report)")
         #expect(world.unions.current("tool") == "2")
         #expect(world.unions.entries("@man").keys.contains("man1/tool-new.1"))
         #expect(try world.exporter().check() == nil)
@@ -107,7 +120,49 @@ struct UnionCheckStampTests {
         // The same root checked against another snap mount dir.
         var other = world.settings(LinuxSystemCalls())
         other.snapMountDir = world.base + "/elsewhere"
-        #expect(UnionCheckStamp.words(other, LinuxSystemCalls()).map { String(decoding: $0, as: UTF8.self) } != stamp)
+        let words = UnionCheckStamp.words(other, root: world.unions.root, LinuxSystemCalls())
+        #expect(words.map { String(decoding: $0.bytes, as: UTF8.self) } != stamp)
+    }
+
+    /// A state file or snap mount dir modified within `settleNanoseconds` may be modified again with the same
+    /// mtime (and inode number) on a filesystem of coarse timestamps: no stamp names it, and no lock is taken for one.
+    @Test func aStateFileJustWrittenIsCheckedWithoutTheLockAndNotStamped() throws {
+        let world = try StampedWorld()
+        defer { world.remove() }
+        try world.rewriteState("{\"changes\":1}", settled: false)
+        let recording = RecordingSystemCalls()
+        #expect(try world.exporter(recording).refresh() == UnionExporter.Report())
+        #expect(!recording.log.contains { $0.name == "flock" }, "\(recording.log)")
+        #expect(world.stamp == nil)
+        world.settle()
+        _ = try world.exporter().refresh()
+        #expect(world.stamp != nil)
+        let now = SystemClock.wallNanoseconds()
+        let words = try #require(
+            UnionCheckStamp.words(
+                world.settings(LinuxSystemCalls()), root: world.unions.root, LinuxSystemCalls(), now: now))
+        #expect(words.settled)
+        #expect(
+            UnionCheckStamp.words(
+                world.settings(LinuxSystemCalls()), root: world.unions.root, LinuxSystemCalls(),
+                now: now - 59_000_000_000)?.settled == false)
+    }
+
+    /// A root moved elsewhere keeps its stamp, but not its words: the check runs, and the man link follows the root.
+    @Test func aMovedRootIsCheckedAgain() throws {
+        let world = try StampedWorld()
+        defer { world.remove() }
+        _ = try world.exporter().refresh()
+        #expect(world.stamp != nil)
+        let moved = world.base + "/moved"
+        #expect(rename(world.unions.root, moved) == 0)
+        world.settle()
+        let exporter = UnionExporter(
+            store: ExportStore(root: moved, faults: FaultPoints.none), settings: world.settings(LinuxSystemCalls()))
+        _ = try exporter.refresh()
+        let man = world.unions.world.snapMountDir + "/man"
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: man)) == moved + "/@man/current")
+        #expect(try exporter.check() == nil)
     }
 
     @Test func withoutAStateFileEveryRefreshChecksAndLeavesNoStamp() throws {

@@ -9,7 +9,10 @@ enum ScaleLabel {
     static let refreshNoGC = "refresh --no-gc (nothing to do)"
     static let gcDryRun = "gc --dry-run"
     static let statusJSON = "status --json"
-    static let commands = [refresh, refreshNoGC, gcDryRun, statusJSON]
+    /// A refresh right after snapd wrote its state file (nothing else changed): no stamp stands, so it reads every
+    /// owner's links, as every refresh did before the stamp.
+    static let refreshAfterState = "refresh (snapd's state just written)"
+    static let commands = [refresh, refreshNoGC, gcDryRun, statusJSON, refreshAfterState]
     static let inUse = "in-use"
     static let gcCandidate = "gc --dry-run --keep 0 --grace 0"
 }
@@ -134,6 +137,17 @@ struct ScaleBenchmark {
         ]
     }
 
+    /// Sets the modification time of each of `paths` to `secondsAgo` seconds before now (`utimensat`).
+    static func setModified(secondsAgo: Int, _ paths: String...) throws(BenchError) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let when = timespec(tv_sec: now.tv_sec - secondsAgo, tv_nsec: now.tv_nsec)
+        for path in paths {
+            var times = [when, when]
+            if utimensat(AT_FDCWD, path, &times, 0) != 0 { throw Disk.failure("utimensat", path) }
+        }
+    }
+
     /// `<smd>/<instance>/<revision>`: snap.yaml, exports.json (man pages and completions) and the man pages.
     static func addRevision(_ smd: String, _ instance: String, _ revision: Int) throws(BenchError) -> String {
         let directory = "\(smd)/\(instance)/\(revision)"
@@ -238,6 +252,10 @@ struct ScaleBenchmark {
             throw BenchError("scale: a second refresh of \(instances) instances did something: \(text)")
         }
         Disk.syncFilesystem(base)
+        // The host a while after snapd's last change (as a real one is between changes): the state file and the snap
+        // mount dir last modified a minute ago, so the first refresh below leaves the stamp the others find.
+        let stateFile = base + "/var/lib/snapd/state.json"
+        try Self.setModified(secondsAgo: 60, stateFile, base + "/snap")
         let setup = Double(cx_bench_now() - started) / 1e9
         let root = base + "/export"
         var files = 0
@@ -265,11 +283,18 @@ struct ScaleBenchmark {
             currentLinks.append(nanoseconds)
             links = Int(read)
         }
+        // Then refreshes right after snapd wrote its state file: each run's file is touched just before it (not timed).
+        let afterState = try measureInterleaved(
+            [
+                MeasuredCommand(label: ScaleLabel.refreshAfterState, path: tool) { _ in
+                    (try? Self.setModified(secondsAgo: 0, stateFile)) != nil ? global + ["refresh"] : ["--bad-state"]
+                }
+            ], count: runs, scratch: base)
         let entries = (instances * 3) * (Self.manPages + Self.completions)
         result.sizes.append(
             Size(
                 instances: instances, generations: files, entries: entries, manifestBytes: bytes, setupSeconds: setup,
-                commands: commands, raw: Samples(raw), currentLinks: Samples(currentLinks), links: links))
+                commands: commands + afterState, raw: Samples(raw), currentLinks: Samples(currentLinks), links: links))
         if instances == namespaceHostSize {
             if geteuid() != 0 {
                 result.namespaceNote = "not measured: needs root (mount namespaces and bind mounts)"

@@ -6,6 +6,7 @@ extension ScaleBenchmark.Result {
     static let slugs: [(label: String, slug: String)] = [
         (ScaleLabel.refresh, "refresh_noop"), (ScaleLabel.refreshNoGC, "refresh_no_gc"),
         (ScaleLabel.gcDryRun, "gc_dry_run"), (ScaleLabel.statusJSON, "status_json"),
+        (ScaleLabel.refreshAfterState, "refresh_after_state"),
     ]
 
     var sorted: [ScaleBenchmark.Size] { sizes.sorted { $0.instances < $1.instances } }
@@ -178,6 +179,10 @@ extension Report {
             ("scale_refresh_noop_growth_vs_smallest", Self.number(result?.growthFromSmallest(ScaleLabel.refresh))),
             ("scale_refresh_noop_rss_growth", Self.number(result?.rssGrowth(ScaleLabel.refresh))),
             ("scale_refresh_noop_floor_vs_smallest", Self.number(result?.refreshFloorFromSmallest)),
+            (
+                "scale_refresh_after_state_growth_vs_smallest",
+                Self.number(result?.growthFromSmallest(ScaleLabel.refreshAfterState))
+            ),
             ("scale_raw_current_links_ms", Self.number(result?.top.map { Double($0.currentLinks.median) / 1e6 })),
             ("scale_raw_manifest_read_ms", Self.number(result?.top.map { Double($0.raw.median) / 1e6 })),
             ("scale_gc_dry_run_raw_ratio", Self.number(result?.top?.rawRatio(ScaleLabel.gcDryRun))),

@@ -64,7 +64,8 @@ struct CLIJSONShapeTests {
 
     /// Runs `arguments --json` (exit 0 or `code`) and returns the document, after checking the encoding rules.
     static func document(_ world: SnapdCommandWorld, _ arguments: [String], code: Int32 = 0) throws -> Any {
-        let result = world.run(arguments + ["--json"])
+        // TMPDIR: where the demo makes its simulated system, removed with the world.
+        let result = world.run(arguments + ["--json"], environment: ["TMPDIR": world.directory.path])
         try #require(result.code == code, "\(arguments): \(result.err)")
         #expect(result.out.hasSuffix("}\n") && !result.out.hasSuffix("\n\n"), "\(arguments): one final newline")
         #expect(!result.out.contains("[\n\n") && !result.out.contains("{\n\n"), "\(arguments): no empty lines")

@@ -15,7 +15,7 @@ private let builtPackage: Result<String, CLIFailure> = {
             ? .success(given) : .failure(CLIFailure(message: "SNAP_EXPORT_DEB=\(given) does not exist"))
     }
     do {
-        let output = NSTemporaryDirectory() + "/snap-export-deb-test.\(getpid())"
+        let output = repository + "/.build-static/deb-test"
         let result = try run([repository + "/dist/debian/build-deb.sh", "--output", output])
         guard result.status == 0, let deb = result.stdout.split(separator: "\n").last.map(String.init) else {
             return .failure(CLIFailure(message: "build-deb.sh exited \(result.status): \(result.stderr)"))
@@ -228,7 +228,8 @@ struct DebianPackageTests {
             # The control: the debug build needs the toolchain's libswiftCore.so and must not start.
             '\(TestEnvironment.snapExport)' --version >/dev/null 2>&1 && exit 92
             '\(binary)' --version || exit 93
-            '\(binary)' --root '\(exportRoot)' demo --switches 50 --readers 1 >/dev/null || exit 94
+            TMPDIR='\(offline.directory.path)' '\(binary)' --root '\(exportRoot)' demo --switches 50 --readers 1 \\
+                >/dev/null || exit 94
             '\(binary)' --root '\(exportRoot)' status || exit 95
             """
         let result = try run(["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script])

@@ -30,7 +30,7 @@ struct DemoTests {
         defer { temp.remove() }
         let root = temp.appending("root")
         try snapExport(["--root", root, "publish", "x", "g", "--entry", "s/e=/bin/sh"])
-        let result = try snapExport(["--root", root, "demo", "--switches", "10"])
+        let result = try snapExport(["--root", root, "demo", "--switches", "10"], environment: ["TMPDIR": temp.path])
         #expect(result.status == 64)
         #expect(result.stderr.contains(root))
     }
@@ -41,7 +41,8 @@ struct DemoTests {
         let temp = try TemporaryDirectory("demo-test")
         defer { temp.remove() }
         let root = temp.appending("root")
-        let result = try snapExport(["--root", root, "demo", "--switches", "10", "--readers", "1"])
+        let result = try snapExport(
+            ["--root", root, "demo", "--switches", "10", "--readers", "1"], environment: ["TMPDIR": temp.path])
         #expect(result.status == 0, "\(result.stderr)")
         let verify = try snapExport(["--root", root, "verify"])
         #expect(verify.status == 0, "\(verify.stdout)")

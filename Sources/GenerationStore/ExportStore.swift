@@ -119,15 +119,16 @@ public struct ExportStore: Sendable {
     }
 
     /// The generation directories of `name` (sorted by name) with their manifests' headers, nil where a manifest
-    /// cannot be read (`verify` says why), from one listing of the name directory and one read of its header cache
+    /// cannot be read (`verify` says why), from `listing` (the caller's one listing of the name directory) and one read of its header cache
     /// (`HeaderCache`). A generation whose record has the inode number the listing gives its directory (`d_ino`) costs
     /// no system call: the record's header is used and the manifest is not opened. Any other generation has its
     /// manifest's header read: `openat` + `pread` of 4 KiB + `close` for format 2. Kinds and inode numbers come from
     /// the listing (`d_type`, `d_ino`; a `stat` only where the filesystem gives none). The listing's other names (links, markers) come
     /// back too, for the caller that needs them; `cacheIsStale` says that the cache is missing a record of a
     /// generation whose header was read, or holds lines that serve no generation (what `gc` rewrites).
-    func generations(of name: String, _ nameFd: Int32, _ context: String) throws(StoreError) -> GenerationListing {
-        let listing = try system.entries(nameFd, at: path(name), context)
+    func generations(of name: String, _ nameFd: Int32, listing: [DirectoryEntry], _ context: String)
+        throws(StoreError) -> GenerationListing
+    {
         let cache = HeaderCache.read(system, nameFd)
         var result: [(generation: String, header: ManifestHeader?)] = []
         var served = 0
@@ -166,26 +167,36 @@ public struct ExportStore: Sendable {
             let missing = StoreError(.missingInput, context, "no exported name '\(only)'", path: path(only))
             guard !only.isEmpty, !only.hasPrefix("."), !only.utf8.contains(UInt8(ascii: "/")), !only.utf8.contains(0)
             else { throw missing }
-            let nameFd: Descriptor
-            do {
-                nameFd = try system.openDescriptor(rootFd.raw, only, [.directory, .noFollow])
-            } catch .noSuchFileOrDirectory, .notDirectory, .tooManySymbolicLinks {
-                throw missing
-            } catch {
-                throw .system("openat", error, path: path(only), context)
-            }
-            return [try nameStatus(only, nameFd.raw, context)]
+            return [try nameStatus(only, rootFd.raw, context, missing: missing)]
         }
         var result: [NameStatus] = []
         for name in try exportedNames(rootFd.raw, context) {
-            let nameFd = try system.openDirectory(rootFd.raw, name, at: path(name), context)
-            result.append(try nameStatus(name, nameFd.raw, context))
+            result.append(try nameStatus(name, rootFd.raw, context))
         }
         return result
     }
 
-    func nameStatus(_ name: String, _ nameFd: Int32, _ context: String) throws(StoreError) -> NameStatus {
-        var generations = try self.generations(of: name, nameFd, context).generations.map { generation, header in
+    /// The status of the name directory `name` below `rootFd`, opened and listed at once (`openAndList`); where it
+    /// is not there (or not a directory, or a link), `missing` when given.
+    func nameStatus(_ name: String, _ rootFd: Int32, _ context: String, missing: StoreError? = nil)
+        throws(StoreError) -> NameStatus
+    {
+        let opened: (fd: Int32, entries: [DirectoryEntry])
+        do throws(OpenListingFailure) {
+            opened = try system.openAndList(rootFd, name, [.noFollow])
+        } catch {
+            switch error {
+            case .open(let errno):
+                if let missing, [.noSuchFileOrDirectory, .notDirectory, .tooManySymbolicLinks].contains(errno) {
+                    throw missing
+                }
+                throw .system("openat", errno, path: path(name), context)
+            case .list(let errno): throw .system("getdents64", errno, path: path(name), context)
+            }
+        }
+        let nameFd = Descriptor(opened.fd, system)
+        var generations = try self.generations(of: name, nameFd.raw, listing: opened.entries, context).generations.map {
+            generation, header in
             GenerationSummary(
                 name: generation, entries: header?.entries, published: header?.published, source: header?.source,
                 version: header?.version)
@@ -195,8 +206,8 @@ public struct ExportStore: Sendable {
         // Something else where a link belongs (a directory named `current`): reported, and the other names still
         // shown (`verify` says more).
         do {
-            status.current = try system.link(nameFd, Layout.current, at: path(name, Layout.current), context)
-            status.previous = try system.link(nameFd, Layout.previous, at: path(name, Layout.previous), context)
+            status.current = try system.link(nameFd.raw, Layout.current, at: path(name, Layout.current), context)
+            status.previous = try system.link(nameFd.raw, Layout.previous, at: path(name, Layout.previous), context)
         } catch  where error.kind == .badData {
             status.problem = error.description
         }

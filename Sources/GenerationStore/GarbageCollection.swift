@@ -204,9 +204,9 @@ extension StoreWriter {
     private func history(of name: String, dryRun: Bool, _ context: String) throws(StoreError)
         -> (NameHistory, RetirementMarkers.Reading, (stale: Bool, present: Bool, listing: [DirectoryEntry]))
     {
-        let nameFd = try nameDirectory(name, create: false, context)
+        let (nameFd, names) = try listNameDirectory(name, context)
         let current = try system.link(nameFd, Layout.current, at: store.path(name, Layout.current), context)
-        let read = try store.generations(of: name, nameFd, context)
+        let read = try store.generations(of: name, nameFd, listing: names, context)
         let (generations, listing) = (read.generations, read.listing)
         // A switch interrupted after its exchange is completed first, so the displaced `current` is protected as
         // `previous` (a dry run counts it as `previous` and writes nothing). The listing, made under the lock,

@@ -159,6 +159,27 @@ public final class StoreWriter {
         return fd
     }
 
+    /// The directory of an exported name (as `nameDirectory`, never created) with its listing: when this writer has
+    /// not opened it yet, opened and listed at once (`openAndList`: no `lseek`); else its kept descriptor is listed
+    /// from the start.
+    func listNameDirectory(_ name: String, _ context: String) throws(StoreError) -> (
+        fd: Int32, listing: [DirectoryEntry]
+    ) {
+        if let fd = nameFds[name] { return (fd, try system.entries(fd, at: store.path(name), context)) }
+        do throws(OpenListingFailure) {
+            let (fd, listing) = try system.openAndList(rootFd, name, [.noFollow])
+            nameFds[name] = fd
+            return (fd, listing)
+        } catch {
+            switch error {
+            case .open(.noSuchFileOrDirectory):
+                throw StoreError(.missingInput, context, "no exported name '\(name)'", path: store.path(name))
+            case .open(let errno): throw .system("openat", errno, path: store.path(name), context)
+            case .list(let errno): throw .system("getdents64", errno, path: store.path(name), context)
+            }
+        }
+    }
+
     /// Closes and forgets the descriptor of a name whose directory this writer removes.
     func forgetName(_ name: String) {
         if let fd = nameFds.removeValue(forKey: name) { system.close(fd) }

@@ -108,6 +108,7 @@ struct HeaderCache {
     static func parse(_ bytes: [UInt8]) -> HeaderCache {
         var cache = HeaderCache()
         var start = 0
+        var reader = ManifestReader(bytes: bytes, range: 0..<0)
         while start < bytes.count {
             guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
                 cache.invalidLines += 1  // a torn last line: its record was not written whole
@@ -115,7 +116,7 @@ struct HeaderCache {
             }
             defer { start = newline + 1 }
             if newline == start { continue }
-            var reader = ManifestReader(bytes: bytes, range: start..<newline)
+            reader.restart(at: start..<newline)
             guard let (keys, header) = try? reader.readHeaderRecord(), let generation = keys.generation,
                 let inode = keys.inode
             else {

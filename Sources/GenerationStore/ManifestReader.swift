@@ -63,6 +63,15 @@ struct ManifestReader: ~Copyable {
         atEnd = true
     }
 
+    /// Reads the part `range` of the bytes given to `init(bytes:range:)` next, as a new reader of them would, but
+    /// with the string buffer of the reads before (a header cache's lines, read one after another).
+    mutating func restart(at range: Range<Int>) {
+        precondition(system == nil, "only a reader of bytes restarts")
+        position = range.lowerBound
+        end = range.upperBound
+        record = nil
+    }
+
     // MARK: Reading
 
     /// Moves what is left to the front and reads more; false at the end of the input.
@@ -133,13 +142,19 @@ struct ManifestReader: ~Copyable {
         position += 1
         scratch.removeAll(keepingCapacity: true)
         while true {
-            var run = position
-            while run < end {
-                let byte = buffer[run]
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
-                run += 1
+            // The run up to a quote, a backslash or a control character, found and copied through the buffers'
+            // pointers (no bounds check per byte, one copy per run).
+            let (start, stop) = (position, end)
+            let run = buffer.withUnsafeBufferPointer { bytes -> Int in
+                var run = start
+                while run < stop {
+                    let byte = bytes[run]
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                    run += 1
+                }
+                if run > start { scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<run])) }
+                return run
             }
-            scratch.append(contentsOf: buffer[position..<run])
             position = run
             // At the end of the buffer `peek` reads more; the loop then scans on.
             guard let byte = try peek() else { throw .malformed("not valid JSON (unterminated string)") }
@@ -453,16 +468,30 @@ struct ManifestReader: ~Copyable {
 
         /// The key whose name is `bytes`, if any.
         static func matching(_ bytes: [UInt8]) -> Key? {
-            // By length first, then the bytes: at most three comparisons of a few bytes.
-            func check(_ key: Key) -> Key? { key.name.utf8.elementsEqual(bytes) ? key : nil }
-            switch bytes.count {
-            case 4: return check(.sets)
-            case 5: return check(.notes) ?? check(.inode)
-            case 6: return check(.format) ?? check(.source) ?? check(.method) ?? check(.inputs)
-            case 7: return check(.version) ?? check(.entries)
-            case 9: return check(.published)
-            case 10: return check(.generation)
-            default: return nil
+            // By length and first byte, then one comparison of the bytes with the name's.
+            bytes.withUnsafeBufferPointer { bytes -> Key? in
+                guard let first = bytes.first else { return nil }
+                let candidate: Key? =
+                    switch (bytes.count, first) {
+                    case (4, UInt8(ascii: "s")): .sets
+                    case (5, UInt8(ascii: "n")): .notes
+                    case (5, UInt8(ascii: "i")): .inode
+                    case (6, UInt8(ascii: "f")): .format
+                    case (6, UInt8(ascii: "s")): .source
+                    case (6, UInt8(ascii: "m")): .method
+                    case (6, UInt8(ascii: "i")): .inputs
+                    case (7, UInt8(ascii: "v")): .version
+                    case (7, UInt8(ascii: "e")): .entries
+                    case (9, UInt8(ascii: "p")): .published
+                    case (10, UInt8(ascii: "g")): .generation
+                    default: nil
+                    }
+                guard let candidate else { return nil }
+                // A literal's bytes are contiguous: compared in place.
+                let equal = candidate.name.utf8.withContiguousStorageIfAvailable { name in
+                    name.count == bytes.count && (1..<bytes.count).allSatisfy { name[$0] == bytes[$0] }
+                }
+                return equal ?? candidate.name.utf8.elementsEqual(bytes) ? candidate : nil
             }
         }
     }

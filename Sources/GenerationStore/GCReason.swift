@@ -42,28 +42,69 @@ public enum GCReason: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
+        var text = ""
+        write(to: &text)
+        return text
+    }
+
+    /// Appends `description` to `text`: what a listing of thousands of decisions is built with, with no string of
+    /// its own per reason.
+    public func write(to text: inout String) {
         switch self {
-        case .current: "current"
-        case .previous: "previous"
-        case .retiredRecently(let ago): "grace: stopped being current \(Self.duration(ago)) ago"
-        case .publishedRecently(let ago): "grace: published \(Self.duration(ago)) ago"
-        case .inUse(let holders): "in use by " + holders.map(\.description).joined(separator: "; ")
-        case .inUseUnknown(let pids): "in-use check incomplete: \(pids.count) process(es) unreadable"
-        case .unreadableManifest: "manifest unreadable (run verify)"
+        case .current: text += "current"
+        case .previous: text += "previous"
+        case .retiredRecently(let ago):
+            text += "grace: stopped being current "
+            Self.writeDuration(ago, to: &text)
+            text += " ago"
+        case .publishedRecently(let ago):
+            text += "grace: published "
+            Self.writeDuration(ago, to: &text)
+            text += " ago"
+        case .inUse(let holders): text += "in use by " + holders.map(\.description).joined(separator: "; ")
+        case .inUseUnknown(let pids): text += "in-use check incomplete: \(pids.count) process(es) unreadable"
+        case .unreadableManifest: text += "manifest unreadable (run verify)"
         case .cannotMove(let failure):
-            "cannot be moved into .trash (\(failure); an overlayfs lower layer without redirect_dir?), left whole"
-        case .withinKeep(let rank, let keep): "keep-n: #\(rank) newest of the rest, keeping \(keep)"
-        case .sourceGone: "source gone"
-        case .beyondKeep(let rank, let keep): "beyond keep-n: #\(rank) newest of the rest, keeping \(keep)"
+            text +=
+                "cannot be moved into .trash (\(failure); an overlayfs lower layer without redirect_dir?), left whole"
+        case .withinKeep(let rank, let keep):
+            text += "keep-n: #"
+            text += String(rank)
+            text += " newest of the rest, keeping "
+            text += String(keep)
+        case .sourceGone: text += "source gone"
+        case .beyondKeep(let rank, let keep):
+            text += "beyond keep-n: #"
+            text += String(rank)
+            text += " newest of the rest, keeping "
+            text += String(keep)
         }
     }
 
     /// `90s`, `12m30s`, `3h5m`, `2d4h`.
     static func duration(_ nanoseconds: Int64) -> String {
+        var text = ""
+        writeDuration(nanoseconds, to: &text)
+        return text
+    }
+
+    static func writeDuration(_ nanoseconds: Int64, to text: inout String) {
         let seconds = max(0, nanoseconds / 1_000_000_000)
-        if seconds < 60 { return "\(seconds)s" }
-        if seconds < 3600 { return "\(seconds / 60)m\(seconds % 60)s" }
-        if seconds < 86400 { return "\(seconds / 3600)h\(seconds % 3600 / 60)m" }
-        return "\(seconds / 86400)d\(seconds % 86400 / 3600)h"
+        let (first, firstUnit, second, secondUnit): (Int64, String, Int64, String)
+        if seconds < 60 {
+            text += String(seconds)
+            text += "s"
+            return
+        } else if seconds < 3600 {
+            (first, firstUnit, second, secondUnit) = (seconds / 60, "m", seconds % 60, "s")
+        } else if seconds < 86400 {
+            (first, firstUnit, second, secondUnit) = (seconds / 3600, "h", seconds % 3600 / 60, "m")
+        } else {
+            (first, firstUnit, second, secondUnit) = (seconds / 86400, "d", seconds % 86400 / 3600, "h")
+        }
+        text += String(first)
+        text += firstUnit
+        text += String(second)
+        text += secondUnit
     }
 }

@@ -79,26 +79,50 @@ enum GCCommand: Command {
         return value * multiplier * 1_000_000_000
     }
 
+    /// One line per `.trash` leftover finished, per decision (removals first) and for pruned markers, built in
+    /// one string (a host of 1,000 snaps has 3,000 decisions).
     static func render(text report: GCReport) -> String {
-        var lines: [String] = []
-        let remove = report.dryRun ? "would remove" : "removed"
-        for path in report.trashFinished { lines.append("\(report.dryRun ? "would finish" : "finished") \(path)") }
-        for decision in report.decisions where decision.remove {
-            lines.append("\(remove) \(decision.name)/\(decision.generation): \(describe(decision.reasons))")
+        var text = ""
+        text.reserveCapacity(64 + report.decisions.count * 80)
+        for path in report.trashFinished {
+            text += report.dryRun ? "would finish " : "finished "
+            text += path
+            text += "\n"
         }
-        for decision in report.decisions where !decision.remove {
-            lines.append("kept \(decision.name)/\(decision.generation): \(describe(decision.reasons))")
-        }
+        let remove = report.dryRun ? "would remove " : "removed "
+        for decision in report.decisions where decision.remove { line(remove, decision, &text) }
+        for decision in report.decisions where !decision.remove { line("kept ", decision, &text) }
         if !report.prunedMarkers.isEmpty {
-            lines.append(
-                "\(report.dryRun ? "would prune" : "pruned") \(report.prunedMarkers.count) retirement marker(s)")
+            text += "\(report.dryRun ? "would prune" : "pruned") \(report.prunedMarkers.count) retirement marker(s)\n"
         }
-        if report.decisions.isEmpty && report.trashFinished.isEmpty { lines.append("nothing exported yet") }
-        return lines.joined(separator: "\n") + "\n"
+        if report.decisions.isEmpty && report.trashFinished.isEmpty { text += "nothing exported yet\n" }
+        return text
+    }
+
+    /// `<verb>name/generation: reasons` and a newline.
+    private static func line(_ verb: String, _ decision: GCDecision, _ text: inout String) {
+        text += verb
+        text += decision.name
+        text += "/"
+        text += decision.generation
+        text += ": "
+        describe(decision.reasons, to: &text)
+        text += "\n"
     }
 
     static func describe(_ reasons: [GCReason]) -> String {
-        reasons.isEmpty ? "not a candidate" : reasons.map(\.description).joined(separator: "; ")
+        var text = ""
+        describe(reasons, to: &text)
+        return text
+    }
+
+    /// The reasons, `; ` between them, or `not a candidate`.
+    static func describe(_ reasons: [GCReason], to text: inout String) {
+        if reasons.isEmpty { text += "not a candidate" }
+        for (index, reason) in reasons.enumerated() {
+            if index > 0 { text += "; " }
+            reason.write(to: &text)
+        }
     }
 
     /// `--json` (and the `gc` member of refresh's): `{"dry_run", "kept", "left", "namespaces_read",

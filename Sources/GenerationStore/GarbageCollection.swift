@@ -87,22 +87,28 @@ extension StoreWriter {
         let now = options.now ?? SystemClock.wallNanoseconds()
         // The namespace scan reads every process's mountinfo: do it only when some generation would otherwise go.
         // The decisions without a scan are final when they remove nothing; otherwise they are made again with it.
-        var gone = histories.map { GCPolicy.gone($0, sourceGone) }
-        var unscanned = zip(histories, gone).map { history, gone in
-            GCPolicy.decide(history, scan: report.scan, options: options, now: now, gone: gone)
+        // Each name's readable generations in publication order, made once for its `gone` and its decisions.
+        var readables = histories.map(GCPolicy.readable)
+        var gone = histories.indices.map { GCPolicy.gone(histories[$0], sourceGone, readable: readables[$0]) }
+        var unscanned = histories.indices.map {
+            GCPolicy.decide(
+                histories[$0], scan: report.scan, options: options, now: now, gone: gone[$0], readable: readables[$0])
         }
         // What gc removes is decided from the manifests themselves, never from the header cache alone: every
         // generation of a name about to lose one has its header read again from its manifest, and a name whose cache
         // said otherwise (a record the cache got wrong) is decided again from what the manifests say.
         for index in histories.indices {
             try confirmHeaders(
-                &histories[index], &gone[index], &unscanned[index], report.scan, options, now, sourceGone, context)
+                &histories[index], &readables[index], &gone[index], &unscanned[index], report.scan, options, now,
+                sourceGone, context)
         }
         if unscanned.contains(where: { $0.contains(where: \.remove) }) {
             let location = try ExportLocation.locate(root: store.root, system: system, procRoot: procRoot)
             report.scan = try MountNamespaceScan.scan(location, system: system, procRoot: procRoot)
-            unscanned = zip(histories, gone).map { history, gone in
-                GCPolicy.decide(history, scan: report.scan, options: options, now: now, gone: gone)
+            unscanned = histories.indices.map {
+                GCPolicy.decide(
+                    histories[$0], scan: report.scan, options: options, now: now, gone: gone[$0],
+                    readable: readables[$0])
             }
         }
         for (index, decided) in unscanned.enumerated() {
@@ -173,11 +179,12 @@ extension StoreWriter {
     /// When `decisions` remove any generation of the name: reads again, from its manifest, the header of every
     /// generation of the name (a removal depends on the others' headers too: keep-N ranks by publication time, a
     /// host generation is gone once a later one is), and where any differs from what `history` holds (a header
-    /// cache record that is wrong), `history` takes the manifests' (nil where unreadable, which protects) and the
-    /// name is decided again. So what gc removes is decided from manifests only. One header read per generation of
-    /// a name that loses some; none for a name that loses none.
+    /// cache record that is wrong), `history` takes the manifests' (nil where unreadable, which protects),
+    /// `readable` is made again from it, and the name is decided again. So what gc removes is decided from
+    /// manifests only. One header read per generation of a name that loses some; none for a name that loses none.
     private func confirmHeaders(
-        _ history: inout NameHistory, _ gone: inout Set<String>, _ decisions: inout [GCDecision],
+        _ history: inout NameHistory, _ readable: inout [GenerationRecord], _ gone: inout Set<String>,
+        _ decisions: inout [GCDecision],
         _ scan: MountNamespaceScan, _ options: GCOptions, _ now: Int64, _ sourceGone: SourceGonePredicate,
         _ context: String
     ) throws(StoreError) {
@@ -194,8 +201,9 @@ extension StoreWriter {
             }
         }
         if changed {
-            gone = GCPolicy.gone(history, sourceGone)
-            decisions = GCPolicy.decide(history, scan: scan, options: options, now: now, gone: gone)
+            readable = GCPolicy.readable(history)
+            gone = GCPolicy.gone(history, sourceGone, readable: readable)
+            decisions = GCPolicy.decide(history, scan: scan, options: options, now: now, gone: gone, readable: readable)
         }
     }
 

@@ -19,4 +19,7 @@ public struct NameHistory: Sendable {
         self.generations = generations
         self.retired = retired
     }
+
+    /// True when `current` or `previous` names `generation`: gc never removes it.
+    func pins(_ generation: String) -> Bool { generation == current || generation == previous }
 }

@@ -47,7 +47,6 @@ extension StoreWriter {
         procRoot: String = "/proc"
     ) throws(StoreError) -> GCReport {
         let context = "cannot collect garbage"
-        if !options.dryRun { try dropStamp(context) }
         var report = GCReport(
             decisions: [], removed: [], leftovers: [], prunedMarkers: [], trashFinished: [],
             scan: MountNamespaceScan(namespaces: [], namespacesRead: 0, unreadable: []), dryRun: options.dryRun)
@@ -141,6 +140,7 @@ extension StoreWriter {
             if !options.dryRun
                 && ((cache.present && (removedHere || remaining.isEmpty)) || (options.healHeaderCaches && cache.stale))
             {
+                try dropStamp(context)
                 rewriteHeaderCache(
                     history.name, try nameDirectory(history.name, create: false, context),
                     history.generations.filter { remaining.contains($0.generation) }, listing: cache.listing)
@@ -164,6 +164,7 @@ extension StoreWriter {
         let left = try system.entries(nameFd, at: store.path(name), context).map(\.name)
         if dryRun { return left.allSatisfy { $0.hasPrefix(Layout.retiredPrefix) || $0 == Layout.headers } }
         guard left.isEmpty else { return false }
+        try dropStamp(context)
         forgetName(name)
         do {
             try system.unlinkat(rootFd, name, AT_REMOVEDIR)
@@ -252,6 +253,7 @@ extension StoreWriter {
         for marker in reading.markers.sorted(by: { $0.entry < $1.entry }) where !keep.contains(marker.entry) {
             let path = store.path(name, marker.entry)
             if !dryRun {
+                try dropStamp(context)
                 do {
                     try system.unlinkat(nameFd, marker.entry, 0)
                 } catch .noSuchFileOrDirectory {

@@ -30,9 +30,10 @@ extension StoreWriter {
     }
 
     /// Removes the stamp before this writer's first change: every operation that changes the root (publish,
-    /// switch, rollback, retire, a gc pass that is not a dry run, removing a generation, emptying `.trash`,
-    /// repair, completing an interrupted switch) calls it first, so nothing is ever changed in a root whose stamp
-    /// is still there, and a writer that changes nothing (`gc --dry-run`) leaves it. One `unlinkat` per writer
+    /// switch, rollback, retire, repair, removing a generation, emptying `.staging` or `.trash` of something,
+    /// completing an interrupted switch, gc's rewrite of a header cache, its pruning of markers and its removal of
+    /// a retired name's directory) calls it first, so nothing is ever changed in a root whose stamp is still there,
+    /// and a writer that changes nothing (`gc --dry-run`, a gc pass with nothing to remove) leaves it. One `unlinkat` per writer
     /// (until it writes a stamp); a directory there (no stamp the store wrote, never read as one) is left for
     /// `repair`. A stamp that cannot be removed stops the operation before it changes anything.
     func dropStamp(_ context: String) throws(StoreError) {

@@ -179,13 +179,13 @@ extension StoreWriter {
     /// Removes every entry of a store directory (`.staging` or `.trash`).
     func emptyDirectory(_ directory: String) throws(StoreError) -> (removed: [String], leftovers: [Leftover]) {
         let context = "cannot clean \(store.path(directory))"
-        try dropStamp(context)
         guard let status = try system.status(rootFd, directory, at: store.path(directory), context) else {
             return ([], [])
         }
         guard status.kind == .directory else {
             // A symlink (or anything else) where the store keeps a directory of its own: unlinked, never followed;
             // the next writer makes the directory again.
+            try dropStamp(context)
             try unlink(rootFd, directory, flags: 0, at: store.path(directory), context)
             try system.sync(rootFd, at: store.root, context)
             return ([store.path(directory)], [])
@@ -193,6 +193,9 @@ extension StoreWriter {
         guard let fd = try system.openDirectoryIfPresent(rootFd, directory, at: store.path(directory), context) else {
             return ([], [])
         }
+        // Nothing there (the common case): nothing changes, and the stamp stays.
+        if try system.entries(fd.raw, at: store.path(directory), context).isEmpty { return ([], []) }
+        try dropStamp(context)
         var removed: [String] = []
         var leftovers: [Leftover] = []
         for (entry, shown) in try renamingUndecodable(fd.raw, at: store.path(directory), context).sorted(by: <) {

@@ -19,6 +19,10 @@ struct StampTests {
         _ = try fixture.store().status()
         try fixture.write { writer in
             _ = try writer.collectGarbage(options: GCOptions(dryRun: true)) { _, _ in true }
+            // A pass that removes nothing (everything within keep and grace), with `.trash` and `.staging` empty.
+            let kept = try writer.collectGarbage(options: GCOptions()) { _, _ in false }
+            #expect(kept.removed.isEmpty && !kept.changes)
+            _ = try writer.emptyTrash()
             #expect(try writer.switchCurrent(name: "demo", to: "g1") == .unchanged)
         }
         #expect(fixture.store().stamp() == words)
@@ -52,7 +56,11 @@ struct StampTests {
             case "retire": _ = try writer.retire(name: "demo")
             case "gc": _ = try writer.collectGarbage(options: GCOptions(keep: 0, graceNanoseconds: 0)) { _, _ in false }
             case "remove": _ = try writer.removeGeneration(name: "demo", generation: "g3")
-            case "emptyTrash": _ = try writer.emptyTrash()
+            case "emptyTrash":
+                // What an interrupted gc leaves.
+                #expect(mkdir(fixture.path(Layout.trash), 0o755) == 0 || errno == EEXIST)
+                #expect(mkdir(fixture.path(Layout.trash + "/left"), 0o755) == 0)
+                #expect(try writer.emptyTrash().removed == [fixture.path(Layout.trash + "/left")])
             default: _ = try writer.repair()
             }
         }

@@ -239,6 +239,10 @@ extension StoreWriter {
     private func pruneMarkers(
         of name: String, _ reading: RetirementMarkers.Reading, keepingFor existing: Set<String>, dryRun: Bool
     ) throws(StoreError) -> [String] {
+        // The common case, no marker or one of a generation that stays: nothing to prune.
+        if reading.markers.isEmpty || (reading.markers.count == 1 && existing.contains(reading.markers[0].generation)) {
+            return []
+        }
         let context = "cannot prune retirement markers of \(name)"
         let nameFd = try nameDirectory(name, create: false, context)
         var latestEntry: [String: RetirementMarkers.Marker] = [:]

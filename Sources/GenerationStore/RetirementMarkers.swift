@@ -25,6 +25,18 @@ enum RetirementMarkers {
         return Layout.retiredPrefix + String(repeating: "0", count: max(0, 19 - digits.count)) + digits + "-" + suffix
     }
 
+    /// The time in the name of the marker `entry`: what `Int64(_:)` makes of the characters between the prefix and
+    /// the next `-`. For an ASCII name (every name the store writes) the same bytes are read from its UTF-8 view,
+    /// without walking it by characters.
+    static func stamp(of entry: String) -> Int64? {
+        let utf8 = entry.utf8
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            let digits = utf8.dropFirst(Layout.retiredPrefix.utf8.count).prefix { $0 != UInt8(ascii: "-") }
+            return Int64(Substring(digits))
+        }
+        return Int64(entry.dropFirst(Layout.retiredPrefix.count).prefix { $0 != "-" })
+    }
+
     /// The markers of the name directory `nameFd`; `listing` is its names when the caller has just listed it.
     static func read(
         _ system: any SystemCalls, _ nameFd: Int32, at path: String, listing: [String]? = nil, _ context: String
@@ -34,8 +46,7 @@ enum RetirementMarkers {
         let names: [String]
         if let listing { names = listing } else { names = try system.names(nameFd, at: path, context) }
         for entry in names where entry.hasPrefix(Layout.retiredPrefix) {
-            let stamp = entry.dropFirst(Layout.retiredPrefix.count).prefix { $0 != "-" }
-            guard let time = Int64(stamp),
+            guard let time = stamp(of: entry),
                 let generation = try system.link(nameFd, entry, at: path + "/" + entry, context)
             else { continue }
             markers.append(Marker(entry: entry, time: time, generation: generation))

@@ -31,8 +31,13 @@ struct ManifestReader: ~Copyable {
     private var lastReadShort = false
     /// Reading stops with an error once this many bytes are read (an unchecked header read's size cap).
     var limit: Int64 = .max
-    /// Reused for every string.
+    /// Reused for every string that holds an escape or crosses the end of the buffer.
     private var scratch: [UInt8] = []
+    /// Where the string `scanString` read last is: at `token` in `buffer` when it lay there whole without an escape
+    /// (most strings: not copied), else in `scratch`. Read through `withToken`, before anything else is read (a
+    /// refill moves the buffer).
+    private var token: Range<Int> = 0..<0
+    private var tokenInScratch = false
     /// Set while a header cache record is read (`readHeaderRecord`): its `generation` and `inode` keys,
     /// which a manifest does not have, are taken into it instead of skipped.
     private var record: HeaderCache.RecordKeys?
@@ -135,11 +140,37 @@ struct ManifestReader: ~Copyable {
         position += 1
     }
 
-    /// A JSON string into `scratch` (escapes undone); the opening quote is next.
+    /// Runs `body` with the bytes of the string `scanString` read last.
+    private func withToken<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if tokenInScratch { return scratch.withUnsafeBufferPointer(body) }
+        let token = token
+        return buffer.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[token])) }
+    }
+
+    /// A JSON string (escapes undone), then read with `withToken`; the opening quote is next.
     private mutating func scanString() throws(Failure) {
         try skipWhitespace()
         guard try peek() == UInt8(ascii: "\"") else { throw .malformed("not valid JSON (expected a string)") }
         position += 1
+        // The whole string in the buffer, without an escape or a control character: left where it is.
+        let (first, last) = (position, end)
+        let close = buffer.withUnsafeBufferPointer { bytes -> Int? in
+            var run = first
+            while run < last {
+                let byte = bytes[run]
+                if byte == UInt8(ascii: "\"") { return run }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                run += 1
+            }
+            return nil
+        }
+        if let close {
+            token = first..<close
+            tokenInScratch = false
+            position = close + 1
+            return
+        }
+        tokenInScratch = true
         scratch.removeAll(keepingCapacity: true)
         while true {
             // The run up to a quote, a backslash or a control character, found and copied through the buffers'
@@ -218,14 +249,15 @@ struct ManifestReader: ~Copyable {
         return value
     }
 
-    /// `scratch` as a `String`; invalid UTF-8 is refused.
+    /// The string read last as a `String`; invalid UTF-8 is refused.
     /// `where` is only built for the error: a manifest of 20,000 entries names 20,000 places.
     private func scratchString(_ where: @autoclosure () -> String) throws(Failure) -> String {
-        // ASCII (nearly every name and target) is valid UTF-8 as it is; only other bytes need the validation.
-        if scratch.allSatisfy({ $0 < 0x80 }) { return String(decoding: scratch, as: UTF8.self) }
-        guard let text = String(validating: scratch, as: UTF8.self) else {
-            throw .malformed("invalid value at '\(`where`())' (not UTF-8)")
+        let text = withToken { bytes -> String? in
+            // ASCII (nearly every name and target) is valid UTF-8 as it is; only other bytes need the validation.
+            if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+            return String(validating: bytes, as: UTF8.self)
         }
+        guard let text else { throw .malformed("invalid value at '\(`where`())' (not UTF-8)") }
         return text
     }
 
@@ -371,7 +403,7 @@ struct ManifestReader: ~Copyable {
                 try scanString()
                 // A known key is matched by its bytes (no `String` made per key: gc and `status` parse a header per
                 // generation); any other is made a `String`, for the duplicate check and the messages.
-                let known = Key.matching(scratch)
+                let known = withToken(Key.matching)
                 let key: String
                 if let known { key = known.name } else { key = try scratchString("") }
                 try expect(UInt8(ascii: ":"), "':'")
@@ -467,32 +499,30 @@ struct ManifestReader: ~Copyable {
         var bit: UInt32 { 1 << UInt32(rawValue) }
 
         /// The key whose name is `bytes`, if any.
-        static func matching(_ bytes: [UInt8]) -> Key? {
+        static func matching(_ bytes: UnsafeBufferPointer<UInt8>) -> Key? {
             // By length and first byte, then one comparison of the bytes with the name's.
-            bytes.withUnsafeBufferPointer { bytes -> Key? in
-                guard let first = bytes.first else { return nil }
-                let candidate: Key? =
-                    switch (bytes.count, first) {
-                    case (4, UInt8(ascii: "s")): .sets
-                    case (5, UInt8(ascii: "n")): .notes
-                    case (5, UInt8(ascii: "i")): .inode
-                    case (6, UInt8(ascii: "f")): .format
-                    case (6, UInt8(ascii: "s")): .source
-                    case (6, UInt8(ascii: "m")): .method
-                    case (6, UInt8(ascii: "i")): .inputs
-                    case (7, UInt8(ascii: "v")): .version
-                    case (7, UInt8(ascii: "e")): .entries
-                    case (9, UInt8(ascii: "p")): .published
-                    case (10, UInt8(ascii: "g")): .generation
-                    default: nil
-                    }
-                guard let candidate else { return nil }
-                // A literal's bytes are contiguous: compared in place.
-                let equal = candidate.name.utf8.withContiguousStorageIfAvailable { name in
-                    name.count == bytes.count && (1..<bytes.count).allSatisfy { name[$0] == bytes[$0] }
+            guard let first = bytes.first else { return nil }
+            let candidate: Key? =
+                switch (bytes.count, first) {
+                case (4, UInt8(ascii: "s")): .sets
+                case (5, UInt8(ascii: "n")): .notes
+                case (5, UInt8(ascii: "i")): .inode
+                case (6, UInt8(ascii: "f")): .format
+                case (6, UInt8(ascii: "s")): .source
+                case (6, UInt8(ascii: "m")): .method
+                case (6, UInt8(ascii: "i")): .inputs
+                case (7, UInt8(ascii: "v")): .version
+                case (7, UInt8(ascii: "e")): .entries
+                case (9, UInt8(ascii: "p")): .published
+                case (10, UInt8(ascii: "g")): .generation
+                default: nil
                 }
-                return equal ?? candidate.name.utf8.elementsEqual(bytes) ? candidate : nil
+            guard let candidate else { return nil }
+            // A literal's bytes are contiguous: compared in place.
+            let equal = candidate.name.utf8.withContiguousStorageIfAvailable { name in
+                name.count == bytes.count && (1..<bytes.count).allSatisfy { name[$0] == bytes[$0] }
             }
+            return equal ?? candidate.name.utf8.elementsEqual(bytes) ? candidate : nil
         }
     }
 
@@ -539,10 +569,11 @@ struct ManifestReader: ~Copyable {
         var previousEntry: [UInt8] = []
         repeat {
             try scanString()
-            if ordered && !previousSet.isEmpty && !previousSet.lexicographicallyPrecedes(scratch) {
+            if ordered && !previousSet.isEmpty && !withToken({ previousSet.lexicographicallyPrecedes($0) }) {
                 throw .malformed("invalid value at 'sets' (with 'entries', sets are in byte order, each once)")
             }
-            previousSet = scratch
+            previousSet.removeAll(keepingCapacity: true)
+            withToken { previousSet.append(contentsOf: $0) }
             let set = try scratchString("sets")
             try expect(UInt8(ascii: ":"), "':'")
             try skipWhitespace()
@@ -553,12 +584,12 @@ struct ManifestReader: ~Copyable {
             previousEntry.removeAll(keepingCapacity: true)
             repeat {
                 try scanString()
-                if ordered && !previousEntry.isEmpty && !previousEntry.lexicographicallyPrecedes(scratch) {
+                if ordered && !previousEntry.isEmpty && !withToken({ previousEntry.lexicographicallyPrecedes($0) }) {
                     throw .malformed(
                         "invalid value at 'sets.\(set)' (with 'entries', entries are in byte order, each once)")
                 }
                 previousEntry.removeAll(keepingCapacity: true)
-                previousEntry.append(contentsOf: scratch)
+                withToken { previousEntry.append(contentsOf: $0) }
                 let name = try scratchString("sets.\(set)")
                 try expect(UInt8(ascii: ":"), "':'")
                 let target = try string("sets.\(set).\(name)")

@@ -3,52 +3,27 @@ import GenerationStore
 import SnapdExport
 
 /// Machine output: every `--json` document is an `Encodable` value of the command that prints it, rendered
-/// here by one `JSONEncoder`, so the shape is a type the compiler checks and the text output can be rendered
+/// here by one writer (`JSONWriter`), so the shape is a type the compiler checks and the text output can be rendered
 /// from the same value.
 ///
 /// The rules of every document (docs/cli.md): keys in `snake_case`, derived from the Swift property names
 /// (`previousCurrent` → `previous_current`), sorted; two-space indentation; one final newline; an absent value
 /// is an explicit `null` (see `Nullable`), never a missing key.
 enum JSONOutput {
-    /// `value` as the command line prints it.
+    /// Given to every value rendered in this task, with its text: tests compare that text with `JSONEncoder`'s.
+    @TaskLocal static var observer: (@Sendable (any Encodable, String) -> Void)?
+
+    /// `value` as the command line prints it (`JSONWriter`).
     static func render(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         do {
-            return String(decoding: collapsingEmptyContainers(Array(try encoder.encode(value))), as: UTF8.self) + "\n"
+            let text = String(decoding: try JSONWriter.document(value), as: UTF8.self) + "\n"
+            observer?(value, text)
+            return text
         } catch {
             // Only strings, booleans, integers, arrays and objects are encoded: encoding cannot fail. Should it,
             // the output is still one valid JSON document that says so.
             return "{\n  \"error\" : \"cannot encode the output\"\n}\n"
         }
-    }
-}
-
-extension JSONOutput {
-    /// `[` or `{`, a newline, only white space, then the closing bracket → `[]` or `{}` (the pretty printer
-    /// puts an empty line between them). Inside a JSON string a newline is always escaped, so a bracket
-    /// followed by a raw newline is structure, never text.
-    static func collapsingEmptyContainers(_ bytes: [UInt8]) -> [UInt8] {
-        var result: [UInt8] = []
-        result.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            result.append(byte)
-            index += 1
-            guard byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{"), index < bytes.count,
-                bytes[index] == UInt8(ascii: "\n")
-            else { continue }
-            var end = index
-            while end < bytes.count, bytes[end] == UInt8(ascii: "\n") || bytes[end] == UInt8(ascii: " ") { end += 1 }
-            let close = byte == UInt8(ascii: "[") ? UInt8(ascii: "]") : UInt8(ascii: "}")
-            if end < bytes.count, bytes[end] == close {
-                result.append(close)
-                index = end + 1
-            }
-        }
-        return result
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import SnapExportCommands
 import Testing
 import TestSupport
@@ -90,6 +91,35 @@ struct CLIJSONShapeTests {
             "link", "demo", "exports",
         ])
     func documentMatchesItsExample(_ command: String) throws {
+        // Every document printed on the way is also JSONEncoder's, byte for byte (the writer's rules are its).
+        let rendered = Mutex<[(reference: String?, text: String)]>([])
+        try JSONOutput.$observer.withValue({ value, text in
+            let reference = try? Self.foundationRendering(value)
+            rendered.withLock { $0.append((reference, text)) }
+        }) {
+            try documentMatchesItsExampleSteps(command)
+        }
+        let documents = rendered.withLock { $0 }
+        #expect(!documents.isEmpty)
+        for (reference, text) in documents {
+            #expect(reference == text, "\(command)")
+        }
+    }
+
+    /// What `JSONOutput.render` printed when it was `JSONEncoder` with these options, and the empty containers its
+    /// pretty printer writes over two lines put on one.
+    static func foundationRendering(_ value: any Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var text = String(decoding: try encoder.encode(value), as: UTF8.self)
+        while let range = text.range(of: #"[\[{]\n\s*[\]}]"#, options: .regularExpression) {
+            text.replaceSubrange(range, with: text[range].filter { !$0.isWhitespace })
+        }
+        return text + "\n"
+    }
+
+    func documentMatchesItsExampleSteps(_ command: String) throws {
         let examples = try documentedExamples()
         let example = try #require(examples[command], "docs/cli.md has no ```json \(command) block")
         let world = try Self.world()

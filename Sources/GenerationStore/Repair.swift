@@ -60,7 +60,7 @@ extension StoreWriter {
             report.leftovers += leftovers
         }
         let context = "cannot repair"
-        // A stamp that is not a regular file is none the store wrote (a regular one went when the lock was taken).
+        // A stamp that is not a regular file is none the store wrote (a regular one went at `dropStamp` above).
         if let kind = try system.status(rootFd, Layout.stamp, at: store.path(Layout.stamp), context)?.kind,
             kind != .regular
         {

@@ -568,9 +568,9 @@ public struct UnionExporter: Sendable {
                 report.merge(step)
                 continue
             }
-            guard
-                let revision = (try? files.readlink(snapDir + "/" + Layout.current))??
-                    .split(separator: "/").last.map(String.init), revision != generation
+            // The revision its `current` names, read as the check reads it.
+            guard let target = (try? files.readlink(snapDir + "/" + Layout.current)) ?? nil,
+                case let revision = Self.lastComponent(target), !revision.isEmpty, revision != generation
             else { continue }
             do {
                 let step = try linker.link(writer, instance: instance, revision: revision)

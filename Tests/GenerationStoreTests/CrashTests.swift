@@ -59,7 +59,7 @@ private func isLeftover(_ problem: ExportStore.Problem) -> Bool {
 
 @Suite(
     "A writer killed at any step leaves a root that verify accepts once repaired",
-    .enabled(if: isDebugBuild, "fault points exist only in debug builds"))
+    .enabled(if: TestEnvironment.faultPointsArmed, "fault points exist only in debug builds"))
 struct CrashTests {
     @Test("every fault point of publish, switch and rollback has a crash scenario")
     func everyFaultPointIsCovered() {

@@ -95,12 +95,3 @@ extension StoreWriter {
         for generation in switches { try switchCurrent(name: "demo", to: generation) }
     }
 }
-
-/// True in debug builds, where the executable honours SNAP_EXPORT_FAULT.
-let isDebugBuild: Bool = {
-    #if DEBUG
-        return true
-    #else
-        return false
-    #endif
-}()

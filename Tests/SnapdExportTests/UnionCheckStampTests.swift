@@ -6,14 +6,6 @@ import SnapdExport
 import Testing
 import TestSupport
 
-private let faultsArmed: Bool = {
-    #if DEBUG
-        return true
-    #else
-        return false
-    #endif
-}()
-
 /// A union world whose snapd has a state file and whose boot id is a file of the test's.
 private struct StampedWorld {
     let unions: UnionWorld
@@ -221,7 +213,7 @@ struct UnionCheckStampTests {
     /// A hook killed half-way changes no state file of snapd's; the stamp it removed when it took the lock makes
     /// the next refresh check, and converge.
     @Test(
-        .enabled(if: faultsArmed, "fault points exist only in debug builds"),
+        .enabled(if: TestEnvironment.faultPointsArmed, "fault points exist only in debug builds"),
         arguments: [FaultPoint.unionWithoutRemoved, .unionOwnerSwitched, .unionWithNew])
     func aHookKilledHalfWayLeavesNoStampAndRefreshConverges(_ point: FaultPoint) throws {
         let world = try StampedWorld()

@@ -6,14 +6,6 @@ import Testing
 import TestSupport
 
 /// True in debug builds, where the executable honours SNAP_EXPORT_FAULT.
-private let faultsArmed: Bool = {
-    #if DEBUG
-        return true
-    #else
-        return false
-    #endif
-}()
-
 extension UnionWorld {
     /// `tool` 1 exports tool.1, tool-old.1 and Tool.ttf; `tool` 2 keeps tool.1 and Tool.ttf, drops tool-old.1 and
     /// adds tool-new.1 and Tool2.ttf; `stay` exports stay.1 and Stay.ttf throughout.
@@ -87,7 +79,7 @@ struct UnionOrderingTests {
     }
 
     @Test(
-        .enabled(if: faultsArmed, "fault points exist only in debug builds"),
+        .enabled(if: TestEnvironment.faultPointsArmed, "fault points exist only in debug builds"),
         arguments: [FaultPoint.unionWithoutRemoved, .unionOwnerSwitched, .unionWithNew])
     func aKillBetweenAnyTwoStepsLeavesResolvableUnionsAndRefreshConverges(_ point: FaultPoint) throws {
         let world = try UnionWorld()
@@ -116,7 +108,7 @@ struct UnionOrderingTests {
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 
-    @Test(.enabled(if: faultsArmed, "fault points exist only in debug builds"))
+    @Test(.enabled(if: TestEnvironment.faultPointsArmed, "fault points exist only in debug builds"))
     func aKillWhileRetiringARemovedSnapIsFinishedByTheNextRefresh() throws {
         let world = try UnionWorld()
         defer { world.remove() }

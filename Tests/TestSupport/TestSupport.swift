@@ -4,6 +4,15 @@ import Synchronization
 
 /// Facts about the machine a test runs on, for skipping with a visible reason.
 public enum TestEnvironment {
+    /// True in debug builds, where the executable honours SNAP_EXPORT_FAULT (its fault points are armed).
+    public static let faultPointsArmed: Bool = {
+        #if DEBUG
+            return true
+        #else
+            return false
+        #endif
+    }()
+
     /// True when the tests run as root (mounts, namespaces, loop devices).
     public static var isRoot: Bool { geteuid() == 0 }
 
